@@ -1,0 +1,52 @@
+# One-command entry points. Everything runs from the project's own .venv, created on first use.
+PYTHON_BOOT ?= python3.11
+VENV        := .venv
+PY          := $(VENV)/bin/python
+EVENTS      ?= 10000
+STAMP       := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo up down status test lint bench lock clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(PY):
+	@command -v $(PYTHON_BOOT) >/dev/null || { echo "error: $(PYTHON_BOOT) not found; install Python 3.11 or run make PYTHON_BOOT=/path/to/python3.11"; exit 2; }
+	$(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==26.3
+
+$(STAMP): $(PY) requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the pinned requirements
+
+demo: $(STAMP) ## run the whole pipeline once on the local stack (EVENTS=10000)
+	$(PY) -m local_stack demo --events $(EVENTS)
+
+up: $(STAMP) ## start the long-running local stack
+	$(PY) -m local_stack up
+
+down: $(STAMP) ## stop everything `make up` started
+	$(PY) -m local_stack down
+
+status: $(STAMP) ## show what the local stack is running
+	$(PY) -m local_stack status
+
+test: $(STAMP) ## run lint and the test suite
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m sqlfluff lint sql
+	$(PY) -m pytest
+
+bench: $(STAMP) ## run every benchmark and print its figures
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+lock: $(PY) ## re-resolve requirements and rewrite constraints.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+clean: down ## stop the stack and delete local state (.local/)
+	rm -rf .local

@@ -1,0 +1,43 @@
+"""Project configuration: the JSON files beside this module, with environment overrides.
+
+Config files hold names and tuning only, never credentials. Endpoints and secrets come from the
+environment (``AWS_ENDPOINT_URL``, ``AIRFLOW_CONN_*``) or the AWS default credential chain, so the
+same files serve the local stack and a real account. ``PIPELINE_CONFIG_DIR`` points at another folder
+of the same files (one per environment, say).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+CONFIG_DIR = Path(__file__).resolve().parent
+
+
+class ConfigError(ValueError):
+    """A config file is missing, unreadable or breaks a rule; the message names file, field and rule."""
+
+
+def config_dir() -> Path:
+    return Path(os.environ.get("PIPELINE_CONFIG_DIR", CONFIG_DIR))
+
+
+@cache
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: top level must be a JSON object")
+    return data
+
+
+def load(name: str) -> dict[str, Any]:
+    """Return config/<name>.json as a dict (a fresh copy, so callers may modify it)."""
+    return json.loads(json.dumps(_read(config_dir() / f"{name}.json")))

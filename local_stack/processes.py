@@ -1,0 +1,107 @@
+"""Start and stop the local stack's background processes, each tracked by a PID file.
+
+Every process is started in its own session (so a Ctrl-C in the terminal does not reach it) and
+stopped by its PID: SIGINT first (Airflow and uvicorn shut down cleanly on it), SIGTERM and SIGKILL
+if it lingers.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from local_stack.ports import is_listening
+
+
+class StartError(RuntimeError):
+    pass
+
+
+def start(
+    name: str,
+    argv: Sequence[str],
+    run_dir: Path,
+    env: dict[str, str] | None = None,
+    wait_port: int | None = None,
+    timeout: float = 30.0,
+) -> int:
+    """Start argv in the background, log to run_dir/NAME.log, record run_dir/NAME.pid; wait for wait_port."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log_path = run_dir / f"{name}.log"
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            list(argv),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+            # A child of a non-interactive shell inherits SIGINT ignored; restore the default handler.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler),
+        )
+    (run_dir / f"{name}.pid").write_text(str(proc.pid))
+    if wait_port is None:
+        return proc.pid
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = log_path.read_text(errors="replace")[-2000:]
+            raise StartError(f"{name} exited with status {proc.returncode} while starting; log {log_path}:\n{tail}")
+        if is_listening(wait_port):
+            return proc.pid
+        time.sleep(0.1)
+    stop_pid(proc.pid)
+    raise StartError(f"{name} did not listen on 127.0.0.1:{wait_port} within {timeout:.0f}s; see {log_path}")
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child of ours counts as gone once reaped.
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        return done == 0
+    except ChildProcessError:
+        return True
+
+
+def stop_pid(pid: int, grace: float = 20.0) -> bool:
+    """Stop one process by PID; return True if it was running."""
+    if not alive(pid):
+        return False
+    for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return True
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not alive(pid):
+                return True
+            time.sleep(0.1)
+    print(f"warning: process {pid} survived SIGKILL", file=sys.stderr)
+    return True
+
+
+def stop(name: str, run_dir: Path, grace: float = 20.0) -> bool:
+    """Stop the process recorded in run_dir/NAME.pid; return True if it was running."""
+    pid_file = run_dir / f"{name}.pid"
+    if not pid_file.exists():
+        return False
+    try:
+        pid = int(pid_file.read_text().strip())
+    except ValueError:
+        pid_file.unlink()
+        return False
+    was_running = stop_pid(pid, grace)
+    pid_file.unlink(missing_ok=True)
+    return was_running

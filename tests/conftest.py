@@ -1,0 +1,104 @@
+"""Shared fixtures: the local stack's real emulator servers, started once per test session on free ports.
+
+Each server runs as its own process (the same launchers `make up` uses), bound to 127.0.0.1 and stopped
+by PID at the end of the session. Tests reach them over HTTP with boto3 and the snowflake connector.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from local_stack import processes
+from local_stack.ports import free_port
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Credentials the AWS emulator accepts; not secrets. Set before any boto3 client is built.
+LOCAL_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@pytest.fixture(scope="session")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("run")
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint(run_dir: Path) -> Iterator[str]:
+    """URL of a moto server (with the launcher's fixes); AWS_ENDPOINT_URL points boto3 at it."""
+    port = free_port()
+    name = f"aws-{port}"
+    processes.start(
+        name,
+        [sys.executable, "-m", "local_stack.aws_emulator", "--port", str(port)],
+        run_dir,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        wait_port=port,
+    )
+    url = f"http://127.0.0.1:{port}"
+    saved = {k: os.environ.get(k) for k in [*LOCAL_AWS_ENV, "AWS_ENDPOINT_URL"]}
+    os.environ.update(LOCAL_AWS_ENV, AWS_ENDPOINT_URL=url)
+    yield url
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    processes.stop(name, run_dir)
+
+
+@pytest.fixture(scope="session")
+def snowflake_server(run_dir: Path) -> Iterator[dict[str, object]]:
+    """Connection parameters for a fakesnow server started by the local-stack launcher."""
+    port = free_port()
+    name = f"snowflake-{port}"
+    processes.start(
+        name,
+        [
+            sys.executable,
+            "-m",
+            "local_stack.snowflake_emulator",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(run_dir / f"snowflake-{port}"),
+        ],
+        run_dir,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        wait_port=port,
+    )
+    yield {
+        "host": "127.0.0.1",
+        "port": port,
+        "protocol": "http",
+        "account": "local",
+        "user": "local",
+        "password": "local",
+        "network_timeout": 10,
+    }
+    processes.stop(name, run_dir)
+
+
+@pytest.fixture
+def snowflake_database(snowflake_server: dict[str, object]) -> str:
+    """A database name of the test's own, so tests on the shared server never see each other's rows."""
+    return f"TEST_{uuid.uuid4().hex[:12].upper()}"
+
+
+@pytest.fixture
+def snowflake_conn(snowflake_server: dict[str, object], snowflake_database: str) -> Iterator[object]:
+    import snowflake.connector
+
+    conn = snowflake.connector.connect(**snowflake_server, database=snowflake_database)
+    conn.cursor().execute(f"create database if not exists {snowflake_database}")
+    yield conn
+    conn.close()

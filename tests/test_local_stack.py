@@ -1,0 +1,70 @@
+"""The emulator launchers: their fixes for upstream defects hold against the real servers."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import time
+
+import boto3
+import pytest
+
+
+def test_kinesis_concurrent_producers_keep_every_record(aws_endpoint: str) -> None:
+    kinesis = boto3.client("kinesis")
+    kinesis.create_stream(StreamName="concurrency", ShardCount=1)
+
+    def put(worker: int) -> int:
+        client = boto3.client("kinesis")
+        records = [{"Data": f"{worker}-{i}".encode(), "PartitionKey": "k"} for i in range(200)]
+        return 200 - client.put_records(StreamName="concurrency", Records=records)["FailedRecordCount"]
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        acked = sum(pool.map(put, range(8)))
+    shard = kinesis.list_shards(StreamName="concurrency")["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(StreamName="concurrency", ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"
+    ]
+    seen: list[bytes] = []
+    while True:
+        page = kinesis.get_records(ShardIterator=iterator, Limit=10000)
+        seen += [r["Data"] for r in page["Records"]]
+        if not page["Records"]:
+            break
+        iterator = page["NextShardIterator"]
+    assert acked == 1600
+    assert len(seen) == len(set(seen)) == 1600
+
+
+def test_snowflake_null_timestamp_comes_back_null(snowflake_conn) -> None:
+    cur = snowflake_conn.cursor()
+    cur.execute("create schema if not exists S")
+    cur.execute("create table S.T (TS timestamp_ntz, N number)")
+    cur.execute("insert into S.T (TS, N) values (null, 1), ('2024-01-29 19:39:42', 2)")
+    rows = cur.execute("select TS, N from S.T order by N").fetchall()
+    assert rows[0][0] is None
+    assert rows[1][0].year == 2024
+
+
+def test_snowflake_unsupported_statement_fails_once_without_retry(snowflake_conn) -> None:
+    from snowflake.connector.errors import ProgrammingError
+
+    cur = snowflake_conn.cursor()
+    started = time.monotonic()
+    with pytest.raises(ProgrammingError, match="Malformed JSON|parse_json"):
+        # PARSE_JSON of bad text is an unhandled DuckDB error: HTTP 500 upstream, which the connector
+        # retries for its whole network timeout (10 s here) before giving up.
+        cur.execute("select parse_json('{bad') as v")
+    assert time.monotonic() - started < 3
+
+
+def test_snowflake_data_is_shared_across_connections(snowflake_server, snowflake_conn, snowflake_database) -> None:
+    import snowflake.connector
+
+    snowflake_conn.cursor().execute("create schema if not exists S")
+    snowflake_conn.cursor().execute("create table S.SHARED (N number)")
+    snowflake_conn.cursor().execute("insert into S.SHARED values (42)")
+    other = snowflake.connector.connect(**snowflake_server, database=snowflake_database)
+    try:
+        assert other.cursor().execute("select N from S.SHARED").fetchall() == [(42,)]
+    finally:
+        other.close()
