@@ -50,7 +50,7 @@ def test_snowflake_unsupported_statement_fails_once_without_retry(snowflake_conn
 
     cur = snowflake_conn.cursor()
     started = time.monotonic()
-    with pytest.raises(ProgrammingError, match="Malformed JSON|parse_json"):
+    with pytest.raises(ProgrammingError, match=r"Malformed JSON|parse_json"):
         # PARSE_JSON of bad text is an unhandled DuckDB error: HTTP 500 upstream, which the connector
         # retries for its whole network timeout (10 s here) before giving up.
         cur.execute("select parse_json('{bad') as v")

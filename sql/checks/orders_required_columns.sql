@@ -1,0 +1,9 @@
+-- Orders carry the columns every consumer relies on.
+select count(*) as failures
+from analytics.orders as orders
+where
+    orders.order_id is null
+    or orders.user_id is null
+    or orders.order_type is null
+    or orders.status is null
+    or orders.created_at is null

@@ -1,0 +1,88 @@
+-- The batch's raw records, typed, validated and deduplicated: the one input of every model after it.
+create or replace transient table raw.stg_events as
+with
+
+source as (
+    select
+        raw_events.event_key,
+        raw_events.record,
+        raw_events.file_name,
+        raw_events.loaded_at
+    from raw.events_raw as raw_events
+    inner join raw.load_audit as audit on raw_events.load_id = audit.load_id
+    where audit.transform_batch_id = %(batch_id)s
+),
+
+renamed as (
+    select
+        source.event_key,
+        nullif(trim(source.record:EVENT_ID::varchar), '') as source_event_id,
+        nullif(source.record:USER_ID::varchar, 'Null') as user_id,
+        nullif(source.record:INITIAL_EVENT::varchar, 'Null') as initial_event,
+        nullif(source.record:EVENT_2::varchar, 'Null') as event_2,
+        nullif(source.record:EVENT_3::varchar, 'Null') as event_3,
+        nullif(source.record:EVENT_OUT::varchar, 'Null') as event_out,
+        nullif(source.record:OS_USER::varchar, 'Null') as os_user,
+        nullif(source.record:CITY::varchar, 'Null') as city,
+        nullif(source.record:LATITUDE::varchar, 'Null') as latitude_text,
+        nullif(source.record:LONGITUDE::varchar, 'Null') as longitude_text,
+        nullif(source.record:ORDER_TYPE::varchar, 'Null') as order_type,
+        nullif(source.record:STATUS::varchar, 'Null') as status,
+        nullif(source.record:PAYMENT_METHOD::varchar, 'Null') as payment_method,
+        nullif(source.record:DEVICE_MODEL::varchar, 'Null') as device_model,
+        nullif(source.record:CREATED_AT::varchar, 'Null') as created_at_text,
+        nullif(source.record:HOURLY_PURCHASE_COUNT::varchar, 'Null') as hourly_count_text,
+        nullif(source.record:DAILY_PURCHASE_COUNT::varchar, 'Null') as daily_count_text,
+        to_json(source.record) as raw_text,
+        source.file_name,
+        source.loaded_at
+    from source
+),
+
+typed as (
+    select
+        renamed.*,
+        try_to_double(renamed.latitude_text) as latitude,
+        try_to_double(renamed.longitude_text) as longitude,
+        try_to_number(renamed.hourly_count_text) as producer_hourly_purchase_count,
+        try_to_number(renamed.daily_count_text) as producer_daily_purchase_count,
+        -- The seed writes 'YYYY-MM-DD HH:MM:SS'; its README's sample uses ISO-8601 with a T.
+        coalesce(
+            try_to_timestamp_ntz(renamed.created_at_text, 'YYYY-MM-DD HH24:MI:SS'),
+            try_to_timestamp_ntz(replace(renamed.created_at_text, 'T', ' '), 'YYYY-MM-DD HH24:MI:SS')
+        ) as created_at
+    from renamed
+),
+
+validated as (
+    select
+        typed.*,
+        case
+            when typed.user_id is null then 'missing USER_ID'
+            when not regexp_like(typed.user_id, '^[0-9a-f]{10}$')
+                then 'malformed USER_ID: expected 10 lowercase hex characters'
+            when typed.created_at_text is null then 'missing CREATED_AT'
+            when typed.created_at is null
+                then 'unparseable CREATED_AT: expected YYYY-MM-DD HH:MM:SS or ISO-8601'
+            when typed.latitude is null or typed.longitude is null
+                then 'missing or non-numeric LATITUDE/LONGITUDE'
+            when typed.latitude not between -90 and 90 or typed.longitude not between -180 and 180
+                then 'coordinates out of range'
+            when typed.order_type is null or typed.order_type not in ('PURCHASE', 'USER_VISIT')
+                then 'unknown ORDER_TYPE'
+            when typed.producer_hourly_purchase_count < 0 or typed.producer_daily_purchase_count < 0
+                then 'negative purchase count'
+        end as reason
+    from typed
+),
+
+deduped as (
+    select validated.*
+    from validated
+    qualify row_number() over (
+        partition by validated.event_key
+        order by validated.loaded_at, validated.file_name
+    ) = 1
+)
+
+select * from deduped

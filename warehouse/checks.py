@@ -1,0 +1,30 @@
+"""Data-quality checks after each run: each ``sql/checks/*.sql`` returns one number, its failures.
+
+A failed check fails the run and says which check failed and by how much.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Any
+
+from warehouse import sql_files
+
+CHECKS = [PurePosixPath(p).stem for p in sql_files.files("checks")]
+
+
+class ChecksFailed(AssertionError):
+    def __init__(self, failures: dict[str, int]) -> None:
+        self.failures = failures
+        detail = "; ".join(f"{name}: {count} failing rows" for name, count in failures.items())
+        super().__init__(f"{len(failures)} data-quality check(s) failed: {detail}")
+
+
+def run_checks(conn: Any) -> dict[str, int]:
+    """Run every check; return {check: failures}. Raises ChecksFailed if any is not zero."""
+    cursor = conn.cursor()
+    results = {name: int(sql_files.run_file(cursor, f"checks/{name}.sql")[0][0]) for name in CHECKS}
+    failing = {name: count for name, count in results.items() if count}
+    if failing:
+        raise ChecksFailed(failing)
+    return results

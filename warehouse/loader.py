@@ -1,0 +1,139 @@
+"""Load delivered files into RAW: only files not loaded before, each in its own transaction.
+
+One path for both stage modes. The files to load are listed in S3 and compared with ``raw.load_audit``
+(not with COPY's 64-day load memory). In internal-stage mode each file is first copied from S3 to the
+internal stage with PUT; in external-stage mode Snowflake reads it from S3 itself. Then the same COPY
+lands its lines as text, and SQL splits them: JSON objects into ``raw.events_raw``, everything else into
+``raw.rejected_events`` with a reason. A file that cannot be read at all (truncated gzip, not UTF-8) is
+recorded as FAILED with the database's message and does not block the others; a lost connection is
+raised, so the task's retry redoes the file from the start.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from snowflake.connector.errors import ProgrammingError
+
+from warehouse import sql_files
+from warehouse.identifiers import qualified_name, stage_path
+from warehouse.settings import WarehouseSettings
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    key: str
+    etag: str
+    size: int
+
+
+@dataclass
+class LoadReport:
+    files_loaded: int = 0
+    files_failed: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+def list_landed_files(s3: Any, bucket: str, prefix: str) -> list[LandedFile]:
+    """Every object under the landing prefix, oldest key first (Firehose keys sort by time)."""
+    found = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            if obj["Size"] > 0 or not obj["Key"].endswith("/"):
+                found.append(LandedFile(obj["Key"], obj["ETag"].strip('"'), obj["Size"]))
+    return sorted(found, key=lambda f: f.key)
+
+
+def new_files(cursor: Any, landed: Iterable[LandedFile]) -> list[LandedFile]:
+    known = {(name, etag) for name, etag in sql_files.run_file(cursor, "load/loaded_files.sql")}
+    return [f for f in landed if (f.key, f.etag) not in known]
+
+
+def copy_statement(stage: str, key: str) -> str:
+    """COPY one staged file's lines into raw.landing_lines (names validated: they cannot be bound)."""
+    return (
+        f"copy into raw.landing_lines from @{qualified_name(stage, 'stage')}/{stage_path(key)} "
+        "file_format = (format_name = 'raw.ndjson_lines') force = true"
+    )
+
+
+def put_to_internal_stage(cursor: Any, s3: Any, bucket: str, stage: str, key: str) -> None:
+    """Copy one S3 object to the same path on the internal stage."""
+    folder = str(PurePosixPath(key).parent)
+    with tempfile.TemporaryDirectory(prefix="load-") as tmp:
+        local = Path(tmp) / PurePosixPath(key).name
+        s3.download_file(bucket, key, str(local))
+        target = f"@{qualified_name(stage, 'stage')}/{stage_path(folder)}/"
+        cursor.execute(f"put 'file://{local.as_posix()}' {target} auto_compress = false overwrite = true")
+
+
+def load_file(conn: Any, landed: LandedFile, settings: WarehouseSettings, s3: Any, bucket: str) -> tuple[int, int]:
+    """Load one file atomically; return (rows loaded, rows rejected). Raises on anything but bad data."""
+    cursor = conn.cursor()
+    if settings.stage_mode == "internal":
+        put_to_internal_stage(cursor, s3, bucket, settings.stage, landed.key)
+    load_id = uuid.uuid4().hex
+    params = {"file_name": landed.key, "file_etag": landed.etag, "file_size": landed.size, "load_id": load_id}
+    cursor.execute("begin")
+    try:
+        cursor.execute("delete from raw.landing_lines")
+        try:
+            cursor.execute(copy_statement(settings.stage, landed.key))
+        except ProgrammingError as exc:
+            # The file itself is unreadable: record why, in a transaction of its own, and move on.
+            cursor.execute("rollback")
+            cursor.execute("begin")
+            sql_files.run_file(cursor, "load/record_failure.sql", {**params, "error": str(exc.msg)[:4000]})
+            cursor.execute("commit")
+            raise UnreadableFile(str(exc.msg)) from exc
+        sql_files.run_file(cursor, "load/events_raw.sql", params)
+        sql_files.run_file(cursor, "load/rejected_lines.sql", params)
+        sql_files.run_file(cursor, "load/record_load.sql", params)
+        cursor.execute("delete from raw.landing_lines")
+        counts = cursor.execute(
+            "select rows_loaded, rows_rejected from raw.load_audit where load_id = %(load_id)s", params
+        ).fetchone()
+        cursor.execute("commit")
+        return int(counts[0]), int(counts[1])
+    except UnreadableFile:
+        raise
+    except BaseException:
+        cursor.execute("rollback")
+        raise
+
+
+class UnreadableFile(Exception):
+    pass
+
+
+def load_new_files(
+    conn: Any,
+    s3: Any,
+    bucket: str,
+    prefix: str,
+    settings: WarehouseSettings,
+    progress: Callable[[int, int, LandedFile], None] | None = None,
+) -> LoadReport:
+    """Load every landed file the audit does not know yet, oldest first."""
+    pending = new_files(conn.cursor(), list_landed_files(s3, bucket, prefix))
+    report = LoadReport()
+    for done, landed in enumerate(pending, start=1):
+        try:
+            loaded, rejected = load_file(conn, landed, settings, s3, bucket)
+        except UnreadableFile as exc:
+            report.files_failed += 1
+            report.failures[landed.key] = str(exc)
+        else:
+            report.files_loaded += 1
+            report.rows_loaded += loaded
+            report.rows_rejected += rejected
+        if progress:
+            progress(done, len(pending), landed)
+    return report

@@ -1,0 +1,50 @@
+"""Warehouse settings from config/snowflake.json, validated once, with environment overrides.
+
+``SNOWFLAKE_STAGE_MODE`` overrides ``stage_mode`` (``internal``: files are PUT to an internal stage;
+``external``: Snowflake reads S3 through a storage integration). Both run the same COPY statement.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import config
+from warehouse.identifiers import identifier, qualified_name
+
+STAGE_MODES = ("internal", "external")
+
+
+@dataclass(frozen=True)
+class WarehouseSettings:
+    connection_id: str
+    database: str
+    stage_mode: str
+    internal_stage: str
+    external_stage: str
+
+    @property
+    def stage(self) -> str:
+        return self.internal_stage if self.stage_mode == "internal" else self.external_stage
+
+
+def load_settings() -> WarehouseSettings:
+    raw = config.load("snowflake")
+    where = f"{config.config_dir() / 'snowflake.json'}"
+    try:
+        mode = os.environ.get("SNOWFLAKE_STAGE_MODE", raw["stage_mode"])
+        if mode not in STAGE_MODES:
+            raise config.ConfigError(f"{where}: stage_mode {mode!r} must be one of {', '.join(STAGE_MODES)}")
+        return WarehouseSettings(
+            connection_id=str(raw["connection_id"]),
+            database=identifier(os.environ.get("SNOWFLAKE_DATABASE", raw["database"]), "database"),
+            stage_mode=mode,
+            internal_stage=qualified_name(raw["internal_stage"], "internal_stage"),
+            external_stage=qualified_name(raw["external_stage"], "external_stage"),
+        )
+    except KeyError as exc:
+        raise config.ConfigError(f"{where}: missing field {exc.args[0]!r}") from None
+    except ValueError as exc:
+        if isinstance(exc, config.ConfigError):
+            raise
+        raise config.ConfigError(f"{where}: {exc}") from None
