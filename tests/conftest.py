@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,18 @@ from local_stack import processes
 from local_stack.ports import free_port
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Airflow reads its configuration once, at first import: point it at a throwaway home before any test
+# imports it, so tests never touch a developer's ~/airflow or the local stack's metadata database.
+os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="airflow-test-")
+os.environ.update(
+    {
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+    }
+)
 
 # Credentials the AWS emulator accepts; not secrets. Set before any boto3 client is built.
 LOCAL_AWS_ENV = {
@@ -102,3 +115,17 @@ def snowflake_conn(snowflake_server: dict[str, object], snowflake_database: str)
     conn.cursor().execute(f"create database if not exists {snowflake_database}")
     yield conn
     conn.close()
+
+
+@pytest.fixture(scope="session")
+def airflow_home(run_dir: Path) -> Path:
+    """A migrated Airflow metadata database of the session's own (AIRFLOW_HOME is set at import, below)."""
+    import subprocess
+
+    subprocess.run(
+        [str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
+        check=True,
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+    )
+    return Path(os.environ["AIRFLOW_HOME"])

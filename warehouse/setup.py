@@ -18,6 +18,8 @@ from warehouse.settings import WarehouseSettings
 def create_database(cursor: Any, settings: WarehouseSettings) -> None:
     cursor.execute(f"create database if not exists {identifier(settings.database, 'database')}")
     cursor.execute(f"use database {settings.database}")
+    cursor.execute("create schema if not exists raw")
+    cursor.execute("use schema raw")
 
 
 def run_setup(conn: Any, settings: WarehouseSettings, account_variables: Mapping[str, str] | None = None) -> list[str]:

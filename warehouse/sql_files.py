@@ -7,8 +7,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from snowflake.connector.util_text import split_statements
-
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 _VARIABLE = re.compile(r"&\{(\w+)\}")
 
@@ -34,6 +32,8 @@ def statements(relative: str, variables: Mapping[str, str] | None = None) -> lis
         text = _VARIABLE.sub(fill, text)
     elif _VARIABLE.search(text):
         raise ValueError(f"{relative} has &{{...}} variables but none were given")
+    from snowflake.connector.util_text import split_statements
+
     with_comments = (stmt for stmt, _ in split_statements(_StringIO(text), remove_comments=True))
     return [stmt.strip().rstrip(";").strip() for stmt in with_comments if stmt.strip().rstrip(";").strip()]
 

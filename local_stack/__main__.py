@@ -1,0 +1,32 @@
+"""``python -m local_stack {demo,up,down,status}``: the local stack's commands (behind the Makefile)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local_stack", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo_cmd = sub.add_parser("demo", help="run the whole pipeline once on a fresh local stack")
+    demo_cmd.add_argument("--events", type=int, default=10000, help="events to send (default 10000)")
+    demo_cmd.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
+    sub.add_parser("up", help="start the long-running local stack")
+    sub.add_parser("down", help="stop everything `up` started")
+    sub.add_parser("status", help="show what runs")
+    args = parser.parse_args(argv)
+
+    if args.command == "demo":
+        from local_stack.demo import demo
+
+        if args.events < 1:
+            parser.error("--events must be at least 1")
+        return demo(args.events, args.seed)
+    from local_stack import up
+
+    return {"up": up.up, "down": up.down, "status": up.status}[args.command]()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

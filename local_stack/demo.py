@@ -1,0 +1,142 @@
+"""`make demo`: the whole pipeline once, on a fresh local stack, then a reconciliation.
+
+Starts the emulators, provisions AWS and Snowflake, sends events from the generator into Kinesis,
+delivers them to S3 as Firehose would, runs the ELT DAG through Airflow (`airflow dags test`), prints
+rows per table, quarantine, timings per stage and a `conservation:` line, and stops everything it
+started. Exit status 0 only when nothing was lost or duplicated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from local_stack import stack
+from local_stack.environment import STATE, local_env
+
+DEMO_STATE = STATE / "demo"
+DAG_ID = "mobile_events_elt"
+
+
+class StageFailed(RuntimeError):
+    pass
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.stages: list[tuple[str, float]] = []
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        print(f"==> {name}", flush=True)
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.stages.append((name, time.monotonic() - started))
+            print(f"    {name}: {self.stages[-1][1]:.1f}s", flush=True)
+
+
+def run(argv: list[str], env: dict[str, str], log: Path, quiet: bool = True) -> None:
+    """Run one step as its own process; on failure show the end of its log."""
+    with open(log, "ab") as out:
+        result = subprocess.run(
+            argv,
+            env=env,
+            stdout=out if quiet else None,
+            stderr=subprocess.STDOUT if quiet else None,
+            check=False,
+        )
+    if result.returncode != 0:
+        tail = log.read_text(errors="replace")[-3000:] if quiet else ""
+        raise StageFailed(f"{' '.join(argv[:4])} exited with {result.returncode}; log: {log}\n{tail}")
+
+
+def reconcile(report: dict[str, int], counts: dict[str, int], distinct_orders: int) -> tuple[int, int, str]:
+    """Compare what the generator sent with what the warehouse holds; return (lost, duplicated, line)."""
+    sent = int(report["unique_events"]) + int(report.get("malformed", 0))
+    in_tables = counts["analytics.orders"]
+    quarantined = counts["raw.rejected_events"]
+    duplicated = (in_tables - distinct_orders) + max(0, in_tables + quarantined - sent)
+    lost = max(0, sent - in_tables - quarantined)
+    line = (
+        f"conservation: sent={sent} in_tables={in_tables} quarantined={quarantined} "
+        f"lost={lost} duplicated={duplicated} -> {'OK' if lost == 0 and duplicated == 0 else 'MISMATCH'}"
+    )
+    return lost, duplicated, line
+
+
+def demo(events: int, seed: int = 42) -> int:
+    shutil.rmtree(DEMO_STATE, ignore_errors=True)
+    run_dir = DEMO_STATE / "run"
+    logs = DEMO_STATE / "logs"
+    logs.mkdir(parents=True)
+    env = local_env(DEMO_STATE / "airflow")
+    py = sys.executable
+    timer = Timer()
+    total_started = time.monotonic()
+    try:
+        with timer.stage("start emulators (AWS :4566-style, Snowflake)"):
+            stack.start_emulators(run_dir, DEMO_STATE / "snowflake", env)
+        with timer.stage("provision AWS (bucket, stream, Firehose, ...)"):
+            run([py, "-m", "aws_infrastructure", "up"], env, logs / "aws_infrastructure.log")
+        with timer.stage("provision Snowflake (database, schemas, tables, stage)"):
+            run([py, "-m", "warehouse", "setup"], env, logs / "warehouse_setup.log")
+        report_path = DEMO_STATE / "generator-report.json"
+        with timer.stage(f"generate {events} events into Kinesis"):
+            generate = ["--events", str(events), "--sink", "kinesis", "--seed", str(seed), "--report-json"]
+            run([py, "-m", "data_generation", *generate, str(report_path)], env, logs / "generator.log")
+        with timer.stage("deliver Kinesis -> S3 (local Firehose)"):
+            run([py, "-m", "aws_infrastructure", "deliver", "--once"], env, logs / "firehose.log")
+        with timer.stage("prepare Airflow (metadata database)"):
+            run([_airflow(), "db", "migrate"], env, logs / "airflow.log")
+        with timer.stage(f"run DAG {DAG_ID} (load, transform, check)"):
+            run([_airflow(), "dags", "test", DAG_ID], env, logs / "airflow.log")
+        os.environ.update(env)
+        counts, distinct_orders = _warehouse_counts()
+    except (StageFailed, OSError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        stopped = stack.stop_all(run_dir)
+        print(f"==> stopped {', '.join(stopped) or 'nothing'}")
+    report = json.loads(report_path.read_text())
+    lost, duplicated, line = reconcile(report, counts, distinct_orders)
+    _print_summary(counts, report, timer, time.monotonic() - total_started)
+    print(line)
+    return 0 if lost == 0 and duplicated == 0 else 1
+
+
+def _airflow() -> str:
+    return str(Path(sys.executable).with_name("airflow"))
+
+
+def _warehouse_counts() -> tuple[dict[str, int], int]:
+    from warehouse import pipeline, summary
+
+    with pipeline.snowflake() as conn:
+        counts = summary.table_counts(conn)
+        distinct = conn.cursor().execute("select count(distinct order_id) as n from analytics.orders").fetchone()[0]
+    return counts, int(distinct)
+
+
+def _print_summary(counts: dict[str, int], report: dict[str, int], timer: Timer, total: float) -> None:
+    print("\nrows per table:")
+    for table, n in counts.items():
+        print(f"  {table:<28} {n:>10,}")
+    print(
+        f"generator: sent={report.get('sent')} unique_events={report.get('unique_events')} "
+        f"duplicates={report.get('duplicates', 0)} malformed={report.get('malformed', 0)}"
+    )
+    print(f"events quarantined: {counts['raw.rejected_events']}")
+    print("timings:")
+    for name, seconds in timer.stages:
+        print(f"  {name:<56} {seconds:>7.1f}s")
+    print(f"  {'total':<56} {total:>7.1f}s")

@@ -1,0 +1,60 @@
+"""The emulators as one unit: start them (ports checked first), stop them by PID, say what runs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from local_stack import processes
+from local_stack.ports import HOST, ensure_free, is_listening, port
+
+EMULATORS = ("aws", "snowflake")
+
+
+def start_emulators(run_dir: Path, snowflake_data: Path, env: dict[str, str]) -> None:
+    for name in EMULATORS:
+        ensure_free(name, port(name))
+    processes.start(
+        "aws",
+        [sys.executable, "-m", "local_stack.aws_emulator", "--port", str(port("aws"))],
+        run_dir,
+        env=env,
+        wait_port=port("aws"),
+    )
+    processes.start(
+        "snowflake",
+        [
+            sys.executable,
+            "-m",
+            "local_stack.snowflake_emulator",
+            "--port",
+            str(port("snowflake")),
+            "--data-dir",
+            str(snowflake_data),
+        ],
+        run_dir,
+        env=env,
+        wait_port=port("snowflake"),
+    )
+
+
+def stop_all(run_dir: Path) -> list[str]:
+    """Stop every process with a PID file in run_dir (Airflow and helpers first, emulators last)."""
+    stopped = []
+    pid_files = sorted(run_dir.glob("*.pid"), key=lambda p: p.stem in EMULATORS)
+    for pid_file in pid_files:
+        if processes.stop(pid_file.stem, run_dir):
+            stopped.append(pid_file.stem)
+    return stopped
+
+
+def describe(run_dir: Path) -> list[str]:
+    lines = []
+    for pid_file in sorted(run_dir.glob("*.pid")):
+        pid = int(pid_file.read_text().strip() or 0)
+        state = "running" if pid and processes.alive(pid) else "not running (stale PID file)"
+        lines.append(f"{pid_file.stem:<12} pid {pid:<8} {state}")
+    for name in ("aws", "snowflake", "airflow"):
+        number = port(name)
+        lines.append(f"{name:<12} {HOST}:{number:<6} {'listening' if is_listening(number) else 'closed'}")
+    return lines

@@ -1,0 +1,72 @@
+"""Run the warehouse steps from a shell: ``python -m warehouse {setup,load,transform,check,summary}``.
+
+The same functions the Airflow DAGs call, with the same connections (``AIRFLOW_CONN_SNOWFLAKE_DEFAULT``,
+``AIRFLOW_CONN_AWS_DEFAULT``). Exit status: 0 ok, 1 a step or check failed, 2 bad usage or config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import config
+from warehouse.identifiers import IdentifierError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m warehouse", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    setup_cmd = sub.add_parser("setup", help="create or update every Snowflake object (idempotent)")
+    setup_cmd.add_argument(
+        "--account-objects",
+        metavar="JSON",
+        help="also run sql/setup/account/*.sql with these &{name} values (real Snowflake only), e.g. "
+        '\'{"warehouse": "MOBILE_EVENTS_WH", "role": "MOBILE_EVENTS_LOADER", ...}\'',
+    )
+    sub.add_parser("load", help="load every delivered file not loaded before")
+    sub.add_parser("transform", help="run every transform step on the files loaded since the last run")
+    sub.add_parser("check", help="run the data-quality checks")
+    sub.add_parser("summary", help="print row counts per table as JSON")
+    args = parser.parse_args(argv)
+
+    from warehouse import checks, pipeline, setup, transform
+    from warehouse.settings import load_settings
+
+    try:
+        settings = load_settings()
+        if args.command == "setup":
+            variables = _account_variables(args.account_objects) if args.account_objects else None
+            with pipeline.snowflake_without_database() as conn:
+                ran = setup.run_setup(conn, settings, variables)
+            print(f"setup: ran {len(ran)} files: {', '.join(ran)}")
+        elif args.command == "load":
+            print(json.dumps(pipeline.load(), indent=2))
+        elif args.command == "transform":
+            with pipeline.snowflake() as conn:
+                print(json.dumps(transform.run_all(conn), indent=2))
+        elif args.command == "check":
+            print(json.dumps(pipeline.check(), indent=2))
+        else:
+            print(json.dumps(pipeline.counts(), indent=2))
+    except (config.ConfigError, IdentifierError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except checks.ChecksFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _account_variables(text: str) -> dict[str, str]:
+    from warehouse.identifiers import account_variables
+
+    try:
+        values = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise config.ConfigError(f"--account-objects: not valid JSON: {exc.msg}") from None
+    return account_variables(values)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
