@@ -8,6 +8,12 @@ select
     %(file_size)s as file_size,
     %(load_id)s as load_id,
     'LOADED' as status,
-    (select count(*) from raw.events_raw where load_id = %(load_id)s) as rows_loaded,
-    (select count(*) from raw.rejected_events where load_id = %(load_id)s) as rows_rejected,
+    (
+        select count(*) from raw.events_raw
+        where load_id = %(load_id)s
+    ) as rows_loaded,
+    (
+        select count(*) from raw.rejected_events
+        where load_id = %(load_id)s
+    ) as rows_rejected,
     sysdate() as loaded_at

@@ -24,8 +24,9 @@ from (
         trim(coalesce(lines.line, '')) != ''
         and (try_parse_json(lines.line) is null or not startswith(ltrim(lines.line), '{'))
 ) as classified
-where not exists (
-    select 1 from raw.rejected_events as known
-    where known.reject_id = classified.reject_id
-)
+where
+    not exists (
+        select 1 from raw.rejected_events as known
+        where known.reject_id = classified.reject_id
+    )
 qualify row_number() over (partition by classified.reject_id order by classified.line) = 1

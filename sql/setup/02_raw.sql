@@ -3,11 +3,11 @@
 -- Each line of a delivered file lands whole as text: one column, a delimiter that never occurs in JSON
 -- text, no quoting or escaping. Malformed JSON is then a row to quarantine, not a failed COPY.
 create file format if not exists raw.ndjson_lines
-type = csv
-field_delimiter = '\x01'
-escape_unenclosed_field = none
-field_optionally_enclosed_by = none
-compression = auto;
+    type = csv
+    field_delimiter = '\x01'
+    escape_unenclosed_field = none
+    field_optionally_enclosed_by = none
+    compression = auto;
 
 -- Internal stage for accounts (and the local stack) without a storage integration: files are PUT here.
 create stage if not exists raw.landing_internal;

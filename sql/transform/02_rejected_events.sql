@@ -9,7 +9,7 @@ using (
     from raw.stg_events as stg
     where stg.reason is not null
 ) as source
-on target.reject_id = source.reject_id
+    on target.reject_id = source.reject_id
 when not matched then insert (
     reject_id, raw_text, file_name, reason, rejected_in, rejected_at
 ) values (

@@ -17,7 +17,7 @@ using (
     from raw.stg_events as stg
     where stg.reason is null
 ) as source
-on target.order_id = source.order_id
+    on target.order_id = source.order_id
 when not matched then insert (
     order_id, source_event_id, user_id, order_type, status, payment_method, category, created_at,
     producer_hourly_purchase_count, producer_daily_purchase_count, file_name, loaded_at

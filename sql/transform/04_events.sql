@@ -11,16 +11,36 @@ using (
     ),
 
     steps as (
-        select valid.event_key, valid.user_id, valid.created_at, valid.initial_event as event_name, 1 as event_position
+        select
+            valid.event_key,
+            valid.user_id,
+            valid.created_at,
+            valid.initial_event as event_name,
+            1 as event_position
         from valid
         union all
-        select valid.event_key, valid.user_id, valid.created_at, valid.event_2 as event_name, 2 as event_position
+        select
+            valid.event_key,
+            valid.user_id,
+            valid.created_at,
+            valid.event_2 as event_name,
+            2 as event_position
         from valid
         union all
-        select valid.event_key, valid.user_id, valid.created_at, valid.event_3 as event_name, 3 as event_position
+        select
+            valid.event_key,
+            valid.user_id,
+            valid.created_at,
+            valid.event_3 as event_name,
+            3 as event_position
         from valid
         union all
-        select valid.event_key, valid.user_id, valid.created_at, valid.event_out as event_name, 4 as event_position
+        select
+            valid.event_key,
+            valid.user_id,
+            valid.created_at,
+            valid.event_out as event_name,
+            4 as event_position
         from valid
     )
 
@@ -34,7 +54,7 @@ using (
     from steps
     where steps.event_name is not null
 ) as source
-on target.event_id = source.event_id
+    on target.event_id = source.event_id
 when not matched then insert (
     event_id, order_id, user_id, event_name, event_position, event_timestamp
 ) values (

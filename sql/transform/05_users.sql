@@ -39,15 +39,16 @@ using (
     from latest
     inner join seen on latest.user_id = seen.user_id
 ) as source
-on target.user_id = source.user_id
-when matched then update set
-    os_user = iff(source.last_seen_at >= target.last_seen_at, source.os_user, target.os_user),
-    city = iff(source.last_seen_at >= target.last_seen_at, source.city, target.city),
-    latitude = iff(source.last_seen_at >= target.last_seen_at, source.latitude, target.latitude),
-    longitude = iff(source.last_seen_at >= target.last_seen_at, source.longitude, target.longitude),
-    device_model = iff(source.last_seen_at >= target.last_seen_at, source.device_model, target.device_model),
-    first_seen_at = least(source.first_seen_at, target.first_seen_at),
-    last_seen_at = greatest(source.last_seen_at, target.last_seen_at)
+    on target.user_id = source.user_id
+when matched then
+    update set
+        os_user = iff(source.last_seen_at >= target.last_seen_at, source.os_user, target.os_user),
+        city = iff(source.last_seen_at >= target.last_seen_at, source.city, target.city),
+        latitude = iff(source.last_seen_at >= target.last_seen_at, source.latitude, target.latitude),
+        longitude = iff(source.last_seen_at >= target.last_seen_at, source.longitude, target.longitude),
+        device_model = iff(source.last_seen_at >= target.last_seen_at, source.device_model, target.device_model),
+        first_seen_at = least(source.first_seen_at, target.first_seen_at),
+        last_seen_at = greatest(source.last_seen_at, target.last_seen_at)
 when not matched then insert (
     user_id, os_user, city, latitude, longitude, device_model, first_seen_at, last_seen_at
 ) values (

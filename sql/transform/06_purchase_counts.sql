@@ -41,10 +41,11 @@ using (
         sum(hourly.hourly_purchase_count) over (partition by hourly.user_id, hourly.daily) as daily_purchase_count
     from hourly
 ) as source
-on target.user_id = source.user_id and target.hour = source.hour
-when matched then update set
-    hourly_purchase_count = source.hourly_purchase_count,
-    daily_purchase_count = source.daily_purchase_count
+    on target.user_id = source.user_id and target.hour = source.hour
+when matched then
+    update set
+        hourly_purchase_count = source.hourly_purchase_count,
+        daily_purchase_count = source.daily_purchase_count
 when not matched then insert (
     user_id, hour, daily, hourly_purchase_count, daily_purchase_count
 ) values (

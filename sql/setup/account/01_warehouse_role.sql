@@ -1,5 +1,5 @@
 -- Account objects for real Snowflake only (the emulator cannot run them). Run as a role that may create
--- warehouses and roles (SYSADMIN + SECURITYADMIN, or ACCOUNTADMIN). &{name} variables are filled by
+-- warehouses and roles (SYSADMIN + SECURITYADMIN, or ACCOUNTADMIN). Its &{...} variables are filled by
 -- `python -m warehouse setup --account-objects` from validated configuration, as SnowSQL's -D would.
 
 create warehouse if not exists &{warehouse}
