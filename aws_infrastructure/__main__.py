@@ -1,0 +1,7 @@
+"""``python -m aws_infrastructure``: see cli.py."""
+
+import sys
+
+from aws_infrastructure.cli import main
+
+sys.exit(main())

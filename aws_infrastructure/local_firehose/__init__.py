@@ -1,0 +1,55 @@
+"""Local Firehose delivery: what Firehose does for a Kinesis-sourced delivery stream, which moto never does.
+
+moto accepts a KinesisStreamAsSource delivery stream and then never reads its source. This package does
+that delivery against any endpoint (the emulator, or a real account for testing), driven by the delivery
+stream's own description. Usage::
+
+    from aws_infrastructure.local_firehose import deliver
+    report = deliver(once=True)   # drain what is in the stream now, write it to S3, return a DeliveryReport
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from aws_infrastructure.local_firehose.delivery import Delivery, DeliveryReport, log_to_stderr, stop_on_signals
+from aws_infrastructure.settings import load_settings
+
+STATE_DIR_ENV = "FIREHOSE_STATE_DIR"
+DEFAULT_STATE_DIR = Path(__file__).resolve().parents[2] / ".local" / "firehose"
+
+
+def state_dir(explicit: str | Path | None = None) -> Path:
+    """Where checkpoints live: the argument, else $FIREHOSE_STATE_DIR, else .local/firehose/ in the repo."""
+    return Path(explicit or os.environ.get(STATE_DIR_ENV) or DEFAULT_STATE_DIR)
+
+
+def deliver(
+    *,
+    once: bool = False,
+    delivery_stream: str | None = None,
+    region: str | None = None,
+    state_directory: str | Path | None = None,
+    poll_seconds: float = 1.0,
+    stop: threading.Event | None = None,
+    log: Callable[[str], None] = log_to_stderr,
+) -> DeliveryReport:
+    """Deliver the delivery stream's source records to S3 and return what was done.
+
+    With ``once`` it drains the records in the stream now and returns; otherwise it runs until SIGINT or
+    SIGTERM (or until ``stop`` is set), then writes what it buffered. Name and region default to config/aws.json.
+    """
+    if delivery_stream is None or region is None:
+        settings = load_settings()
+        delivery_stream = delivery_stream or settings.firehose.name
+        region = region or settings.region
+    stop = stop or threading.Event()
+    delivery = Delivery(delivery_stream, region, state_dir(state_directory), log)
+    with stop_on_signals(stop):
+        return delivery.run(once, stop, poll_seconds)
+
+
+__all__ = ["DeliveryReport", "deliver", "state_dir"]
