@@ -1,5 +1,5 @@
 # One-command entry points. Everything runs from the project's own .venv, created on first use.
-PYTHON_BOOT ?= python3.11
+PYTHON_BOOT ?= $(shell command -v python3.11 || command -v python3)
 VENV        := .venv
 PY          := $(VENV)/bin/python
 EVENTS      ?= 10000
@@ -12,7 +12,8 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 $(PY):
-	@command -v $(PYTHON_BOOT) >/dev/null || { echo "error: $(PYTHON_BOOT) not found; install Python 3.11 or run make PYTHON_BOOT=/path/to/python3.11"; exit 2; }
+	@$(PYTHON_BOOT) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || \
+		{ echo "error: Python 3.11 is needed ('$(PYTHON_BOOT)' is not it); run make PYTHON_BOOT=/path/to/python3.11"; exit 2; }
 	$(PYTHON_BOOT) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip==26.3
 

@@ -1,0 +1,140 @@
+"""`make up` / `make down` / `make status`: the long-running local stack.
+
+`up` starts the AWS and Snowflake emulators, provisions both sides, starts Airflow as separate
+components (API server with the UI, scheduler, DAG processor, triggerer; the scheduler's and
+triggerer's log servers are skipped because they would listen on every interface), the local
+Firehose delivery and a generator streaming at a gentle rate, and unpauses the ELT DAG. Every process
+is recorded by PID under .local/run and every socket is bound to 127.0.0.1. `down` stops them all.
+
+State that survives `down`: Airflow's metadata database (.local/airflow) and the Snowflake emulator's
+database files (.local/snowflake). The AWS emulator keeps nothing: `up` provisions it again.
+`make clean` deletes .local.
+"""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from local_stack import processes, stack
+from local_stack.environment import STATE, local_env
+from local_stack.ports import HOST, ensure_free, is_listening, port
+
+RUN_DIR = STATE / "run"
+AIRFLOW_HOME = STATE / "airflow"
+DAG_ID = "mobile_events_elt"
+STREAM_RATE = 5  # events per second from the background generator
+
+
+def _airflow() -> str:
+    return str(Path(sys.executable).with_name("airflow"))
+
+
+def _env() -> dict[str, str]:
+    env = local_env(AIRFLOW_HOME)
+    # The API server signs the tokens task processes use; every component must share the secret.
+    # It is made here, kept out of the repository, and never leaves the machine.
+    secret_file = AIRFLOW_HOME / "jwt_secret"
+    if not secret_file.exists():
+        AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
+        secret_file.write_text(secrets.token_urlsafe(32))
+        secret_file.chmod(0o600)
+    env["AIRFLOW__API_AUTH__JWT_SECRET"] = secret_file.read_text().strip()
+    env["AIRFLOW__CORE__EXECUTOR"] = "LocalExecutor"
+    env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = f"http://{HOST}:{port('airflow')}/execution/"
+    env["AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL"] = "10"
+    return env
+
+
+def _step(argv: list[str], env: dict[str, str], log: Path) -> None:
+    with open(log, "ab") as out:
+        if subprocess.run(argv, env=env, stdout=out, stderr=subprocess.STDOUT, check=False).returncode:
+            raise processes.StartError(f"{' '.join(argv[1:4])} failed; see {log}")
+
+
+def up() -> int:
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    logs = STATE / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    env = _env()
+    py = sys.executable
+    try:
+        ensure_free("airflow", port("airflow"))
+        print("==> starting the AWS and Snowflake emulators")
+        stack.start_emulators(RUN_DIR, STATE / "snowflake", env)
+        print("==> provisioning AWS and Snowflake")
+        _step([py, "-m", "aws_infrastructure", "up"], env, logs / "provision.log")
+        _step([py, "-m", "warehouse", "setup"], env, logs / "provision.log")
+        print("==> preparing Airflow's metadata database")
+        _step([_airflow(), "db", "migrate"], env, logs / "airflow-db.log")
+        print("==> starting Airflow (API server + UI, scheduler, DAG processor, triggerer)")
+        airflow_port = port("airflow")
+        processes.start(
+            "airflow-api",
+            [_airflow(), "api-server", "--host", HOST, "--port", str(airflow_port), "--workers", "1"],
+            RUN_DIR,
+            env=env,
+            wait_port=airflow_port,
+            timeout=120,
+        )
+        processes.start("airflow-scheduler", [_airflow(), "scheduler", "--skip-serve-logs"], RUN_DIR, env=env)
+        processes.start("airflow-dag-processor", [_airflow(), "dag-processor"], RUN_DIR, env=env)
+        processes.start("airflow-triggerer", [_airflow(), "triggerer", "--skip-serve-logs"], RUN_DIR, env=env)
+        print("==> starting the local Firehose delivery and a generator streaming at a gentle rate")
+        processes.start("firehose", [py, "-m", "aws_infrastructure", "deliver"], RUN_DIR, env=env)
+        processes.start(
+            "generator",
+            [py, "-m", "data_generation", "--sink", "kinesis", "--rate", str(STREAM_RATE), "--duration", "86400"],
+            RUN_DIR,
+            env=env,
+        )
+        _unpause(env, logs / "airflow-cli.log")
+    except (processes.StartError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print("stopping what was started ...", file=sys.stderr)
+        stack.stop_all(RUN_DIR)
+        return 1
+    print(
+        f"""
+The local stack is up.
+  Airflow UI and REST API  http://{HOST}:{port("airflow")}/   (no login on the local stack)
+  AWS emulator             http://{HOST}:{port("aws")}        (aws --endpoint-url http://{HOST}:{port("aws")} ...)
+  Snowflake emulator       {HOST}:{port("snowflake")}, protocol http
+  Logs                     {RUN_DIR}/*.log, {AIRFLOW_HOME}/logs
+Stop it with: make down"""
+    )
+    return 0
+
+
+def _unpause(env: dict[str, str], log: Path, timeout: float = 120.0) -> None:
+    """Unpause the ELT DAG once the DAG processor has parsed it."""
+    deadline = time.monotonic() + timeout
+    with open(log, "ab") as out:
+        while time.monotonic() < deadline:
+            result = subprocess.run(
+                [_airflow(), "dags", "unpause", DAG_ID], env=env, stdout=out, stderr=subprocess.STDOUT, check=False
+            )
+            if result.returncode == 0:
+                print(f"==> {DAG_ID} unpaused")
+                return
+            time.sleep(3)
+    raise processes.StartError(f"{DAG_ID} was not parsed within {timeout:.0f}s; see {log}")
+
+
+def down() -> int:
+    stopped = stack.stop_all(RUN_DIR)
+    print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+    still = [name for name in ("aws", "snowflake", "airflow") if is_listening(port(name))]
+    if still:
+        print(f"warning: still listening: {', '.join(still)} (not started by make up?)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def status() -> int:
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    print("\n".join(stack.describe(RUN_DIR)))
+    return 0
