@@ -77,17 +77,22 @@ def patch_moto_kinesis() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=None, help="port (default: $AWS_EMULATOR_PORT or 4566)")
+    parser.add_argument(
+        "--host",
+        default=HOST,
+        help="address to bind (default 127.0.0.1; 0.0.0.0 only inside a container, as docker-compose.yaml does)",
+    )
     args = parser.parse_args(argv)
     number = args.port if args.port is not None else port("aws")
     try:
-        ensure_free("aws", number)
+        ensure_free("aws", number, args.host)
     except PortInUseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     patch_moto_kinesis()
     from moto.server import main as moto_main
 
-    moto_main(["--host", HOST, "--port", str(number)])
+    moto_main(["--host", args.host, "--port", str(number)])
     return 0
 
 

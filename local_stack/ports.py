@@ -27,17 +27,17 @@ def port(name: str) -> int:
     return int(value)
 
 
-def ensure_free(name: str, number: int) -> None:
+def ensure_free(name: str, number: int, host: str = HOST) -> None:
     """Raise PortInUseError naming the variable that moves the service, if the port is taken."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         # As the servers themselves do, so that a port in TIME_WAIT after a restart counts as free.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((HOST, number))
+            sock.bind((host, number))
         except OSError:
             env, _ = PORTS.get(name, ("", 0))
             hint = f"; stop what uses it (`make down`?) or set {env} to another port" if env else ""
-            raise PortInUseError(f"{name} emulator: port {HOST}:{number} is already in use{hint}") from None
+            raise PortInUseError(f"{name}: port {host}:{number} is already in use{hint}") from None
 
 
 def is_listening(number: int, host: str = HOST) -> bool:

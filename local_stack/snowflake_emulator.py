@@ -137,16 +137,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=None, help="port (default: $SNOWFLAKE_EMULATOR_PORT or 8765)")
     parser.add_argument("--data-dir", type=Path, default=Path(".local/snowflake"), help="where data is kept")
+    parser.add_argument(
+        "--host",
+        default=HOST,
+        help="address to bind (default 127.0.0.1; 0.0.0.0 only inside a container, as docker-compose.yaml does)",
+    )
     args = parser.parse_args(argv)
     number = args.port if args.port is not None else port("snowflake")
     try:
-        ensure_free("snowflake", number)
+        ensure_free("snowflake", number, args.host)
     except PortInUseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     import uvicorn
 
-    uvicorn.run(build_app(args.data_dir), host=HOST, port=number, log_level="warning")
+    uvicorn.run(build_app(args.data_dir), host=args.host, port=number, log_level="warning")
     return 0
 
 
