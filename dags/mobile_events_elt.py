@@ -13,8 +13,15 @@ analytics tables.
    `PURCHASE_COUNTS`, and mark the batch done. Every step is idempotent: clear and rerun freely.
 3. **check**: data-quality checks (`sql/checks/`), conservation included; a failure names the check.
 
+Triggers: every `ELT_SCHEDULE` (each minute by default) and, when `ELT_SQS_QUEUE_URL` names the queue
+that receives the bucket's ObjectCreated notifications, as soon as a file lands (an asset watcher on
+that queue). SQS messages are deleted on receipt, so the schedule also sweeps for files no message
+announced: every run loads *all* files the audit does not know, whatever woke it.
+
 Connections: `snowflake_default`, `aws_default` (from `AIRFLOW_CONN_*` or the UI). One active run at a
-time; the schedule (`ELT_SCHEDULE`, every minute by default) backs up the event-driven trigger.
+time. Failures are published to the SNS topic `ELT_ALERTS_TOPIC_ARN` when set. The check task updates
+the assets `analytics.users`, `analytics.events`, `analytics.orders` and `analytics.purchase_counts`,
+so downstream DAGs can run after fresh data.
 """
 
 from __future__ import annotations
@@ -23,20 +30,57 @@ import os
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import Asset, AssetOrTimeSchedule, AssetWatcher, CronTriggerTimetable, dag, task
 
 SNOWFLAKE_CONN_ID = os.environ.get("ELT_SNOWFLAKE_CONN_ID", "snowflake_default")
 AWS_CONN_ID = os.environ.get("ELT_AWS_CONN_ID", "aws_default")
 SCHEDULE = os.environ.get("ELT_SCHEDULE", "* * * * *")
+QUEUE_URL = os.environ.get("ELT_SQS_QUEUE_URL")
+ALERTS_TOPIC_ARN = os.environ.get("ELT_ALERTS_TOPIC_ARN")
+
+# snowflake://<account>/<database>/<schema>/<table>; "pipeline" stands for whichever account is configured.
+ANALYTICS_ASSETS = [
+    Asset(uri=f"snowflake://pipeline/mobile_events/analytics/{table}", name=f"analytics.{table}")
+    for table in ("users", "events", "orders", "purchase_counts")
+]
+
+
+def _schedule() -> object:
+    """The cron schedule, or it OR-ed with an S3-notification watcher when the queue is configured."""
+    timetable = CronTriggerTimetable(SCHEDULE, timezone="UTC")
+    if not QUEUE_URL:
+        return timetable
+    from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTrigger
+
+    trigger = MessageQueueTrigger(
+        scheme="sqs", sqs_queue=QUEUE_URL, aws_conn_id=AWS_CONN_ID, waiter_delay=1, wait_time_seconds=10
+    )
+    landed = Asset("s3://mobile-events/landing", watchers=[AssetWatcher(name="landing_notifications", trigger=trigger)])
+    return AssetOrTimeSchedule(timetable=timetable, assets=landed)
+
+
+def _failure_alerts() -> list:
+    if not ALERTS_TOPIC_ARN:
+        return []
+    from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
+
+    return [
+        SnsNotifier(
+            aws_conn_id=AWS_CONN_ID,
+            target_arn=ALERTS_TOPIC_ARN,
+            subject="mobile_events_elt failed",
+            message="Task {{ ti.task_id }} of run {{ run_id }} failed: {{ exception }}",
+        )
+    ]
 
 
 @dag(
     dag_id="mobile_events_elt",
-    schedule=SCHEDULE,
+    schedule=_schedule(),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(seconds=15)},
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=15), "on_failure_callback": _failure_alerts()},
     tags=["mobile-events", "elt", "snowflake"],
     doc_md=__doc__,
 )
@@ -62,7 +106,7 @@ def mobile_events_elt() -> None:
 
         return run
 
-    @task
+    @task(outlets=ANALYTICS_ASSETS)
     def check(changed: int) -> dict:
         from warehouse import pipeline
 

@@ -13,6 +13,7 @@ database files (.local/snowflake). The AWS emulator keeps nothing: `up` provisio
 
 from __future__ import annotations
 
+import json
 import secrets
 import subprocess
 import sys
@@ -55,6 +56,26 @@ def _step(argv: list[str], env: dict[str, str], log: Path) -> None:
             raise processes.StartError(f"{' '.join(argv[1:4])} failed; see {log}")
 
 
+def _event_wiring(env: dict[str, str]) -> dict[str, str]:
+    """The SQS queue and SNS topic `aws_infrastructure up` made, for the ELT DAG's trigger and alerts."""
+    result = subprocess.run(
+        [sys.executable, "-m", "aws_infrastructure", "status", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        raise processes.StartError(f"aws_infrastructure status failed: {result.stderr.strip()[-500:]}")
+    status = json.loads(result.stdout)
+    wiring = {}
+    if status.get("queue_url"):
+        wiring["ELT_SQS_QUEUE_URL"] = status["queue_url"]
+    if status.get("topic_arn"):
+        wiring["ELT_ALERTS_TOPIC_ARN"] = status["topic_arn"]
+    return wiring
+
+
 def up() -> int:
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     logs = STATE / "logs"
@@ -68,6 +89,7 @@ def up() -> int:
         print("==> provisioning AWS and Snowflake")
         _step([py, "-m", "aws_infrastructure", "up"], env, logs / "provision.log")
         _step([py, "-m", "warehouse", "setup"], env, logs / "provision.log")
+        env.update(_event_wiring(env))
         print("==> preparing Airflow's metadata database")
         _step([_airflow(), "db", "migrate"], env, logs / "airflow-db.log")
         print("==> starting Airflow (API server + UI, scheduler, DAG processor, triggerer)")
