@@ -74,3 +74,55 @@ def test_unreadable_file_is_recorded_and_does_not_block_others(pipeline) -> None
     assert scalar(conn, "select count(*) from raw.load_audit where status = 'FAILED'") == 1
     # The failure is remembered: the next run does not retry it forever.
     assert loader.load_new_files(conn, s3, bucket, "landing/", settings).files_failed == 0
+
+
+def test_values_outside_the_accepted_sets_are_quarantined_with_the_field(pipeline) -> None:
+    conn, s3, bucket, settings = pipeline
+    good = json.loads(seed_lines()[0])
+    bad_city = {**good, "CITY": "Atlantis", "CREATED_AT": "2024-01-29 10:00:00"}
+    bad_status = {**good, "STATUS": "MAYBE", "CREATED_AT": "2024-01-29 11:00:00"}
+    iso_time = {**good, "CREATED_AT": "2024-01-29T12:00:00"}
+    put_ndjson(s3, bucket, [json.dumps(r) for r in (good, bad_city, bad_status, iso_time)])
+    run_pipeline(conn, s3, bucket, settings)
+    reasons = sorted(r[0] for r in conn.cursor().execute("select reason from raw.rejected_events").fetchall())
+    assert reasons == ["unknown CITY: Atlantis", "unknown STATUS: MAYBE"]
+    assert scalar(conn, "select count(*) from analytics.orders") == 2
+
+
+def test_late_purchase_corrects_its_day_and_counts_are_derived(pipeline) -> None:
+    conn, s3, bucket, settings = pipeline
+    purchase = {
+        **json.loads(seed_lines()[3]),
+        "USER_ID": "abcdef0123",
+        "HOURLY_PURCHASE_COUNT": 99,
+        "DAILY_PURCHASE_COUNT": 99,
+    }
+    assert purchase["ORDER_TYPE"] == "PURCHASE"
+    day_one = [{**purchase, "EVENT_ID": f"p{i}", "CREATED_AT": f"2024-01-29 1{i}:00:00"} for i in range(2)]
+    put_ndjson(s3, bucket, [json.dumps(r) for r in day_one])
+    run_pipeline(conn, s3, bucket, settings)
+    daily = "select max(daily_purchase_count) from analytics.purchase_counts where daily = '2024-01-29'"
+    assert scalar(conn, daily) == 2
+    # Two days later, a purchase from the 29th arrives: that day's counts are recomputed.
+    late = {**purchase, "EVENT_ID": "late", "CREATED_AT": "2024-01-29 10:30:00"}
+    put_ndjson(s3, bucket, [json.dumps(late)])
+    run_pipeline(conn, s3, bucket, settings)
+    assert scalar(conn, daily) == 3
+    hour_10 = "select hourly_purchase_count from analytics.purchase_counts where hour = '2024-01-29 10:00:00'"
+    assert scalar(conn, hour_10) == 2
+    # The producer's own (wrong) counts are kept for comparison, not used.
+    assert scalar(conn, "select max(producer_daily_purchase_count) from analytics.orders") == 99
+
+
+def test_each_run_processes_only_new_files(pipeline) -> None:
+    from warehouse import transform
+
+    conn, s3, bucket, settings = pipeline
+    put_ndjson(s3, bucket, seed_lines()[:50])
+    run_pipeline(conn, s3, bucket, settings)
+    put_ndjson(s3, bucket, seed_lines()[50:60])
+    loader.load_new_files(conn, s3, bucket, "landing/", settings)
+    changed = transform.run_all(conn)
+    assert scalar(conn, "select count(*) from raw.stg_events") == 10
+    assert changed["03_orders"] == 10
+    assert scalar(conn, "select count(*) from analytics.orders") == 60

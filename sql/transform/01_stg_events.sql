@@ -54,6 +54,13 @@ typed as (
     from renamed
 ),
 
+accepted as (
+    select
+        accepted_values.field,
+        accepted_values.value
+    from raw.accepted_values as accepted_values
+),
+
 validated as (
     select
         typed.*,
@@ -68,12 +75,42 @@ validated as (
                 then 'missing or non-numeric LATITUDE/LONGITUDE'
             when typed.latitude not between -90 and 90 or typed.longitude not between -180 and 180
                 then 'coordinates out of range'
-            when typed.order_type is null or typed.order_type not in ('PURCHASE', 'USER_VISIT')
-                then 'unknown ORDER_TYPE'
+            when typed.order_type is null then 'missing ORDER_TYPE'
+            when typed.status is null then 'missing STATUS'
+            when ok_order_type.value is null then 'unknown ORDER_TYPE: ' || typed.order_type
+            when ok_status.value is null then 'unknown STATUS: ' || typed.status
+            when typed.initial_event is not null and ok_initial.value is null
+                then 'unknown INITIAL_EVENT: ' || typed.initial_event
+            when typed.event_2 is not null and ok_event_2.value is null then 'unknown EVENT_2: ' || typed.event_2
+            when typed.event_3 is not null and ok_event_3.value is null then 'unknown EVENT_3: ' || typed.event_3
+            when typed.event_out is not null and ok_event_out.value is null
+                then 'unknown EVENT_OUT: ' || typed.event_out
+            when typed.os_user is not null and ok_os.value is null then 'unknown OS_USER: ' || typed.os_user
+            when typed.city is not null and ok_city.value is null then 'unknown CITY: ' || typed.city
+            when typed.payment_method is not null and ok_payment.value is null
+                then 'unknown PAYMENT_METHOD: ' || typed.payment_method
             when typed.producer_hourly_purchase_count < 0 or typed.producer_daily_purchase_count < 0
                 then 'negative purchase count'
         end as reason
     from typed
+    left join accepted as ok_order_type
+        on ok_order_type.field = 'ORDER_TYPE' and typed.order_type = ok_order_type.value
+    left join accepted as ok_status
+        on ok_status.field = 'STATUS' and typed.status = ok_status.value
+    left join accepted as ok_initial
+        on ok_initial.field = 'INITIAL_EVENT' and typed.initial_event = ok_initial.value
+    left join accepted as ok_event_2
+        on ok_event_2.field = 'EVENT_2' and typed.event_2 = ok_event_2.value
+    left join accepted as ok_event_3
+        on ok_event_3.field = 'EVENT_3' and typed.event_3 = ok_event_3.value
+    left join accepted as ok_event_out
+        on ok_event_out.field = 'EVENT_OUT' and typed.event_out = ok_event_out.value
+    left join accepted as ok_os
+        on ok_os.field = 'OS_USER' and typed.os_user = ok_os.value
+    left join accepted as ok_city
+        on ok_city.field = 'CITY' and typed.city = ok_city.value
+    left join accepted as ok_payment
+        on ok_payment.field = 'PAYMENT_METHOD' and typed.payment_method = ok_payment.value
 ),
 
 deduped as (
