@@ -1,0 +1,337 @@
+"""Command line for the event generator and producer (run as ``python -m data_generation``).
+
+Exit codes: 0 done; 1 delivery failure (undelivered records are in the spool, the report says where);
+2 usage or configuration error (nothing was sent); 128+N stopped by signal N (130 Ctrl-C, 143 SIGTERM)
+after delivering what was buffered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+import config
+from config import ConfigError
+from data_generation.faults import FaultInjector
+from data_generation.generator import EventGenerator
+from data_generation.pipeline import StopFlag, run
+from data_generation.producer import KinesisProducer, kinesis_client
+from data_generation.progress import Progress
+from data_generation.replay import replay_spool, spool_stream
+from data_generation.report import Report
+from data_generation.settings import load_settings, parse_created_at
+from data_generation.sinks import FileSink, Sink
+from data_generation.spool import default_spool_path
+from data_generation.throttle import ShardLimit
+
+EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_USAGE = 0, 1, 2
+
+_EPILOG = """\
+examples:
+  python -m data_generation --events 10000                    # into the Kinesis stream of config/aws.json
+  python -m data_generation --sink stdout --events 5 --seed 7
+  python -m data_generation --out events.ndjson.gz --events 1000000 --seed 7
+  python -m data_generation --duration 60 --rate 500 --duplicate-rate 0.01 --malformed-rate 0.005 \\
+      --late-rate 0.02 --report-json .local/report.json
+  python -m data_generation replay-spool .local/spool/<file>.ndjson
+
+The same --seed (and options) gives byte-identical output on the stdout and file sinks. Kinesis
+endpoint and credentials come from AWS_ENDPOINT_URL and the AWS default chain, never from files.
+Exit codes: 0 done, 1 delivery failure (records spooled), 2 usage/config error, 130/143 stopped by
+Ctrl-C/SIGTERM after delivering what was buffered.
+"""
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return int(text)
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = _non_negative(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def _probability(text: str) -> float:
+    value = _non_negative(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"expected a probability between 0 and 1, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m data_generation",
+        description="Generate seed-shaped mobile-app events and send them to Kinesis, stdout or an NDJSON file. "
+        "Subcommand: `replay-spool PATH` re-sends a dead-letter spool file (see `replay-spool --help`).",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    amount = parser.add_argument_group("how many and how fast")
+    amount.add_argument(
+        "--events", type=_count, metavar="N", help="valid events to send (default: config num_records, 100)"
+    )
+    amount.add_argument(
+        "--duration", type=_positive, metavar="SECONDS", help="run for this long (with --events: whichever is first)"
+    )
+    amount.add_argument(
+        "--rate",
+        type=_non_negative,
+        default=0.0,
+        metavar="EVENTS_PER_SECOND",
+        help="steady rate over all records sent, faults included; 0 = as fast as possible (default)",
+    )
+    shape = parser.add_argument_group("what the events look like")
+    shape.add_argument("--users", type=_positive_int, metavar="N", help="population size (default: config, 1000)")
+    shape.add_argument("--seed", type=_seed, metavar="S", help="same seed and options, same events (default: random)")
+    shape.add_argument(
+        "--start",
+        metavar='"YYYY-MM-DD HH:MM:SS"|now',
+        help="simulated time of the first event, UTC (default: config simulation.start)",
+    )
+    shape.add_argument(
+        "--widen-values",
+        action="store_true",
+        help="also emit the failed purchase statuses the seed defines but never sends (FAILED_CHECKOUT, FRAUD, ...)",
+    )
+    target = parser.add_argument_group("where they go")
+    target.add_argument(
+        "--sink", choices=("kinesis", "stdout", "file"), help="default: file if --out is given, else kinesis"
+    )
+    target.add_argument("--out", metavar="PATH", help="NDJSON file for --sink file; a .gz name compresses")
+    target.add_argument("--stream", metavar="NAME", help="Kinesis stream (default: config/aws.json stream.name)")
+    target.add_argument(
+        "--shard-limit",
+        action="store_true",
+        help="keep under the stream's write capacity (1,000 records/s and 1 MiB/s per open shard)",
+    )
+    target.add_argument("--max-attempts", type=_positive_int, default=6, metavar="N", help="tries per record (6)")
+    target.add_argument(
+        "--spool", metavar="PATH", help="dead-letter file for undelivered records (default: new file in .local/spool/)"
+    )
+    faults = parser.add_argument_group("faults to inject (probabilities per valid event, all 0 by default)")
+    faults.add_argument("--duplicate-rate", type=_probability, default=0.0, metavar="P", help="re-send a sent event")
+    faults.add_argument("--late-rate", type=_probability, default=0.0, metavar="P", help="CREATED_AT hours/days back")
+    faults.add_argument(
+        "--malformed-rate",
+        type=_probability,
+        default=0.0,
+        metavar="P",
+        help="add an invalid record: broken JSON, array/scalar, missing or bad USER_ID, bad CREATED_AT, "
+        "coordinates out of range, unknown ORDER_TYPE, negative count",
+    )
+    output = parser.add_argument_group("reporting")
+    output.add_argument("--report-json", metavar="PATH", help="write the final report as JSON here too")
+    output.add_argument("--quiet", "-q", action="store_true", help="no progress and no report on stderr")
+    return parser
+
+
+def build_replay_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m data_generation replay-spool",
+        description="Send the records of a dead-letter spool file to Kinesis. Records that fail again go to a "
+        "new spool file; the replayed file is then renamed *.replayed so it is not sent twice.",
+    )
+    parser.add_argument("path", metavar="PATH", help="spool file (NDJSON, as written by the producer)")
+    parser.add_argument("--stream", metavar="NAME", help="send to this stream instead of the one in the file")
+    parser.add_argument("--shard-limit", action="store_true", help="keep under the stream's write capacity")
+    parser.add_argument("--max-attempts", type=_positive_int, default=6, metavar="N", help="tries per record (6)")
+    parser.add_argument("--spool", metavar="PATH", help="where records that fail again go (default: .local/spool/)")
+    parser.add_argument("--report-json", metavar="PATH", help="write the final report as JSON here too")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress and no report on stderr")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        if argv[:1] == ["replay-spool"]:
+            return _replay(build_replay_parser().parse_args(argv[1:]))
+        parser = build_parser()
+        return _generate(parser, parser.parse_args(argv))
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _generate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    sink_name = args.sink or ("file" if args.out else "kinesis")
+    if sink_name == "file" and not args.out:
+        parser.error("--sink file needs --out PATH")
+    if args.out and sink_name != "file":
+        parser.error(f"--out is for the file sink; drop --sink {sink_name} or --out")
+    for flag in ("stream", "spool", "shard_limit"):
+        if getattr(args, flag) and sink_name != "kinesis":
+            parser.error(f"--{flag.replace('_', '-')} applies to --sink kinesis only")
+    settings = load_settings()
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    count = args.events if args.events is not None else (None if args.duration else settings.default_events)
+    start_epoch = None
+    if args.start:
+        start_epoch = int(time.time()) if args.start == "now" else parse_created_at(args.start, "--start")
+    generator = EventGenerator(
+        settings,
+        seed=seed,
+        users=args.users or settings.default_users,
+        late_rate=args.late_rate,
+        widen_values=args.widen_values,
+        start_epoch=start_epoch,
+    )
+    faults = None
+    if args.duplicate_rate or args.malformed_rate:
+        faults = FaultInjector(seed, generator.namespace, args.duplicate_rate, args.malformed_rate)
+    on_delivered = faults.delivered if faults is not None and args.duplicate_rate else None
+
+    sink: Sink
+    if sink_name == "kinesis":
+        stream = args.stream or _default_stream()
+        client = kinesis_client(config.load("aws").get("region"))
+        shards = stream_shards(client, stream)
+        target = stream
+        sink = KinesisProducer(
+            stream,
+            client=client,
+            max_attempts=args.max_attempts,
+            spool_path=Path(args.spool) if args.spool else None,
+            shard_limit=ShardLimit(shards) if args.shard_limit else None,
+            on_delivered=on_delivered,
+        )
+    elif sink_name == "stdout":
+        target, sink = "-", FileSink.stdout(on_delivered)
+    else:
+        target = args.out
+        try:
+            sink = FileSink.open(Path(args.out), on_delivered)
+        except OSError as exc:
+            raise ConfigError(f"--out {args.out}: cannot open for writing: {exc.strerror}") from None
+
+    progress = None if args.quiet else Progress(sys.stderr, events=count, duration=args.duration)
+    stop = StopFlag()
+    with stop.installed():
+        try:
+            report = run(
+                generator,
+                sink,
+                count=count,
+                duration=args.duration,
+                rate=args.rate,
+                faults=faults,
+                progress=progress,
+                stop=stop,
+            )
+        except KeyboardInterrupt:
+            print("error: interrupted again while delivering; unconfirmed records went to the spool", file=sys.stderr)
+            return 130
+        except BrokenPipeError:
+            # The reader (say `| head`) went away: point stdout at /dev/null so the exit flush stays quiet.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            print("error: stdout was closed by its reader before all events were written", file=sys.stderr)
+            return EXIT_DELIVERY_FAILED
+    return _finish(report, args, stop, {"seed": seed, "sink": sink_name, "target": target})
+
+
+def _replay(args: argparse.Namespace) -> int:
+    path = Path(args.path)
+    stream, total = spool_stream(path)
+    stream = args.stream or stream
+    client = kinesis_client(config.load("aws").get("region"))
+    shards = stream_shards(client, stream)
+    producer = KinesisProducer(
+        stream,
+        client=client,
+        max_attempts=args.max_attempts,
+        spool_path=Path(args.spool) if args.spool else default_spool_path(stream),
+        shard_limit=ShardLimit(shards) if args.shard_limit else None,
+    )
+    progress = None if args.quiet else Progress(sys.stderr, events=total, duration=None)
+    stop = StopFlag()
+    with stop.installed():
+        try:
+            report = replay_spool(path, producer, stop=stop, progress=progress)
+        except KeyboardInterrupt:
+            print("error: interrupted again while delivering; unconfirmed records went to the spool", file=sys.stderr)
+            return 130
+    return _finish(report, args, stop, {"sink": "kinesis", "target": stream, "replayed": str(path)})
+
+
+def _finish(report: Report, args: argparse.Namespace, stop: StopFlag, extra: dict[str, Any]) -> int:
+    if not report.ok:
+        code = EXIT_DELIVERY_FAILED
+    elif report.interrupted:
+        code = 128 + (stop.signal or 2)
+    else:
+        code = EXIT_OK
+    if not args.quiet:
+        seed = f"\n  seed {extra['seed']}" if "seed" in extra else ""
+        print(report.summary() + seed, file=sys.stderr)
+    if args.report_json:
+        try:
+            report.write_json(Path(args.report_json), {**extra, "exit_code": code})
+        except OSError as exc:
+            print(f"error: --report-json {args.report_json}: cannot write: {exc.strerror}", file=sys.stderr)
+            return code or EXIT_USAGE
+    return code
+
+
+def _default_stream() -> str:
+    try:
+        return config.load("aws")["stream"]["name"]
+    except (KeyError, TypeError):
+        raise ConfigError("config/aws.json: stream.name is missing; set it or pass --stream") from None
+
+
+def stream_shards(client: Any, stream: str) -> int:
+    """Open shards of ``stream``, checked before sending so a wrong name or endpoint fails fast (exit 2)."""
+    where = f"at {client.meta.endpoint_url} (region {client.meta.region_name})"
+    try:
+        summary = client.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
+    except NoCredentialsError:
+        raise ConfigError(
+            "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY "
+            "(the local stack accepts any values, e.g. testing/testing)"
+        ) from None
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        if error.get("Code") == "ResourceNotFoundException":
+            raise ConfigError(
+                f"Kinesis stream {stream!r} not found {where}; create it (`make up` for the local stack) "
+                "or pass --stream NAME"
+            ) from None
+        raise ConfigError(f"Kinesis refused DescribeStreamSummary on {stream!r} {where}: {error}") from None
+    except BotoCoreError as exc:
+        hint = " Is the local stack running (`make up`)?" if os.environ.get("AWS_ENDPOINT_URL") else ""
+        raise ConfigError(f"cannot reach Kinesis {where}: {exc}.{hint}") from None
+    return int(summary.get("OpenShardCount") or 1)
