@@ -15,6 +15,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -30,6 +31,7 @@ class LandedFile:
     key: str
     etag: str
     size: int
+    last_modified: datetime | None = None
 
 
 @dataclass
@@ -41,13 +43,15 @@ class LoadReport:
     failures: dict[str, str] = field(default_factory=dict)
 
 
-def list_landed_files(s3: Any, bucket: str, prefix: str) -> list[LandedFile]:
+def list_landed_files(s3: Any, bucket: str, prefix: str, with_times: bool = False) -> list[LandedFile]:
     """Every object under the landing prefix, oldest key first (Firehose keys sort by time)."""
     found = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
-            if obj["Size"] > 0 or not obj["Key"].endswith("/"):
-                found.append(LandedFile(obj["Key"], obj["ETag"].strip('"'), obj["Size"]))
+            if obj["Key"].endswith("/"):
+                continue  # a folder marker, not a delivery
+            modified = obj["LastModified"] if with_times else None
+            found.append(LandedFile(obj["Key"], obj["ETag"].strip('"'), obj["Size"], modified))
     return sorted(found, key=lambda f: f.key)
 
 

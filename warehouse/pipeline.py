@@ -84,3 +84,21 @@ def check(snowflake_conn_id: str | None = None) -> dict[str, int]:
 def counts(snowflake_conn_id: str | None = None) -> dict[str, int]:
     with snowflake(snowflake_conn_id) as conn:
         return summary.table_counts(conn)
+
+
+def replay(since: str, until: str, snowflake_conn_id: str | None = None, aws_conn_id: str = "aws_default") -> list[str]:
+    """Forget the files delivered in [since, until) (ISO-8601, UTC if no zone) so the next run reloads them."""
+    from datetime import UTC, datetime
+
+    from warehouse import maintenance
+
+    def parse(text: str) -> datetime:
+        moment = datetime.fromisoformat(text)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    start, end = parse(since), parse(until)
+    if end <= start:
+        raise ValueError(f"replay window is empty: until ({until}) must be after since ({since})")
+    where = landing()
+    with snowflake(snowflake_conn_id) as conn:
+        return maintenance.replay(conn, s3_client(aws_conn_id), where.bucket, where.prefix, start, end)
