@@ -195,6 +195,7 @@ class Delivery:
 
     def run(self, once: bool, stop: threading.Event, poll_seconds: float) -> DeliveryReport:
         started = time.monotonic()
+        was_caught_up = False
         while not stop.is_set():
             if not self.refreshed or time.monotonic() - self.refreshed >= REFRESH_SECONDS:
                 if self.refreshed and not once:
@@ -202,6 +203,7 @@ class Delivery:
                 self.refresh()
             for shard in self.tracker.readable():
                 self.read(shard)
+                was_caught_up = was_caught_up and shard.caught_up
             self.mark_finished()
             # Done when every shard we may read has nothing more now (children of a shard that just ended
             # are not caught up yet, and a pending refresh may still find new shards).
@@ -211,6 +213,9 @@ class Delivery:
             if self.batch.due(now, self.target.buffer_bytes, self.target.buffer_seconds):
                 self.flush_retrying(ONCE_WRITE_ATTEMPTS if once else None, stop.is_set)
             if not once and self.tracker.caught_up():
+                if not was_caught_up:
+                    self.log(f"caught up with the stream; {len(self.batch.lines)} records buffered")
+                was_caught_up = True
                 until_due = self.batch.seconds_until_due(now, self.target.buffer_seconds)
                 stop.wait(poll_seconds if until_due is None else min(poll_seconds, max(until_due, 0.05)))
         self.flush_retrying(ONCE_WRITE_ATTEMPTS, lambda: False)
