@@ -151,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         metavar="P",
         help="add an invalid record: broken JSON, array/scalar, missing or bad USER_ID, bad CREATED_AT, "
-        "coordinates out of range, unknown ORDER_TYPE, negative count",
+        "coordinates out of range, unknown enum value, negative count",
     )
     output = parser.add_argument_group("reporting")
     output.add_argument("--report-json", metavar="PATH", help="write the final report as JSON here too")

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from data_generation.generator import to_line
 from data_generation.ids import uuid_sequence
 from data_generation.report import DUPLICATE, EVENT, LATE, MALFORMED
+from data_generation.sinks import Record
 
 _POOL_SIZE = 1024
 
@@ -62,9 +63,19 @@ def _coordinates_out_of_range(record: dict, rng: random.Random) -> str:
     return to_line(record)
 
 
-def _unknown_order_type(record: dict, rng: random.Random) -> str:
-    # ORDER_TYPE is the enum the warehouse validates; an unknown value there must land in quarantine.
-    record["ORDER_TYPE"] = rng.choice(["REFUND", "SUBSCRIPTION", "purchase", "CHARGEBACK"])
+_UNKNOWN_VALUES = {
+    "ORDER_TYPE": ["REFUND", "SUBSCRIPTION", "purchase"],
+    "STATUS": ["LOST", "completed"],
+    "OS_USER": ["Windows_95", "BlackBerry_OS_7"],
+    "CITY": ["Atlantis", "Ciudad Gotica"],
+    "EVENT_2": ["TELEPORT", "home"],
+    "PAYMENT_METHOD": ["Bitcoin", "IOU"],
+}
+
+
+def _unknown_enum(record: dict, rng: random.Random) -> str:
+    field = rng.choice(list(_UNKNOWN_VALUES))
+    record[field] = rng.choice(_UNKNOWN_VALUES[field])
     return to_line(record)
 
 
@@ -82,7 +93,7 @@ MALFORMERS: dict[str, Callable[[dict, random.Random], str]] = {
     "bad_user_id": _bad_user_id,
     "bad_created_at": _bad_created_at,
     "coordinates_out_of_range": _coordinates_out_of_range,
-    "unknown_order_type": _unknown_order_type,
+    "unknown_enum": _unknown_enum,
     "negative_count": _negative_count,
 }
 
@@ -110,8 +121,15 @@ class FaultInjector:
         else:
             self._delivered[self._rng.randrange(_POOL_SIZE)] = (line, key)
 
-    def after(self, line: str, key: str) -> list[tuple[str, str, str]]:
-        """Records to send after the valid event ``line``: (line, partition key, kind) each."""
+    def apply(self, events: list[Record]) -> list[Record]:
+        """The chunk of valid events with each one's injected records right after it."""
+        out: list[Record] = []
+        for event in events:
+            out.append(event)
+            out.extend(self._after(event[0], event[1]))
+        return out
+
+    def _after(self, line: str, key: str) -> list[Record]:
         extra = []
         rng = self._rng
         if self.duplicate_rate and rng.random() < self.duplicate_rate and self._delivered:

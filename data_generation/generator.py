@@ -167,6 +167,9 @@ class EventGenerator:
         p_exit_3 = p_exit_2 + (1 - p_exit_2) * s.exit_at_third_probability
         n_categories, n_methods, n_failed = len(s.categories), len(s.payment_methods), len(s.failed_statuses)
         p_purchase = s.purchase_probability
+        category_scale = n_categories / (1 - p_exit_3) if p_exit_3 < 1 else 0.0
+        method_scale = n_methods / p_purchase if p_purchase else 0.0
+        last_category, last_method = n_categories - 1, n_methods - 1
         p_failed = s.failed_purchase_probability if self.widen_values else 0.0
         first_failed_outcome = 1 + n_methods
         late_rate, late_max_days = self.late_rate, s.late_max_days
@@ -203,6 +206,8 @@ class EventGenerator:
                     del hour_buckets[old]
                 for old in [d for d in day_buckets if d < (hour - keep_hours) // 24]:
                     del day_buckets[old]
+            # A uniform draw that falls in a band, rescaled to the band, is a fresh uniform: one draw decides
+            # both the branch and the choice inside it (category; payment method).
             r = rand()
             completed = False
             if r < p_exit_2:
@@ -210,9 +215,10 @@ class EventGenerator:
             elif r < p_exit_3:
                 flow, outcome = 1, 0
             else:
-                flow, outcome = 2 + int(rand() * n_categories), 0
-                if rand() < p_purchase:
-                    method = int(rand() * n_methods)
+                flow, outcome = 2 + min(int((r - p_exit_3) * category_scale), last_category), 0
+                v = rand()
+                if v < p_purchase:
+                    method = min(int(v * method_scale), last_method)  # rounding can reach the top
                     if p_failed and rand() < p_failed:
                         outcome = first_failed_outcome + int(rand() * n_failed) * n_methods + method
                     else:

@@ -34,7 +34,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from data_generation.generator import to_line
 from data_generation.report import EVENT, Report
-from data_generation.sinks import OnDelivered
+from data_generation.sinks import OnDelivered, Record
 from data_generation.spool import Spool, default_spool_path
 from data_generation.throttle import ShardLimit
 
@@ -125,6 +125,10 @@ class KinesisProducer:
         if len(self._buffer) >= MAX_RECORDS_PER_CALL:
             self.flush()
 
+    def put_many(self, records: list[Record]) -> None:
+        for line, key, kind in records:
+            self.put(line, key, kind)
+
     def poll(self) -> None:
         if self._buffer and time.monotonic() - self._buffer_since >= self.linger_seconds:
             self.flush()
@@ -161,7 +165,7 @@ class KinesisProducer:
             report.seconds = time.monotonic() - start
         return report
 
-    def defer(self, records: list[tuple[str, str, str]], reason: str) -> None:
+    def defer(self, records: list[Record], reason: str) -> None:
         """Spool (line, partition key, kind) records without trying them, e.g. the unsent rest of a stopped replay."""
         self._give_up([((line + "\n").encode(), key, kind) for line, key, kind in records], reason, 0)
 

@@ -1,0 +1,167 @@
+"""The event format contract (shared/seed-dataset/README.md) as a checker, proven on the seed's own data.
+
+Other generator and producer tests import ``problems`` to judge generated lines against the contract
+rather than against the generator's own tables, so a drift in config/generator.json shows up too.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "seed-dataset"
+SEED_KEYS = (
+    "USER_ID",
+    "INITIAL_EVENT",
+    "EVENT_2",
+    "EVENT_3",
+    "EVENT_OUT",
+    "OS_USER",
+    "CITY",
+    "LATITUDE",
+    "LONGITUDE",
+    "ORDER_TYPE",
+    "STATUS",
+    "PAYMENT_METHOD",
+    "CREATED_AT",
+    "HOURLY_PURCHASE_COUNT",
+    "DAILY_PURCHASE_COUNT",
+)
+EXTRA_KEYS = ("EVENT_ID", "DEVICE_MODEL")
+CITY_COORDS = {
+    "Mexico City": (19.4326, -99.1332),
+    "Guadalajara": (20.6597, -103.3496),
+    "Monterrey": (25.6866, -100.3161),
+    "Puebla": (19.0414, -98.2063),
+    "Tijuana": (32.5149, -117.0382),
+}
+OPERATING_SYSTEMS = {"Android_13", "iOS_16", "Windows_11", "macOS_Monterey", "Linux_Ubuntu_22.04"}
+PAYMENT_METHODS = {"Credit_card", "Spei", "PayPal", "OXXO Pay"}
+CATEGORIES = {"ELECTRONICS", "CLOTHING", "FOOD", "HOME_APPLIANCES", "BOOKS", "SPORTS"}
+FAILED_STATUSES = {
+    "FAILED_CHECKOUT",
+    "FAILED_API_RESPONSE",
+    "INSUFFICIENT_FUNDS",
+    "USER_ERROR",
+    "FRAUD",
+    "PENDING",
+    "CANCELLED",
+}
+PHONE_MODELS = {
+    row["Phone_Model"]
+    for row in csv.DictReader((SEED_DIR / "raw_data" / "phone_models.csv").read_text(encoding="utf-8").splitlines())
+}
+VISIT = ("USER_VISIT", "UNCONVERTED", "Null")
+USER_ID = re.compile(r"^[0-9a-f]{10}$")
+CREATED_AT = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}$")
+
+
+def problems(line: str, *, widened: bool = False, seed_record: bool = False) -> list[str]:
+    """What is wrong with ``line`` under the contract; empty for a valid event."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return ["not JSON"]
+    if not isinstance(record, dict):
+        return ["not a JSON object"]
+    found = []
+    keys = tuple(record)
+    if keys[: len(SEED_KEYS)] != SEED_KEYS:
+        return [f"seed keys missing or out of order: {keys}"]
+    extra = keys[len(SEED_KEYS) :]
+    if extra != (() if seed_record else EXTRA_KEYS):
+        found.append(f"extra keys {extra}")
+    r = record
+    if not isinstance(r["USER_ID"], str) or not USER_ID.match(r["USER_ID"]):
+        found.append(f"USER_ID {r['USER_ID']!r}")
+    if r["INITIAL_EVENT"] != "LAUNCH_APP":
+        found.append(f"INITIAL_EVENT {r['INITIAL_EVENT']!r}")
+    flow = (r["EVENT_2"], r["EVENT_3"], r["EVENT_OUT"])
+    outcome = (r["ORDER_TYPE"], r["STATUS"], r["PAYMENT_METHOD"])
+    if flow in {("EXIT_APP", "Null", "LAUNCH_APP"), ("HOME", "EXIT_APP", "HOME")}:
+        if outcome != VISIT:
+            found.append(f"outcome {outcome} after flow {flow}")
+    elif flow[:2] == ("HOME", "GO_TO_CATEGORY") and flow[2] in CATEGORIES:
+        statuses = {"COMPLETED"} | (FAILED_STATUSES if widened else set())
+        purchase = outcome[0] == "PURCHASE" and outcome[1] in statuses and outcome[2] in PAYMENT_METHODS
+        if outcome != VISIT and not purchase:
+            found.append(f"outcome {outcome}")
+    else:
+        found.append(f"flow {flow}")
+    if r["OS_USER"] not in OPERATING_SYSTEMS:
+        found.append(f"OS_USER {r['OS_USER']!r}")
+    if r["CITY"] not in CITY_COORDS:
+        found.append(f"CITY {r['CITY']!r}")
+    elif (r["LATITUDE"], r["LONGITUDE"]) != CITY_COORDS[r["CITY"]] or not all(
+        type(r[k]) is float for k in ("LATITUDE", "LONGITUDE")
+    ):
+        found.append(f"coordinates {r['LATITUDE']!r}, {r['LONGITUDE']!r} for {r['CITY']}")
+    created = r["CREATED_AT"]
+    try:
+        if not isinstance(created, str) or not CREATED_AT.match(created):
+            raise ValueError
+        datetime.fromisoformat(created)
+    except ValueError:
+        found.append(f"CREATED_AT {created!r}")
+    for key in ("HOURLY_PURCHASE_COUNT", "DAILY_PURCHASE_COUNT"):
+        if type(r[key]) is not int or r[key] < 0:
+            found.append(f"{key} {r[key]!r}")
+    if not seed_record:
+        try:
+            if uuid.UUID(r["EVENT_ID"]).version != 4 or str(uuid.UUID(r["EVENT_ID"])) != r["EVENT_ID"]:
+                raise ValueError
+        except (ValueError, TypeError, AttributeError):
+            found.append(f"EVENT_ID {r['EVENT_ID']!r}")
+        device = r["DEVICE_MODEL"]
+        expected = (
+            device.startswith("iPhone")
+            if r["OS_USER"].startswith("iOS")
+            else (not device.startswith("iPhone"))
+            if r["OS_USER"].startswith("Android")
+            else device == "Null"
+        )
+        if (device not in PHONE_MODELS and device != "Null") or not expected:
+            found.append(f"DEVICE_MODEL {device!r} on {r['OS_USER']}")
+    if any(value is None for value in record.values()):
+        found.append("JSON null instead of the string Null")
+    return found
+
+
+def seed_lines() -> list[str]:
+    """The seed's processed events as the seed would have sent them (numbers as numbers)."""
+    numbers = {"LATITUDE": float, "LONGITUDE": float, "HOURLY_PURCHASE_COUNT": int, "DAILY_PURCHASE_COUNT": int}
+    with open(SEED_DIR / "processed_data" / "simulated_data.csv", newline="", encoding="utf-8") as f:
+        return [
+            json.dumps({k: numbers[k](v) if k in numbers else v for k, v in row.items()}) for row in csv.DictReader(f)
+        ]
+
+
+def test_the_seeds_own_events_meet_the_contract() -> None:
+    lines = seed_lines()
+    assert len(lines) == 100
+    assert {
+        i: problems(line, seed_record=True) for i, line in enumerate(lines) if problems(line, seed_record=True)
+    } == {}
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"USER_ID": "ABCDEF1234"}, "USER_ID"),
+        ({"EVENT_3": "GO_TO_CATEGORY"}, "flow"),
+        ({"LATITUDE": 19.0}, "coordinates"),
+        ({"CREATED_AT": "2024-02-30 10:00:00"}, "CREATED_AT"),
+        ({"PAYMENT_METHOD": None}, "outcome"),
+        ({"HOURLY_PURCHASE_COUNT": -1}, "HOURLY_PURCHASE_COUNT"),
+    ],
+)
+def test_the_checker_rejects_what_the_contract_forbids(change: dict, expected: str) -> None:
+    record = json.loads(seed_lines()[0])
+    record.update(change)
+    assert any(expected in problem for problem in problems(json.dumps(record), seed_record=True))
