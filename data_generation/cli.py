@@ -196,7 +196,25 @@ def _generate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     for flag in ("stream", "spool", "shard_limit"):
         if getattr(args, flag) and sink_name != "kinesis":
             parser.error(f"--{flag.replace('_', '-')} applies to --sink kinesis only")
+    stop = StopFlag()
+    with stop.installed():
+        try:
+            report, extra = generate(args, stop)
+        except KeyboardInterrupt:
+            print("error: interrupted again while delivering; unconfirmed records went to the spool", file=sys.stderr)
+            return 130
+        except BrokenPipeError:
+            # The reader (say `| head`) went away: point stdout at /dev/null so the exit flush stays quiet.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            print("error: stdout was closed by its reader before all events were written", file=sys.stderr)
+            return EXIT_DELIVERY_FAILED
+    return _finish(report, args, exit_code(report, stop), extra)
+
+
+def generate(args: argparse.Namespace, stop: StopFlag) -> tuple[Report, dict[str, Any]]:
+    """Run one generation as parsed from the command line; return the report and what identifies the run."""
     settings = load_settings()
+    sink_name = args.sink or ("file" if args.out else "kinesis")
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     count = args.events if args.events is not None else (None if args.duration else settings.default_events)
     start_epoch = None
@@ -217,12 +235,11 @@ def _generate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
     sink: Sink
     if sink_name == "kinesis":
-        stream = args.stream or _default_stream()
+        target = args.stream or _default_stream()
         client = kinesis_client(config.load("aws").get("region"))
-        shards = stream_shards(client, stream)
-        target = stream
+        shards = stream_shards(client, target)
         sink = KinesisProducer(
-            stream,
+            target,
             client=client,
             max_attempts=args.max_attempts,
             spool_path=Path(args.spool) if args.spool else None,
@@ -239,28 +256,26 @@ def _generate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             raise ConfigError(f"--out {args.out}: cannot open for writing: {exc.strerror}") from None
 
     progress = None if args.quiet else Progress(sys.stderr, events=count, duration=args.duration)
-    stop = StopFlag()
-    with stop.installed():
-        try:
-            report = run(
-                generator,
-                sink,
-                count=count,
-                duration=args.duration,
-                rate=args.rate,
-                faults=faults,
-                progress=progress,
-                stop=stop,
-            )
-        except KeyboardInterrupt:
-            print("error: interrupted again while delivering; unconfirmed records went to the spool", file=sys.stderr)
-            return 130
-        except BrokenPipeError:
-            # The reader (say `| head`) went away: point stdout at /dev/null so the exit flush stays quiet.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            print("error: stdout was closed by its reader before all events were written", file=sys.stderr)
-            return EXIT_DELIVERY_FAILED
-    return _finish(report, args, stop, {"seed": seed, "sink": sink_name, "target": target})
+    report = run(
+        generator,
+        sink,
+        count=count,
+        duration=args.duration,
+        rate=args.rate,
+        faults=faults,
+        progress=progress,
+        stop=stop,
+    )
+    return report, {"seed": seed, "sink": sink_name, "target": target}
+
+
+def exit_code(report: Report, stop: StopFlag) -> int:
+    """1 if anything was left undelivered, else 128+signal if stopped by one (130 for Ctrl-C), else 0."""
+    if not report.ok:
+        return EXIT_DELIVERY_FAILED
+    if report.interrupted:
+        return 128 + (stop.signal or 2)
+    return EXIT_OK
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -284,16 +299,11 @@ def _replay(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             print("error: interrupted again while delivering; unconfirmed records went to the spool", file=sys.stderr)
             return 130
-    return _finish(report, args, stop, {"sink": "kinesis", "target": stream, "replayed": str(path)})
+    extra = {"sink": "kinesis", "target": stream, "replayed": str(path)}
+    return _finish(report, args, exit_code(report, stop), extra)
 
 
-def _finish(report: Report, args: argparse.Namespace, stop: StopFlag, extra: dict[str, Any]) -> int:
-    if not report.ok:
-        code = EXIT_DELIVERY_FAILED
-    elif report.interrupted:
-        code = 128 + (stop.signal or 2)
-    else:
-        code = EXIT_OK
+def _finish(report: Report, args: argparse.Namespace, code: int, extra: dict[str, Any]) -> int:
     if not args.quiet:
         seed = f"\n  seed {extra['seed']}" if "seed" in extra else ""
         print(report.summary() + seed, file=sys.stderr)

@@ -99,6 +99,9 @@ def run(
         pass  # the producer recorded the error and spooled the records; stop generating
     except KeyboardInterrupt:
         interrupted = True
+    except BaseException:
+        sink.close()  # torn down from outside (a task runner's own exception, say): still deliver the buffer
+        raise
     try:
         report = sink.close()
     finally:
