@@ -1,0 +1,218 @@
+"""The local Firehose delivery against the real moto server: Kinesis records become S3 objects as Firehose
+would write them, exactly where the delivery stream's description says, and nothing is lost on a crash."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import re
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from aws_infrastructure.cli import main
+from aws_infrastructure.local_firehose import deliver
+from tests.test_aws_settings import config_dict, write_config
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def quiet(_: str) -> None:
+    """Delivery log sink for in-process runs."""
+
+
+@pytest.fixture
+def stack(aws_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    data = config_dict()
+    data["stream"]["shard_count"] = 2
+    data["firehose"]["buffering"] = {"size_mib": 1, "interval_seconds": 60}
+    configure(tmp_path, monkeypatch, data)
+    monkeypatch.setenv("FIREHOSE_STATE_DIR", str(tmp_path / "state"))
+    assert main(["up"]) == 0
+    return data
+
+
+def configure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: dict[str, Any]) -> None:
+    monkeypatch.setenv("PIPELINE_CONFIG_DIR", str(write_config(tmp_path / uuid.uuid4().hex, data)))
+
+
+def put_events(stream: str, count: int, keys: int = 25, start: int = 0, pad: int = 0) -> list[dict[str, Any]]:
+    """Put events (each with a unique id and its key's running number); return them with shard and sequence."""
+    kinesis = boto3.client("kinesis", region_name="us-east-1")
+    events = [
+        {"id": n, "key": f"user-{n % keys}", "n": n // keys, "pad": "x" * pad} for n in range(start, start + count)
+    ]
+    for first in range(0, count, 500):
+        chunk = events[first : first + 500]
+        answer = kinesis.put_records(
+            StreamName=stream,
+            Records=[{"Data": json.dumps(e).encode(), "PartitionKey": e["key"]} for e in chunk],
+        )
+        assert answer["FailedRecordCount"] == 0
+        for event, result in zip(chunk, answer["Records"], strict=True):
+            event["shard"], event["sequence"] = result["ShardId"], result["SequenceNumber"]
+    return events
+
+
+def objects(bucket: str, prefix: str) -> dict[str, bytes]:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    found = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            found[item["Key"]] = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+    return found
+
+
+def lines(body: bytes) -> list[dict[str, Any]]:
+    assert body[:2] == b"\x1f\x8b", "objects must be gzipped"
+    text = gzip.decompress(body).decode()
+    assert text.endswith("\n")
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_events_land_under_the_expanded_prefix_as_gzipped_ndjson_in_order(stack: dict[str, Any]) -> None:
+    events = put_events(stack["stream"]["name"], 2000)
+    before = datetime.now(UTC).replace(microsecond=0)
+    report = deliver(once=True, log=quiet)
+    after = datetime.now(UTC)
+
+    assert report.records_delivered == 2000 and report.records_failed == 0
+    assert report.millis_behind_latest == 0
+    landed = objects(stack["bucket"], "landing/")
+    assert list(landed) == report.objects and len(landed) == 1  # 60 s / 1 MiB buffer: one object at the end
+    key, body = next(iter(landed.items()))
+    name = stack["firehose"]["name"]
+    match = re.fullmatch(
+        rf"landing/year=(\d{{4}})/month=(\d\d)/day=(\d\d)/hour=(\d\d)/{name}-1-"
+        rf"(\d{{4}})-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-[0-9a-f-]{{36}}\.gz",
+        key,
+    )
+    assert match, key
+    written = datetime(*map(int, match.groups()[4:]), tzinfo=UTC)
+    assert match.groups()[:4] == (f"{written:%Y}", f"{written:%m}", f"{written:%d}", f"{written:%H}")
+    assert before <= written <= after
+
+    delivered = lines(body)
+    assert sorted(e["id"] for e in delivered) == [e["id"] for e in events]
+    per_key: dict[str, list[int]] = defaultdict(list)
+    for event in delivered:
+        per_key[event["key"]].append(event["n"])
+    assert all(numbers == sorted(numbers) for numbers in per_key.values())
+    assert len({e["shard"] for e in events}) == 2  # both shards were read
+
+
+def test_buffer_size_splits_objects(stack: dict[str, Any]) -> None:
+    put_events(stack["stream"]["name"], 6000, pad=500)  # about 3.2 MiB of lines
+    report = deliver(once=True, log=quiet)
+    landed = objects(stack["bucket"], "landing/")
+    sizes = sorted(len(gzip.decompress(body)) for body in landed.values())
+    assert len(landed) == len(report.objects) >= 3
+    assert all(size >= 1024 * 1024 for size in sizes[1:])  # all but the last flush reached the size hint
+    ids = [e["id"] for body in landed.values() for e in lines(body)]
+    assert sorted(ids) == list(range(6000))
+
+
+def test_records_that_cannot_be_delivered_go_to_the_error_prefix(stack: dict[str, Any]) -> None:
+    stream = stack["stream"]["name"]
+    good = put_events(stream, 10)
+    bad = [b'{"pretty":\n true}', b"\xff\xfe not utf-8", b"   "]
+    kinesis = boto3.client("kinesis", region_name="us-east-1")
+    for data in bad:
+        kinesis.put_record(StreamName=stream, Data=data, PartitionKey="bad")
+    report = deliver(once=True, log=quiet)
+
+    assert (report.records_delivered, report.records_failed) == (10, 3)
+    landed = [e["id"] for body in objects(stack["bucket"], "landing/").values() for e in lines(body)]
+    assert sorted(landed) == [e["id"] for e in good]
+    failed = objects(stack["bucket"], "errors/")
+    assert list(failed) == report.error_objects and len(failed) == 1
+    key, body = next(iter(failed.items()))
+    assert key.startswith(f"errors/processing-failed/year={datetime.now(UTC):%Y}/")
+    wrapped = lines(body)
+    assert sorted(base64.b64decode(w["rawData"]) for w in wrapped) == sorted(bad)
+    assert {w["errorCode"] for w in wrapped} == {"Local.MultiLineRecord", "Local.NotUtf8", "Local.EmptyRecord"}
+    assert all(w["kinesisMetadata"]["partitionKey"] == "bad" for w in wrapped)
+
+
+def test_a_second_run_resumes_after_the_checkpoint(stack: dict[str, Any], tmp_path: Path) -> None:
+    stream = stack["stream"]["name"]
+    first = put_events(stream, 300)
+    assert deliver(once=True, log=quiet).records_delivered == 300
+    assert deliver(once=True, log=quiet).records_delivered == 0
+    second = put_events(stream, 200, start=300)
+    report = deliver(once=True, log=quiet)
+    assert report.records_delivered == 200
+    saved = json.loads(next((tmp_path / "state").glob("*.checkpoint.json")).read_text())
+    assert report.positions == {shard: mark["sequence"] for shard, mark in saved["shards"].items()}
+    assert all(int(report.positions[e["shard"]]) >= int(e["sequence"]) for e in second)
+    ids = [e["id"] for body in objects(stack["bucket"], "landing/").values() for e in lines(body)]
+    assert sorted(ids) == [e["id"] for e in first + second]
+
+
+def test_stream_recreated_under_the_same_name_starts_afresh(
+    stack: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    put_events(stack["stream"]["name"], 100)
+    assert deliver(once=True, log=quiet).records_delivered == 100
+    assert main(["down", "--force"]) == 0
+    assert main(["up"]) == 0
+    put_events(stack["stream"]["name"], 40)
+    notes: list[str] = []
+    assert deliver(once=True, log=notes.append).records_delivered == 40
+    assert any("another stream" in note for note in notes)
+
+
+def test_a_destination_change_acts_on_the_delivery(
+    stack: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    changed = json.loads(json.dumps(stack))
+    changed["firehose"]["compression"] = "UNCOMPRESSED"
+    changed["firehose"]["prefix"] = "landing/v2/dt=!{timestamp:yyyy-MM-dd}/"
+    configure(tmp_path, monkeypatch, changed)
+    assert main(["up"]) == 0
+    put_events(stack["stream"]["name"], 50)
+    report = deliver(once=True, log=quiet)
+    (key,) = report.objects
+    name = stack["firehose"]["name"]
+    assert re.fullmatch(rf"landing/v2/dt={datetime.now(UTC):%Y-%m-%d}/{name}-2-[-0-9]{{19}}-[0-9a-f-]{{36}}", key), key
+    body = objects(stack["bucket"], key)[key]
+    assert sorted(json.loads(line)["id"] for line in body.decode().splitlines()) == list(range(50))
+
+
+def test_resharding_is_followed_parents_before_children(
+    stack: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stream = stack["stream"]["name"]
+    first = put_events(stream, 400)
+    run1 = deliver(once=True, log=quiet)
+    resharded = json.loads(json.dumps(stack))
+    resharded["stream"]["shard_count"] = 4
+    configure(tmp_path, monkeypatch, resharded)
+    assert main(["up"]) == 0
+    second = put_events(stream, 400, start=400)
+    run2 = deliver(once=True, log=quiet)
+
+    assert (run1.records_delivered, run2.records_delivered) == (400, 400)
+    landed = objects(stack["bucket"], "landing/")
+    in_write_order = [e for key in run1.objects + run2.objects for e in lines(landed[key])]
+    assert sorted(e["id"] for e in in_write_order) == [e["id"] for e in first + second]
+    per_key: dict[str, list[int]] = defaultdict(list)
+    for event in in_write_order:
+        per_key[event["key"]].append(event["n"])
+    assert all(numbers == sorted(numbers) for numbers in per_key.values())
+
+    shards = boto3.client("kinesis", region_name="us-east-1").list_shards(StreamName=stream)["Shards"]
+    closed = {
+        s["ShardId"]: s["SequenceNumberRange"]["EndingSequenceNumber"] for s in shards if "ParentShardId" not in s
+    }
+    children = {s["ShardId"] for s in shards if "ParentShardId" in s}
+    assert len(closed) == 2 and len(children) == 4
+    saved = json.loads(next((tmp_path / "state").glob("*.checkpoint.json")).read_text())["shards"]
+    assert set(saved) == set(closed) | children
+    assert all(saved[parent]["finished_ending"] == ending for parent, ending in closed.items())
