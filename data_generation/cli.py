@@ -15,14 +15,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
-
 import config
 from config import ConfigError
 from data_generation.faults import FaultInjector
 from data_generation.generator import EventGenerator
 from data_generation.pipeline import StopFlag, run
-from data_generation.producer import KinesisProducer, kinesis_client
 from data_generation.progress import Progress
 from data_generation.replay import replay_spool, spool_stream
 from data_generation.report import Report
@@ -235,6 +232,8 @@ def generate(args: argparse.Namespace, stop: StopFlag) -> tuple[Report, dict[str
 
     sink: Sink
     if sink_name == "kinesis":
+        from data_generation.producer import KinesisProducer, kinesis_client, stream_shards  # boto3: 0.25 s
+
         target = args.stream or _default_stream()
         client = kinesis_client(config.load("aws").get("region"))
         shards = stream_shards(client, target)
@@ -279,6 +278,8 @@ def exit_code(report: Report, stop: StopFlag) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from data_generation.producer import KinesisProducer, kinesis_client, stream_shards
+
     path = Path(args.path)
     stream, total = spool_stream(path)
     stream = args.stream or stream
@@ -321,27 +322,3 @@ def _default_stream() -> str:
         return config.load("aws")["stream"]["name"]
     except (KeyError, TypeError):
         raise ConfigError("config/aws.json: stream.name is missing; set it or pass --stream") from None
-
-
-def stream_shards(client: Any, stream: str) -> int:
-    """Open shards of ``stream``, checked before sending so a wrong name or endpoint fails fast (exit 2)."""
-    where = f"at {client.meta.endpoint_url} (region {client.meta.region_name})"
-    try:
-        summary = client.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
-    except NoCredentialsError:
-        raise ConfigError(
-            "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY "
-            "(the local stack accepts any values, e.g. testing/testing)"
-        ) from None
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        if error.get("Code") == "ResourceNotFoundException":
-            raise ConfigError(
-                f"Kinesis stream {stream!r} not found {where}; create it (`make up` for the local stack) "
-                "or pass --stream NAME"
-            ) from None
-        raise ConfigError(f"Kinesis refused DescribeStreamSummary on {stream!r} {where}: {error}") from None
-    except BotoCoreError as exc:
-        hint = " Is the local stack running (`make up`)?" if os.environ.get("AWS_ENDPOINT_URL") else ""
-        raise ConfigError(f"cannot reach Kinesis {where}: {exc}.{hint}") from None
-    return int(summary.get("OpenShardCount") or 1)

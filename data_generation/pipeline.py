@@ -16,10 +16,9 @@ from types import FrameType
 
 from data_generation.faults import FaultInjector
 from data_generation.generator import Event
-from data_generation.producer import DeliveryError
 from data_generation.progress import Progress
 from data_generation.report import Report
-from data_generation.sinks import Sink
+from data_generation.sinks import DeliveryError, Sink
 from data_generation.throttle import Pacer
 
 _CHUNK = 1024  # records per chunk at full speed

@@ -29,12 +29,13 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from config import ConfigError
 from data_generation.generator import to_line
 from data_generation.report import EVENT, Report
-from data_generation.sinks import OnDelivered, Record
+from data_generation.sinks import DeliveryError, OnDelivered, Record
 from data_generation.spool import Spool, default_spool_path
 from data_generation.throttle import ShardLimit
 
@@ -57,10 +58,6 @@ RETRYABLE_CODES = frozenset(
         "RequestTimeoutException",
     }
 )
-
-
-class DeliveryError(RuntimeError):
-    """Kinesis refused the records for a reason retrying cannot fix; the message says which."""
 
 
 def kinesis_client(region: str | None = None) -> Any:
@@ -234,3 +231,27 @@ class KinesisProducer:
         self.report.failed += len(records)
         self.spool.write([(d[:-1].decode(), k, kind) for d, k, kind in records], error, attempts)
         self.report.spooled += len(records)
+
+
+def stream_shards(client: Any, stream: str) -> int:
+    """Open shards of ``stream``, checked before sending so a wrong name or endpoint fails fast (exit 2)."""
+    where = f"at {client.meta.endpoint_url} (region {client.meta.region_name})"
+    try:
+        summary = client.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
+    except NoCredentialsError:
+        raise ConfigError(
+            "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY "
+            "(the local stack accepts any values, e.g. testing/testing)"
+        ) from None
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        if error.get("Code") == "ResourceNotFoundException":
+            raise ConfigError(
+                f"Kinesis stream {stream!r} not found {where}; create it (`make up` for the local stack) "
+                "or pass --stream NAME"
+            ) from None
+        raise ConfigError(f"Kinesis refused DescribeStreamSummary on {stream!r} {where}: {error}") from None
+    except BotoCoreError as exc:
+        hint = " Is the local stack running (`make up`)?" if os.environ.get("AWS_ENDPOINT_URL") else ""
+        raise ConfigError(f"cannot reach Kinesis {where}: {exc}.{hint}") from None
+    return int(summary.get("OpenShardCount") or 1)

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from config import ConfigError
 from data_generation.pipeline import StopFlag
-from data_generation.producer import DeliveryError, KinesisProducer
 from data_generation.progress import Progress
 from data_generation.report import Report
+from data_generation.sinks import DeliveryError
 from data_generation.spool import read_spool
+
+if TYPE_CHECKING:
+    from data_generation.producer import KinesisProducer
 
 
 def spool_stream(path: Path) -> tuple[str, int]:

@@ -26,9 +26,13 @@ _LINGER_SECONDS = 0.5  # longest written lines wait in a stream's buffer when po
 _kind_of = itemgetter(2)
 
 
+class DeliveryError(RuntimeError):
+    """The sink's target refused records for a reason retrying cannot fix; the message says which."""
+
+
 class Sink(Protocol):
     def put_many(self, records: list[Record]) -> None:
-        """Take a chunk of records; may deliver synchronously."""
+        """Take a chunk of records; may deliver synchronously; raises DeliveryError when the target refuses."""
 
     def poll(self) -> None:
         """Deliver what has waited longer than the sink's linger time; called while the pipeline idles."""
