@@ -83,8 +83,8 @@ def run(
             originals += len(chunk)
             if faults is not None:
                 chunk = faults.apply(chunk)
+            records += len(chunk)  # counted first: on DeliveryError the sink has spooled the whole chunk
             sink.put_many(chunk)
-            records += len(chunk)
             if pacer is not None:
                 pacer.wait(records, sink.poll, stop)
             else:
@@ -107,5 +107,6 @@ def run(
         if progress is not None:
             progress.finish()
     report.seconds = time.monotonic() - start
+    report.generated = records
     report.interrupted = interrupted or stop.requested
     return report

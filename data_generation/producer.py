@@ -123,8 +123,13 @@ class KinesisProducer:
             self.flush()
 
     def put_many(self, records: list[Record]) -> None:
-        for line, key, kind in records:
-            self.put(line, key, kind)
+        """``put`` each record; after a fatal error, spool the rest of the chunk too, then raise DeliveryError."""
+        for index, (line, key, kind) in enumerate(records):
+            try:
+                self.put(line, key, kind)
+            except DeliveryError:
+                self.defer(records[index + 1 :], self.report.error or "not sent after a fatal error")
+                raise
 
     def poll(self) -> None:
         if self._buffer and time.monotonic() - self._buffer_since >= self.linger_seconds:
@@ -154,6 +159,7 @@ class KinesisProducer:
         start = time.monotonic()
         try:
             for record in records:
+                self.report.generated += 1
                 self.put(to_line(record), str(record.get("USER_ID") or "unknown"))
         except DeliveryError:
             pass  # already in the report, and the records are in the spool

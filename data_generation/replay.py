@@ -45,17 +45,17 @@ def replay_spool(
     stop = stop or StopFlag()
     start = time.monotonic()
     entries = read_spool(path)
-    sent = 0
+    handed = 0  # entries given to the producer, to send or to spool
     interrupted = False
     try:
         for entry in entries:
+            handed += 1
             if stop.requested:
                 producer.defer([(entry.line, entry.partition_key, entry.kind)], "not replayed: the replay was stopped")
                 break
             producer.put(entry.line, entry.partition_key, entry.kind)
-            sent += 1
-            if progress is not None and sent % 1024 == 0:
-                progress.update(sent, sent, time.monotonic() - start)
+            if progress is not None and handed % 1024 == 0:
+                progress.update(handed, handed, time.monotonic() - start)
     except DeliveryError:
         pass  # recorded in the report; the rest is spooled below
     except KeyboardInterrupt:
@@ -67,6 +67,7 @@ def replay_spool(
     if progress is not None:
         progress.finish()
     report.seconds = time.monotonic() - start
+    report.generated = handed + len(rest)
     report.interrupted = interrupted or stop.requested
     path.rename(_replayed_name(path))
     return report

@@ -28,6 +28,7 @@ def is_kind(kind: str) -> bool:
 
 @dataclass
 class Report:
+    generated: int = 0  # records handed to the sink, faults included: always sent + failed once closed
     delivered: Counter[str] = field(default_factory=Counter)
     bytes: int = 0
     retried: int = 0
@@ -70,6 +71,7 @@ class Report:
     def as_json(self) -> dict[str, Any]:
         seconds = max(self.seconds, 1e-9)
         return {
+            "generated": self.generated,
             "sent": self.sent,
             "unique_events": self.unique_events,
             "duplicates": self.duplicates,
@@ -106,6 +108,10 @@ class Report:
             lines.append(
                 f"  undelivered records are in {self.spool_path}; send them later with:"
                 f" python -m data_generation replay-spool {self.spool_path}"
+            )
+        if self.generated != self.sent + self.failed:
+            lines.append(
+                f"  {self.generated - self.sent - self.failed:,} records unaccounted for (a bug: please report)"
             )
         if self.failed > self.spooled:
             lines.append(f"  {self.failed - self.spooled:,} undelivered records could not be written to the spool")
