@@ -7,6 +7,7 @@ Ctrl-C neither loses buffered records nor leaves a PutRecords call half-confirme
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import signal
 import time
@@ -75,16 +76,19 @@ def run(
     start = time.monotonic()
     records = originals = 0
     interrupted = False
+    chunk: list[Event] = []
     try:
         while not stop.requested:
-            chunk = list(itertools.islice(source, chunk_size))
+            chunk = []
+            chunk.extend(itertools.islice(source, chunk_size))  # extend keeps what came before an interrupt
             if not chunk:
                 break
             originals += len(chunk)
             if faults is not None:
                 chunk = faults.apply(chunk)
             records += len(chunk)  # counted first: on DeliveryError the sink has spooled the whole chunk
-            sink.put_many(chunk)
+            handed, chunk = chunk, []
+            sink.put_many(handed)
             if pacer is not None:
                 pacer.wait(records, sink.poll, stop)
             else:
@@ -98,6 +102,10 @@ def run(
         pass  # the producer recorded the error and spooled the records; stop generating
     except KeyboardInterrupt:
         interrupted = True
+        if chunk:  # made, not yet handed over: it goes with the rest (a sink accounts for any chunk it took)
+            records += len(chunk)
+            with contextlib.suppress(DeliveryError):
+                sink.put_many(chunk)
     except BaseException:
         sink.close()  # torn down from outside (a task runner's own exception, say): still deliver the buffer
         raise

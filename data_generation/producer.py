@@ -114,7 +114,11 @@ class KinesisProducer:
             self._give_up([(data, key, kind)], f"record is {size:,} bytes, over the 1 MiB Kinesis limit", 0)
             return
         if self._buffer_bytes + size > MAX_BYTES_PER_CALL:
-            self.flush()
+            try:
+                self.flush()
+            except KeyboardInterrupt:
+                self._give_up([(data, key, kind)], "interrupted before it was sent", 0)
+                raise
         if not self._buffer:
             self._buffer_since = time.monotonic()
         self._buffer.append((data, key, kind))
@@ -123,12 +127,15 @@ class KinesisProducer:
             self.flush()
 
     def put_many(self, records: list[Record]) -> None:
-        """``put`` each record; after a fatal error, spool the rest of the chunk too, then raise DeliveryError."""
+        """``put`` each record; on a fatal error or an interrupt, spool the rest of the chunk too, then re-raise."""
         for index, (line, key, kind) in enumerate(records):
             try:
                 self.put(line, key, kind)
             except DeliveryError:
                 self.defer(records[index + 1 :], self.report.error or "not sent after a fatal error")
+                raise
+            except KeyboardInterrupt:  # the record in hand is buffered or spooled; the rest is not yet either
+                self.defer(records[index + 1 :], "interrupted before it was sent")
                 raise
 
     def poll(self) -> None:
