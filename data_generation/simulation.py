@@ -13,11 +13,11 @@ from typing import Any
 from data_generation.cli import build_parser, exit_code, generate
 from data_generation.pipeline import StopFlag
 
-_PASSED_THROUGH = ("rate", "users", "seed", "duplicate_rate", "late_rate", "malformed_rate")
+_PASSED_THROUGH = ("stream", "rate", "users", "seed", "duplicate_rate", "late_rate", "malformed_rate")
 
 
 def run_from_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Send events to the configured Kinesis stream; ``events`` 0 means run for ``duration`` seconds.
+    """Send events to Kinesis (``stream``, default config/aws.json); ``events`` 0 means ``duration`` seconds.
 
     Returns the report (as ``--report-json`` writes it); raises RuntimeError if records were left
     undelivered, so the task fails and the log names the spool file to replay.

@@ -97,7 +97,7 @@ def test_report_counts_every_kind_of_record_exactly(tmp_path: Path) -> None:
         if record["CREATED_AT"] < newest:
             late += 1
         newest = max(newest, record["CREATED_AT"])
-    assert report["sent"] == len(lines) == 20000 + duplicates + malformed
+    assert report["sent"] == report["generated"] == len(lines) == 20000 + duplicates + malformed
     assert report["unique_events"] == len(seen) == 20000
     assert (report["duplicates"], report["malformed"], report["late"]) == (duplicates, malformed, late)
     assert duplicates > 300 and malformed > 200 and late > 500
