@@ -98,33 +98,37 @@ sqs() {
   if [[ -n "$endpoint" ]]; then aws --endpoint-url "$endpoint" sqs "$@"; else aws sqs "$@"; fi
 }
 
-# present PATTERN CMD...: true if CMD succeeds, false if it fails with an error matching PATTERN (not found),
-# and stop with the error otherwise (no credentials, endpoint down, access denied).
-present() {
-  local pattern="$1" out; shift
-  if out="$("$@" 2>&1)"; then return 0; fi
-  if grep -Eq "$pattern" <<<"$out"; then return 1; fi
-  die_aws "$* failed: $out"
+# fetch PATTERN CMD...: run CMD with its output in OUT; return 1 when it fails with an error matching PATTERN
+# (not found), and stop with the error otherwise (no credentials, endpoint down, access denied).
+ERRORS_FILE="$(mktemp)"; trap 'rm -f "$ERRORS_FILE"' EXIT
+fetch() {
+  local pattern="$1"; shift
+  if OUT="$("$@" 2>"$ERRORS_FILE")"; then return 0; fi
+  if grep -Eq "$pattern" "$ERRORS_FILE"; then return 1; fi
+  die_aws "$* failed: $(cat "$ERRORS_FILE")"
 }
-bucket_exists() { present '404|Not Found|NoSuchBucket' aws s3api head-bucket --bucket "$BUCKET"; }
-stream_exists() { present 'ResourceNotFoundException' aws kinesis describe-stream-summary --stream-name "$STREAM"; }
-role_exists() { present 'NoSuchEntity' aws iam get-role --role-name "$1"; }
-delivery_exists() { present 'ResourceNotFoundException' aws firehose describe-delivery-stream --delivery-stream-name "$FIREHOSE"; }
-topic_exists() { present 'NotFound' aws sns get-topic-attributes --topic-arn "$TOPIC_ARN"; }
+bucket_exists() { fetch '404|Not Found|NoSuchBucket' aws s3api head-bucket --bucket "$BUCKET"; }
+stream_exists() { fetch 'ResourceNotFoundException' aws kinesis describe-stream-summary --stream-name "$STREAM" --output json; }
+role_exists() { fetch 'NoSuchEntity' aws iam get-role --role-name "$1"; }
+delivery_exists() {
+  fetch 'ResourceNotFoundException' aws firehose describe-delivery-stream --delivery-stream-name "$FIREHOSE" --output json
+}
+topic_exists() { fetch 'NotFound' aws sns get-topic-attributes --topic-arn "$TOPIC_ARN"; }
 queue_url() {
-  local out
-  if out="$(sqs get-queue-url --queue-name "$QUEUE" --query QueueUrl --output text 2>&1)"; then printf '%s' "$out"
-  elif ! grep -Eq 'NonExistentQueue|QueueDoesNotExist' <<<"$out"; then die_aws "sqs get-queue-url failed: $out"; fi
+  if fetch 'NonExistentQueue|QueueDoesNotExist' sqs get-queue-url --queue-name "$QUEUE" --query QueueUrl --output text
+  then printf '%s' "$OUT"; fi
 }
-# The bucket's notification configuration as JSON ('{}' when it has none: the CLI then prints nothing).
+# The bucket's notification configuration as JSON ('{}' when it has none: the CLI then prints nothing);
+# fails when the bucket does not exist.
 notification_config() {
-  local out
-  out="$(aws s3api get-bucket-notification-configuration --bucket "$BUCKET" --output json)"
-  [[ -n "$out" ]] || out='{}'
-  jq -c 'del(.ResponseMetadata)' <<<"$out"
+  fetch '404|Not Found|NoSuchBucket' aws s3api get-bucket-notification-configuration --bucket "$BUCKET" --output json ||
+    return 1
+  jq -c 'del(.ResponseMetadata)' <<<"${OUT:-"{}"}"
 }
 notification_exists() {
-  bucket_exists && notification_config | jq -e --arg id "$NOTIFICATION_ID" 'any(.QueueConfigurations[]?; .Id == $id)' >/dev/null
+  local configuration
+  configuration="$(notification_config)" &&
+    jq -e --arg id "$NOTIFICATION_ID" 'any(.QueueConfigurations[]?; .Id == $id)' <<<"$configuration" >/dev/null
 }
 
 # --- documents (equal to aws_infrastructure/policies.py and the resources' settings) --------------------------
@@ -203,11 +207,14 @@ up_stream() {
     else
       aws kinesis create-stream --stream-name "$STREAM" --shard-count "$SHARDS" --stream-mode-details StreamMode=PROVISIONED
     fi
+    aws kinesis wait stream-exists --stream-name "$STREAM"
+    stream_exists
     say "+ created Kinesis stream $STREAM"
+  elif [[ "$(jq -r .StreamDescriptionSummary.StreamStatus <<<"$OUT")" != ACTIVE ]]; then
+    aws kinesis wait stream-exists --stream-name "$STREAM"
+    stream_exists
   fi
-  aws kinesis wait stream-exists --stream-name "$STREAM"
-  local summary mode open retention
-  summary="$(aws kinesis describe-stream-summary --stream-name "$STREAM" --output json)"
+  local summary="$OUT" mode open retention
   mode="$(jq -r '.StreamDescriptionSummary.StreamModeDetails.StreamMode // "PROVISIONED"' <<<"$summary")"
   open="$(jq -r '.StreamDescriptionSummary.OpenShardCount' <<<"$summary")"
   retention="$(jq -r '.StreamDescriptionSummary.RetentionPeriodHours' <<<"$summary")"
@@ -243,7 +250,7 @@ up_delivery_stream() {
   local wanted current
   wanted="$(destination_json)"
   if delivery_exists; then
-    current="$(aws firehose describe-delivery-stream --delivery-stream-name "$FIREHOSE" --output json)"
+    current="$OUT"
     if jq -e --argjson w "$wanted" '.DeliveryStreamDescription.Destinations[0].ExtendedS3DestinationDescription
         | {RoleARN, BucketARN, Prefix, ErrorOutputPrefix, BufferingHints, CompressionFormat, ProcessingConfiguration}
         == $w' <<<"$current" >/dev/null; then
@@ -281,7 +288,8 @@ up_queue_and_notification() {
     sqs set-queue-attributes --queue-url "$url" --attributes "$attributes"
   fi
   local notification
-  notification="$(notification_config | jq -c --arg id "$NOTIFICATION_ID" --arg queue "$QUEUE_ARN" --arg landing "$LANDING" '
+  notification="$(notification_config)"
+  notification="$(jq -c <<<"$notification" --arg id "$NOTIFICATION_ID" --arg queue "$QUEUE_ARN" --arg landing "$LANDING" '
     .QueueConfigurations = ([.QueueConfigurations[]? | select(.Id != $id)] + [{Id: $id, QueueArn: $queue,
       Events: ["s3:ObjectCreated:*"], Filter: {Key: {FilterRules: [{Name: "prefix", Value: $landing}]}}}])')"
   aws s3api put-bucket-notification-configuration --bucket "$BUCKET" --notification-configuration "$notification"
@@ -322,9 +330,10 @@ object_versions() {
 }
 
 down() {
-  local versions=0
+  local versions=0 listing=""
   if bucket_exists; then
-    versions="$(object_versions | jq length)"
+    listing="$(object_versions)"
+    versions="$(jq length <<<"$listing")"
     if (( versions > 0 )) && [[ "$FORCE" != true ]]; then
       die_usage "bucket $BUCKET is not empty ($versions object versions); nothing was deleted. Run 'down --force' to delete it all"
     fi
@@ -341,17 +350,15 @@ down() {
   if topic_exists; then aws sns delete-topic --topic-arn "$TOPIC_ARN" && say "- deleted SNS topic $TOPIC"; fi
   if delivery_exists; then
     aws firehose delete-delivery-stream --delivery-stream-name "$FIREHOSE"
-    while delivery_exists; do sleep 2; done
     say "- deleted Firehose delivery stream $FIREHOSE"
   fi
   delete_role "$FIREHOSE_ROLE"
   if stream_exists; then
     aws kinesis delete-stream --stream-name "$STREAM" --enforce-consumer-deletion
-    aws kinesis wait stream-not-exists --stream-name "$STREAM"
     say "- deleted Kinesis stream $STREAM"
   fi
-  if bucket_exists; then
-    object_versions | jq -c 'range(0; length; 1000) as $i | {Objects: .[$i:$i + 1000], Quiet: true}' |
+  if [[ -n "$listing" ]]; then
+    jq -c 'range(0; length; 1000) as $i | {Objects: .[$i:$i + 1000], Quiet: true}' <<<"$listing" |
       while read -r batch; do aws s3api delete-objects --bucket "$BUCKET" --delete "$batch" >/dev/null; done
     aws s3api delete-bucket --bucket "$BUCKET" && say "- deleted S3 bucket $BUCKET ($versions object versions)"
   fi
