@@ -113,7 +113,7 @@ def run(
         report = sink.close()
     finally:
         if progress is not None:
-            progress.finish()
+            progress.finish(records, originals, time.monotonic() - start)
     report.seconds = time.monotonic() - start
     report.generated = records
     report.interrupted = interrupted or stop.requested

@@ -22,9 +22,9 @@ class Progress:
         self._last = 0.0
         self._drawn = False
 
-    def update(self, records: int, events: int, elapsed: float) -> None:
+    def update(self, records: int, events: int, elapsed: float, *, force: bool = False) -> None:
         """``records`` put so far (faults included), ``events`` of them valid originals, after ``elapsed`` s."""
-        if elapsed - self._last < self._interval:
+        if elapsed - self._last < self._interval and not force:
             return
         self._last = elapsed
         rate = records / elapsed if elapsed > 0 else 0.0
@@ -43,8 +43,9 @@ class Progress:
             self._stream.write(f"progress: {records:,} records{percent}, {rate:,.0f} events/s\n")
         self._stream.flush()
 
-    def finish(self) -> None:
-        """End the bar's line so the report starts on a fresh one."""
+    def finish(self, records: int, events: int, elapsed: float) -> None:
+        """Draw the bar's final state and end its line, so the report starts on a fresh one."""
         if self._drawn:
+            self.update(records, events, elapsed, force=True)
             self._stream.write("\n")
             self._stream.flush()

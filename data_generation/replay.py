@@ -65,7 +65,7 @@ def replay_spool(
         producer.defer(rest, producer.report.error or "not replayed: the replay was stopped")
     report = producer.close()
     if progress is not None:
-        progress.finish()
+        progress.finish(handed, handed, time.monotonic() - start)
     report.seconds = time.monotonic() - start
     report.generated = handed + len(rest)
     report.interrupted = interrupted or stop.requested

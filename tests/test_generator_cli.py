@@ -160,15 +160,18 @@ def test_progress_is_a_count_line_in_logs_and_a_redrawn_bar_on_a_terminal() -> N
     progress.update(100, 100, 0.1)  # too soon after the start for a log line
     progress.update(600, 500, 6.0)
     progress.update(700, 600, 6.5)  # within the log interval: skipped
-    progress.finish()
+    progress.finish(1000, 1000, 7.0)  # logs get the final report instead
     assert log.getvalue() == "progress: 600 records (50%), 100 events/s\n"
 
     leader, follower = os.openpty()
     with open(follower, "w", closefd=True) as terminal:
         bar = Progress(terminal, events=1000, duration=None)
         bar.update(500, 500, 1.0)
-        bar.finish()
-    drawn = os.read(leader, 4096).decode()
+        bar.update(600, 600, 1.1)  # within the redraw interval: skipped
+        bar.finish(1000, 1000, 1.25)
+    drawn = os.read(leader, 4096).decode().replace("\r\n", "\n")  # the terminal turns \n into \r\n
     os.close(leader)
-    assert drawn.startswith("\r[###############               ]  50.0% 500 records  500 events/s")
-    assert drawn.endswith("\n")
+    assert drawn == (
+        "\r[###############               ]  50.0% 500 records  500 events/s  "
+        "\r[##############################] 100.0% 1,000 records  800 events/s  \n"
+    )
