@@ -13,7 +13,8 @@ from pathlib import Path
 from local_stack.ports import HOST, port
 
 REPO = Path(__file__).resolve().parents[1]
-STATE = REPO / ".local"
+# Everything the local stack writes (PID files, logs, emulator data, Airflow metadata); git ignores it.
+STATE = Path(os.environ.get("LOCAL_STACK_STATE", REPO / ".local"))
 
 # What moto accepts; not secrets, and only ever sent to the emulator on 127.0.0.1.
 EMULATOR_AWS_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}

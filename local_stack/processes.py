@@ -7,6 +7,7 @@ if it lingers.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -76,32 +77,46 @@ def alive(pid: int) -> bool:
 
 def stop_pid(pid: int, grace: float = 20.0) -> bool:
     """Stop one process by PID; return True if it was running."""
-    if not alive(pid):
-        return False
+    return bool(stop_pids([pid], grace))
+
+
+def stop_pids(pids: list[int], grace: float = 20.0) -> list[int]:
+    """Stop processes by PID, all at once: SIGINT, then SIGTERM, then SIGKILL for those still running.
+
+    Returns the PIDs that were running.
+    """
+    running = [pid for pid in pids if alive(pid)]
+    remaining = list(running)
     for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            return True
+        for pid in remaining:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
         deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if not alive(pid):
-                return True
+        while remaining and time.monotonic() < deadline:
+            remaining = [pid for pid in remaining if alive(pid)]
             time.sleep(0.1)
-    print(f"warning: process {pid} survived SIGKILL", file=sys.stderr)
-    return True
+        if not remaining:
+            return running
+    print(f"warning: processes {remaining} survived SIGKILL", file=sys.stderr)
+    return running
 
 
 def stop(name: str, run_dir: Path, grace: float = 20.0) -> bool:
     """Stop the process recorded in run_dir/NAME.pid; return True if it was running."""
-    pid_file = run_dir / f"{name}.pid"
-    if not pid_file.exists():
-        return False
-    try:
-        pid = int(pid_file.read_text().strip())
-    except ValueError:
-        pid_file.unlink()
-        return False
-    was_running = stop_pid(pid, grace)
-    pid_file.unlink(missing_ok=True)
-    return was_running
+    return bool(stop_many([name], run_dir, grace))
+
+
+def stop_many(names: list[str], run_dir: Path, grace: float = 20.0) -> list[str]:
+    """Stop the processes recorded in run_dir/NAME.pid together; return the names that were running."""
+    pids: dict[int, str] = {}
+    for name in names:
+        pid_file = run_dir / f"{name}.pid"
+        if not pid_file.exists():
+            continue
+        text = pid_file.read_text().strip()
+        if text.isdigit():
+            pids[int(text)] = name
+    running = stop_pids(list(pids), grace)
+    for name in names:
+        (run_dir / f"{name}.pid").unlink(missing_ok=True)
+    return [pids[pid] for pid in running]

@@ -39,13 +39,11 @@ def start_emulators(run_dir: Path, snowflake_data: Path, env: dict[str, str]) ->
 
 
 def stop_all(run_dir: Path) -> list[str]:
-    """Stop every process with a PID file in run_dir (Airflow and helpers first, emulators last)."""
-    stopped = []
-    pid_files = sorted(run_dir.glob("*.pid"), key=lambda p: p.stem in EMULATORS)
-    for pid_file in pid_files:
-        if processes.stop(pid_file.stem, run_dir):
-            stopped.append(pid_file.stem)
-    return stopped
+    """Stop every process with a PID file in run_dir: Airflow and helpers together first, then the emulators
+    (so nothing loses its database or endpoint while it is shutting down)."""
+    names = [p.stem for p in sorted(run_dir.glob("*.pid"))]
+    first = [n for n in names if n not in EMULATORS]
+    return processes.stop_many(first, run_dir) + processes.stop_many([n for n in names if n in EMULATORS], run_dir)
 
 
 def describe(run_dir: Path) -> list[str]:

@@ -18,6 +18,8 @@ import secrets
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from local_stack import processes, stack
@@ -113,7 +115,7 @@ def up() -> int:
             RUN_DIR,
             env=env,
         )
-        _unpause(env, logs / "airflow-cli.log")
+        _unpause()
     except (processes.StartError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         print("stopping what was started ...", file=sys.stderr)
@@ -131,18 +133,28 @@ Stop it with: make down"""
     return 0
 
 
-def _unpause(env: dict[str, str], log: Path, timeout: float = 120.0) -> None:
-    """Unpause the ELT DAG once the DAG processor has parsed it."""
+def _unpause(timeout: float = 120.0) -> None:
+    """Unpause the ELT DAG through the REST API once the DAG processor has parsed it.
+
+    (`airflow dags unpause` exits 0 with "No paused DAGs were found" when the DAG is not parsed yet.)
+    """
+    url = f"http://{HOST}:{port('airflow')}/api/v2/dags/{DAG_ID}"
+    body = json.dumps({"is_paused": False}).encode()
     deadline = time.monotonic() + timeout
-    with open(log, "ab") as out:
-        while time.monotonic() < deadline:
-            result = subprocess.run(
-                [_airflow(), "dags", "unpause", DAG_ID], env=env, stdout=out, stderr=subprocess.STDOUT, check=False
-            )
-            if result.returncode == 0:
-                print(f"==> {DAG_ID} unpaused")
-                return
-            time.sleep(3)
+    while time.monotonic() < deadline:
+        request = urllib.request.Request(url, data=body, method="PATCH", headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback URL built above)
+                if not json.loads(response.read())["is_paused"]:
+                    print(f"==> {DAG_ID} unpaused")
+                    return
+        except urllib.error.HTTPError as exc:
+            if exc.code != 404:  # 404: not parsed yet
+                raise processes.StartError(f"unpausing {DAG_ID}: HTTP {exc.code} {exc.reason}") from exc
+        except urllib.error.URLError:
+            pass
+        time.sleep(2)
+    log = RUN_DIR / "airflow-dag-processor.log"
     raise processes.StartError(f"{DAG_ID} was not parsed within {timeout:.0f}s; see {log}")
 
 
