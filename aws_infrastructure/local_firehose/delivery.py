@@ -31,7 +31,9 @@ from aws_infrastructure.local_firehose.objects import ObjectWriter
 from aws_infrastructure.local_firehose.shards import ShardState, ShardTracker, list_shards
 from aws_infrastructure.local_firehose.target import read_target
 
-GET_RECORDS_LIMIT = 10_000
+# Pages of 2,500 keep the parsed page (~4 MiB of seed-shaped events) small beside the buffer; measured
+# throughput is the same as with Kinesis's maximum of 10,000, the emulator's serialization being the bound.
+GET_RECORDS_LIMIT = 2500
 REFRESH_SECONDS = 30.0
 ONCE_WRITE_ATTEMPTS = 3
 MAX_BACKOFF_SECONDS = 30.0
