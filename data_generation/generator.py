@@ -29,7 +29,7 @@ from dataclasses import asdict
 from functools import partial
 from typing import Any
 
-from data_generation.ids import uuid_sequence
+from data_generation.ids import BLOCK, UuidBlocks
 from data_generation.population import NULL, Population
 from data_generation.report import EVENT, LATE
 from data_generation.settings import (
@@ -157,7 +157,9 @@ class EventGenerator:
         late_rng = random.Random(f"late:{self.seed}")
         rand, late_rand, late_randint = rng.random, late_rng.random, late_rng.randint
         log, bisect_right, gmtime, strftime = math.log, bisect.bisect_right, time.gmtime, time.strftime
-        next_id = uuid_sequence(self.namespace).__next__
+        ids = UuidBlocks(self.namespace)
+        id_heads, id_endings, id_middle = ids.heads, ids.endings, ids.middle
+        id_block, id_index, middle = 0, 0, ids.middle(0)
         flow_fragments, outcome_fragments = self._flow_fragments, self._outcome_fragments
         user_fragments = self._user_fragments
         user_ids = [user.user_id for user in self.population.users]
@@ -243,13 +245,17 @@ class EventGenerator:
             else:
                 h = hour_counts.get(u, 0)
                 d = day_counts.get(u, 0)
+            if id_index == BLOCK:
+                id_block, id_index = id_block + 1, 0
+                middle = id_middle(id_block)
             user_id = user_ids[u]
             geo, tail = user_fragments[u]
             line = (
                 f'{{"USER_ID":"{user_id}",{flow_fragments[flow]}{geo}{outcome_fragments[outcome]}'
                 f'"CREATED_AT":"{created_at}","HOURLY_PURCHASE_COUNT":{h},"DAILY_PURCHASE_COUNT":{d},'
-                f'"EVENT_ID":"{next_id()}"{tail}}}'
+                f'"EVENT_ID":"{id_heads[id_index]}{middle}{id_endings[id_index]}"{tail}}}'
             )
+            id_index += 1
             yield line, user_id, kind
 
 
