@@ -1,1 +1,14 @@
-"""The pipeline's AWS side: validated settings, idempotent provisioning, and the local Firehose delivery."""
+"""The pipeline's AWS side: validated settings, idempotent provisioning, and the local Firehose delivery.
+
+    python -m aws_infrastructure plan                 # what `up` would change; changes nothing
+    python -m aws_infrastructure up                   # create or converge every resource (twice = no-op)
+    python -m aws_infrastructure status [--json]      # names, landing prefix, queue URL, topic ARN, what exists
+    python -m aws_infrastructure down [--force]       # remove it all (--force: also a non-empty bucket)
+    python -m aws_infrastructure deliver [--once]     # Kinesis -> S3 as Firehose would (the emulator does not)
+    aws_infrastructure/cli_scripts/setup_infrastructure.sh up|down [--force]|status   # the same with the AWS CLI
+
+Settings: config/aws.json ($PIPELINE_CONFIG_DIR). Credentials: the AWS default chain; AWS_ENDPOINT_URL for
+the emulator. Snowflake's storage role: $SNOWFLAKE_STORAGE_AWS_IAM_USER_ARN and
+$SNOWFLAKE_STORAGE_AWS_EXTERNAL_ID (or the matching `up` options). Exit status: 0 ok, 2 config or usage
+error, 1 AWS failure.
+"""

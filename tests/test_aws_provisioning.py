@@ -236,3 +236,16 @@ def test_exit_codes_and_actionable_messages(
     with pytest.raises(SystemExit) as usage:
         main(["down", "--forse"])
     assert usage.value.code == 2
+
+
+def test_on_demand_stream_converges_without_shard_drift(
+    aws_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = config_dict()
+    data["stream"] = {"name": data["stream"]["name"], "mode": "ON_DEMAND", "retention_hours": 72}
+    reconfigure(tmp_path, monkeypatch, data)
+    code, out, _ = cli(capsys, "up")
+    assert code == 0 and "on-demand, retention 72 h" in out
+    assert "Plan: no changes" in cli(capsys, "plan")[1]
+    details = status_json()["details"]["stream"]
+    assert (details["mode"], details["retention_hours"]) == ("ON_DEMAND", 72)
