@@ -165,8 +165,21 @@ def object_name(delivery_stream: str, version: str, when: datetime, extension: s
 
 # --- Java DateTimeFormatter patterns -------------------------------------------------------------------------
 
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October"]
-_MONTHS += ["November", "December"]
+# English names, as Java's default (ROOT) locale prints them; the calendar module would follow the C locale.
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 _DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
