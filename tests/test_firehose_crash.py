@@ -8,9 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,7 @@ import pytest
 
 from aws_infrastructure.cli import main
 from tests.test_aws_settings import config_dict
-from tests.test_firehose_delivery import configure, lines, objects, put_events
+from tests.test_firehose_delivery import configure, lines, objects, put_events, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -32,15 +30,6 @@ def start_delivery(log: Path, *options: str) -> subprocess.Popen[str]:
         stderr=log.open("w"),
         text=True,
     )
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    """A guard against hanging, not a timing assertion: fails only if the condition never comes true."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
-        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ import base64
 import gzip
 import json
 import re
+import threading
+import time
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -21,6 +23,15 @@ from aws_infrastructure.local_firehose import deliver
 from tests.test_aws_settings import config_dict, write_config
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def wait_for(condition: Any, what: str, timeout: float = 60.0) -> None:
+    """A guard against hanging, not a timing assertion: fails only if the condition never comes true."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.05)
 
 
 def quiet(_: str) -> None:
@@ -216,3 +227,29 @@ def test_resharding_is_followed_parents_before_children(
     saved = json.loads(next((tmp_path / "state").glob("*.checkpoint.json")).read_text())["shards"]
     assert set(saved) == set(closed) | children
     assert all(saved[parent]["finished_ending"] == ending for parent, ending in closed.items())
+
+
+def test_the_service_waits_for_its_delivery_stream_and_then_delivers(
+    aws_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = config_dict()
+    data["firehose"]["buffering"] = {"size_mib": 1, "interval_seconds": 0}
+    configure(tmp_path, monkeypatch, data)
+    monkeypatch.setenv("FIREHOSE_STATE_DIR", str(tmp_path / "state"))
+    notes: list[str] = []
+    stop = threading.Event()
+    reports: list[Any] = []
+    service = threading.Thread(target=lambda: reports.append(deliver(poll_seconds=0.05, stop=stop, log=notes.append)))
+    service.start()
+    try:
+        wait_for(lambda: any("does not exist" in note for note in notes), "the missing delivery stream to be noticed")
+        assert main(["up"]) == 0
+        put_events(data["stream"]["name"], 120)
+        wait_for(lambda: len(objects(data["bucket"], "landing/")) > 0, "the first object")
+    finally:
+        stop.set()
+        service.join(timeout=60)
+    assert not service.is_alive()
+    delivered = [e["id"] for body in objects(data["bucket"], "landing/").values() for e in lines(body)]
+    assert sorted(delivered) == list(range(120))
+    assert reports and reports[0].records_delivered == 120

@@ -15,7 +15,16 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from aws_infrastructure.local_firehose.delivery import Delivery, DeliveryReport, log_to_stderr, stop_on_signals
+from botocore.exceptions import BotoCoreError, ClientError
+
+from aws_infrastructure.errors import UsageError, explain
+from aws_infrastructure.local_firehose.delivery import (
+    MAX_BACKOFF_SECONDS,
+    Delivery,
+    DeliveryReport,
+    log_to_stderr,
+    stop_on_signals,
+)
 from aws_infrastructure.settings import load_settings
 
 STATE_DIR_ENV = "FIREHOSE_STATE_DIR"
@@ -39,17 +48,44 @@ def deliver(
 ) -> DeliveryReport:
     """Deliver the delivery stream's source records to S3 and return what was done.
 
-    With ``once`` it drains the records in the stream now and returns; otherwise it runs until SIGINT or
-    SIGTERM (or until ``stop`` is set), then writes what it buffered. Name and region default to config/aws.json.
+    With ``once`` it drains the records in the stream now and returns (AWS errors raise); otherwise it runs
+    until SIGINT or SIGTERM (or until ``stop`` is set), then writes what it buffered, and rides out AWS
+    errors by starting over from the checkpoint. Name and region default to config/aws.json.
     """
     if delivery_stream is None or region is None:
         settings = load_settings()
         delivery_stream = delivery_stream or settings.firehose.name
         region = region or settings.region
     stop = stop or threading.Event()
-    delivery = Delivery(delivery_stream, region, state_dir(state_directory), log)
     with stop_on_signals(stop):
-        return delivery.run(once, stop, poll_seconds)
+        if once:
+            return Delivery(delivery_stream, region, state_dir(state_directory), log).run(once, stop, poll_seconds)
+        return _serve(delivery_stream, region, state_dir(state_directory), poll_seconds, stop, log)
+
+
+def _serve(
+    name: str, region: str, directory: Path, poll_seconds: float, stop: threading.Event, log: Callable[[str], None]
+) -> DeliveryReport:
+    """Run until stopped, starting over from the checkpoint after any failure, as a crashed Firehose would.
+
+    Starting over re-reads the delivery stream and the stream's identity (it may have been re-created by
+    `down`/`up`) and drops only what was not yet written, which the checkpoint makes it read again. A
+    delivery stream that does not exist yet (the service started before `up`) is waited for the same way.
+    """
+    delay = 1.0
+    report = DeliveryReport(name)
+    while not stop.is_set():
+        try:
+            delivery = Delivery(name, region, directory, log)
+            report = delivery.report
+            return delivery.run(False, stop, poll_seconds)
+        except (ClientError, BotoCoreError, UsageError) as exc:
+            if stop.is_set():
+                raise
+            log(f"{explain(exc)}; starting over from the checkpoint in {delay:.0f}s")
+            stop.wait(delay)
+            delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+    return report
 
 
 __all__ = ["DeliveryReport", "deliver", "state_dir"]

@@ -84,6 +84,9 @@ class Delivery:
         self.batch = Batch()
         self.report = DeliveryReport(name, bucket=self.target.bucket)
         self.refreshed = 0.0
+        # How hard to try an S3 write: a few attempts for a one-off drain, until stopped for the service.
+        self.write_attempts: int | None = ONCE_WRITE_ATTEMPTS
+        self.stopping: Callable[[], bool] = lambda: False
 
     # --- reading ------------------------------------------------------------------------------------------
 
@@ -117,7 +120,7 @@ class Delivery:
         for record in records:
             self.batch.add(record, shard.shard_id, self.target.stream_arn, self.target.newline_delimited, now, now_ms)
             if self.batch.size >= self.target.buffer_bytes:
-                self.flush()
+                self.flush_retrying(self.write_attempts, self.stopping)
         if records:
             shard.position = records[-1]["SequenceNumber"]
         self.report.records_read += len(records)
@@ -197,6 +200,7 @@ class Delivery:
 
     def run(self, once: bool, stop: threading.Event, poll_seconds: float) -> DeliveryReport:
         started = time.monotonic()
+        self.write_attempts, self.stopping = (ONCE_WRITE_ATTEMPTS if once else None), stop.is_set
         was_caught_up = False
         while not stop.is_set():
             if not self.refreshed or time.monotonic() - self.refreshed >= REFRESH_SECONDS:
@@ -213,7 +217,7 @@ class Delivery:
                 break
             now = time.monotonic()
             if self.batch.due(now, self.target.buffer_bytes, self.target.buffer_seconds):
-                self.flush_retrying(ONCE_WRITE_ATTEMPTS if once else None, stop.is_set)
+                self.flush_retrying(self.write_attempts, self.stopping)
             if not once and self.tracker.caught_up():
                 if not was_caught_up:
                     self.log(f"caught up with the stream; {len(self.batch.lines)} records buffered")
