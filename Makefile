@@ -3,6 +3,7 @@ PYTHON_BOOT ?= $(shell command -v python3.11 || command -v python3)
 VENV        := .venv
 PY          := $(VENV)/bin/python
 EVENTS      ?= 10000
+FAULT_RATE  ?= 0
 STAMP       := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
@@ -24,8 +25,8 @@ $(STAMP): $(PY) requirements.txt requirements-dev.txt constraints.txt pyproject.
 
 install: $(STAMP) ## create .venv and install the pinned requirements
 
-demo: $(STAMP) ## run the whole pipeline once on the local stack (EVENTS=10000)
-	$(PY) -m local_stack demo --events $(EVENTS)
+demo: $(STAMP) ## run the whole pipeline once on the local stack (EVENTS=10000, FAULT_RATE=0)
+	$(PY) -m local_stack demo --events $(EVENTS) --fault-rate $(FAULT_RATE)
 
 up: $(STAMP) ## start the long-running local stack
 	$(PY) -m local_stack up

@@ -12,6 +12,12 @@ def main(argv: list[str] | None = None) -> int:
     demo_cmd = sub.add_parser("demo", help="run the whole pipeline once on a fresh local stack")
     demo_cmd.add_argument("--events", type=int, default=10000, help="events to send (default 10000)")
     demo_cmd.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
+    demo_cmd.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        help="probability of a duplicate, a late and a malformed record each (default 0: clean data)",
+    )
     sub.add_parser("up", help="start the long-running local stack")
     sub.add_parser("down", help="stop everything `up` started")
     sub.add_parser("status", help="show what runs")
@@ -22,7 +28,9 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.events < 1:
             parser.error("--events must be at least 1")
-        return demo(args.events, args.seed)
+        if not 0 <= args.fault_rate <= 1:
+            parser.error("--fault-rate must be between 0 and 1")
+        return demo(args.events, args.seed, args.fault_rate)
     from local_stack import up
 
     return {"up": up.up, "down": up.down, "status": up.status}[args.command]()

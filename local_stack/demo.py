@@ -9,6 +9,7 @@ started. Exit status 0 only when nothing was lost or duplicated.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -74,7 +75,7 @@ def reconcile(report: dict[str, int], counts: dict[str, int], distinct_orders: i
     return lost, duplicated, line
 
 
-def demo(events: int, seed: int = 42) -> int:
+def demo(events: int, seed: int = 42, fault_rate: float = 0.0) -> int:
     shutil.rmtree(DEMO_STATE, ignore_errors=True)
     run_dir = DEMO_STATE / "run"
     logs = DEMO_STATE / "logs"
@@ -92,7 +93,11 @@ def demo(events: int, seed: int = 42) -> int:
             run([py, "-m", "warehouse", "setup"], env, logs / "warehouse_setup.log")
         report_path = DEMO_STATE / "generator-report.json"
         with timer.stage(f"generate {events} events into Kinesis"):
-            generate = ["--events", str(events), "--sink", "kinesis", "--seed", str(seed), "--report-json"]
+            generate = ["--events", str(events), "--sink", "kinesis", "--seed", str(seed)]
+            if fault_rate:
+                for fault in ("--duplicate-rate", "--late-rate", "--malformed-rate"):
+                    generate += [fault, str(fault_rate)]
+            generate.append("--report-json")
             run([py, "-m", "data_generation", *generate, str(report_path)], env, logs / "generator.log")
         with timer.stage("deliver Kinesis -> S3 (local Firehose)"):
             run([py, "-m", "aws_infrastructure", "deliver", "--once"], env, logs / "firehose.log")
@@ -101,6 +106,7 @@ def demo(events: int, seed: int = 42) -> int:
         with timer.stage(f"run DAG {DAG_ID} (load, transform, check)"):
             run([_airflow(), "dags", "test", DAG_ID], env, logs / "airflow.log")
         os.environ.update(env)
+        logging.disable(logging.INFO)  # the summary below says what matters; keep connector chatter out
         counts, distinct_orders = _warehouse_counts()
     except (StageFailed, OSError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
