@@ -81,10 +81,14 @@ def put_to_internal_stage(cursor: Any, s3: Any, bucket: str, stage: str, key: st
 def load_file(conn: Any, landed: LandedFile, settings: WarehouseSettings, s3: Any, bucket: str) -> tuple[int, int]:
     """Load one file atomically; return (rows loaded, rows rejected). Raises on anything but bad data."""
     cursor = conn.cursor()
-    if settings.stage_mode == "internal":
-        put_to_internal_stage(cursor, s3, bucket, settings.stage, landed.key)
     load_id = uuid.uuid4().hex
     params = {"file_name": landed.key, "file_etag": landed.etag, "file_size": landed.size, "load_id": load_id}
+    if landed.size == 0:
+        # Nothing to copy (and COPY of a 0-byte file fails on the emulator): record it as loaded, empty.
+        sql_files.run_file(cursor, "load/record_load.sql", params)
+        return 0, 0
+    if settings.stage_mode == "internal":
+        put_to_internal_stage(cursor, s3, bucket, settings.stage, landed.key)
     cursor.execute("begin")
     try:
         cursor.execute("delete from raw.landing_lines")

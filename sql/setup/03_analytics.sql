@@ -11,6 +11,7 @@ create table if not exists analytics.orders (
     created_at timestamp_ntz,
     producer_hourly_purchase_count number,
     producer_daily_purchase_count number,
+    record_hash varchar,
     file_name varchar,
     loaded_at timestamp_ntz
 );

@@ -18,6 +18,7 @@ renamed as (
         source.event_key,
         nullif(trim(source.record:EVENT_ID::varchar), '') as source_event_id,
         nullif(source.record:USER_ID::varchar, 'Null') as user_id,
+        startswith(to_json(source.record:USER_ID), '"') as user_id_is_text,
         nullif(source.record:INITIAL_EVENT::varchar, 'Null') as initial_event,
         nullif(source.record:EVENT_2::varchar, 'Null') as event_2,
         nullif(source.record:EVENT_3::varchar, 'Null') as event_3,
@@ -34,6 +35,7 @@ renamed as (
         nullif(source.record:HOURLY_PURCHASE_COUNT::varchar, 'Null') as hourly_count_text,
         nullif(source.record:DAILY_PURCHASE_COUNT::varchar, 'Null') as daily_count_text,
         to_json(source.record) as raw_text,
+        sha2(to_json(source.record), 256) as record_hash,
         source.file_name,
         source.loaded_at
     from source
@@ -66,11 +68,14 @@ validated as (
         typed.*,
         case
             when typed.user_id is null then 'missing USER_ID'
+            when not typed.user_id_is_text then 'malformed USER_ID: must be a JSON string'
             when not regexp_like(typed.user_id, '^[0-9a-f]{10}$')
                 then 'malformed USER_ID: expected 10 lowercase hex characters'
             when typed.created_at_text is null then 'missing CREATED_AT'
             when typed.created_at is null
                 then 'unparseable CREATED_AT: expected YYYY-MM-DD HH:MM:SS or ISO-8601'
+            when typed.created_at > dateadd('day', 1, sysdate())
+                then 'CREATED_AT more than a day in the future'
             when typed.latitude is null or typed.longitude is null
                 then 'missing or non-numeric LATITUDE/LONGITUDE'
             when typed.latitude not between -90 and 90 or typed.longitude not between -180 and 180
@@ -113,12 +118,45 @@ validated as (
         on ok_payment.field = 'PAYMENT_METHOD' and typed.payment_method = ok_payment.value
 ),
 
-deduped as (
-    select validated.*
+ranked as (
+    select
+        validated.*,
+        row_number() over (
+            partition by validated.event_key
+            order by validated.loaded_at, validated.file_name, validated.record_hash
+        ) as copy_number,
+        first_value(validated.record_hash) over (
+            partition by validated.event_key
+            order by validated.loaded_at, validated.file_name, validated.record_hash
+        ) as first_hash
     from validated
+),
+
+-- A redelivered record (same key, same content) is kept once. A record reusing a key with other
+-- content (here, or already in analytics.orders) is a conflict: quarantined, never merged.
+deduped as (
+    select
+        ranked.* exclude (reason, copy_number, first_hash),
+        coalesce(
+            ranked.reason,
+            iff(
+                ranked.record_hash != ranked.first_hash
+                or (known.record_hash is not null and ranked.record_hash != known.record_hash),
+                'conflicting duplicate: EVENT_ID already seen with other content',
+                null
+            )
+        ) as reason,
+        iff(
+            ranked.record_hash != ranked.first_hash
+            or (known.record_hash is not null and ranked.record_hash != known.record_hash),
+            sha2(ranked.event_key || ':' || ranked.record_hash, 256),
+            ranked.event_key
+        ) as reject_id
+    from ranked
+    left join analytics.orders as known on ranked.event_key = known.order_id
     qualify row_number() over (
-        partition by validated.event_key
-        order by validated.loaded_at, validated.file_name
+        partition by ranked.event_key, ranked.record_hash
+        order by ranked.copy_number
     ) = 1
 )
 

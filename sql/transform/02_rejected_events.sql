@@ -2,7 +2,7 @@
 merge into raw.rejected_events as target
 using (
     select
-        stg.event_key as reject_id,
+        stg.reject_id,
         stg.raw_text,
         stg.file_name,
         stg.reason

@@ -12,6 +12,7 @@ using (
         stg.created_at,
         stg.producer_hourly_purchase_count,
         stg.producer_daily_purchase_count,
+        stg.record_hash,
         stg.file_name,
         stg.loaded_at
     from raw.stg_events as stg
@@ -20,9 +21,9 @@ using (
     on target.order_id = source.order_id
 when not matched then insert (
     order_id, source_event_id, user_id, order_type, status, payment_method, category, created_at,
-    producer_hourly_purchase_count, producer_daily_purchase_count, file_name, loaded_at
+    producer_hourly_purchase_count, producer_daily_purchase_count, record_hash, file_name, loaded_at
 ) values (
     source.order_id, source.source_event_id, source.user_id, source.order_type, source.status,
     source.payment_method, source.category, source.created_at, source.producer_hourly_purchase_count,
-    source.producer_daily_purchase_count, source.file_name, source.loaded_at
+    source.producer_daily_purchase_count, source.record_hash, source.file_name, source.loaded_at
 )
