@@ -161,3 +161,17 @@ def test_full_rebuild_gives_the_same_tables(pipeline) -> None:
     transform.run_all(conn)
     assert conn.cursor().execute(snapshot).fetchone() == before
     assert scalar(conn, "select count(*) from analytics.users") == 98
+
+
+def test_a_failed_check_names_itself_and_its_count(pipeline) -> None:
+    from warehouse import checks
+
+    conn, s3, bucket, settings = pipeline
+    put_ndjson(s3, bucket, seed_lines()[:5])
+    run_pipeline(conn, s3, bucket, settings)
+    conn.cursor().execute("update raw.load_audit set loaded_at = dateadd('day', -3, sysdate())")
+    conn.cursor().execute("insert into analytics.users (user_id) select user_id from analytics.users limit 2")
+    with pytest.raises(checks.ChecksFailed) as failed:
+        checks.run_checks(conn)
+    assert failed.value.failures == {"freshness": 1, "users_key_unique": 2}
+    assert "freshness: 1 failing rows" in str(failed.value)

@@ -9,6 +9,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from warehouse import sql_files
+from warehouse.settings import load_settings
 
 CHECKS = [PurePosixPath(p).stem for p in sql_files.files("checks")]
 
@@ -20,10 +21,12 @@ class ChecksFailed(AssertionError):
         super().__init__(f"{len(failures)} data-quality check(s) failed: {detail}")
 
 
-def run_checks(conn: Any) -> dict[str, int]:
+def run_checks(conn: Any, freshness_hours: int | None = None) -> dict[str, int]:
     """Run every check; return {check: failures}. Raises ChecksFailed if any is not zero."""
+    hours = freshness_hours if freshness_hours is not None else load_settings().freshness_hours
     cursor = conn.cursor()
-    results = {name: int(sql_files.run_file(cursor, f"checks/{name}.sql")[0][0]) for name in CHECKS}
+    params = {"freshness_hours": hours}
+    results = {name: int(sql_files.run_file(cursor, f"checks/{name}.sql", params)[0][0]) for name in CHECKS}
     failing = {name: count for name, count in results.items() if count}
     if failing:
         raise ChecksFailed(failing)

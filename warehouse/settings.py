@@ -22,6 +22,7 @@ class WarehouseSettings:
     stage_mode: str
     internal_stage: str
     external_stage: str
+    freshness_hours: int
 
     @property
     def stage(self) -> str:
@@ -41,6 +42,7 @@ def load_settings() -> WarehouseSettings:
             stage_mode=mode,
             internal_stage=qualified_name(raw["internal_stage"], "internal_stage"),
             external_stage=qualified_name(raw["external_stage"], "external_stage"),
+            freshness_hours=_positive_int(raw.get("freshness_hours", 24), f"{where}: freshness_hours"),
         )
     except KeyError as exc:
         raise config.ConfigError(f"{where}: missing field {exc.args[0]!r}") from None
@@ -48,3 +50,9 @@ def load_settings() -> WarehouseSettings:
         if isinstance(exc, config.ConfigError):
             raise
         raise config.ConfigError(f"{where}: {exc}") from None
+
+
+def _positive_int(value: object, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise config.ConfigError(f"{what} must be a whole number of hours, at least 1 (got {value!r})")
+    return value
