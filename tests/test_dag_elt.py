@@ -92,3 +92,36 @@ def test_elt_dag_run_loads_seed_events(elt_environment, snowflake_conn) -> None:
     # A second run finds nothing new and changes nothing.
     assert dag.test().state == "success"
     assert pipeline.counts()["analytics.orders"] == 100
+
+
+def test_snowflake_setup_and_event_simulation_dags_run(elt_environment, snowflake_conn) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    import config
+
+    bag = DagBag(dag_folder=DAGS)
+    assert bag.get_dag("snowflake_setup").test().state == "success"
+    tables = snowflake_conn.cursor().execute("show tables in schema analytics").fetchall()
+    assert len(tables) == 4
+
+    import boto3
+
+    stream = config.load("aws")["stream"]["name"]
+    kinesis = boto3.client("kinesis")
+    if stream not in kinesis.list_streams()["StreamNames"]:
+        kinesis.create_stream(StreamName=stream, ShardCount=1)
+        kinesis.get_waiter("stream_exists").wait(StreamName=stream)
+
+    def records_in_stream() -> int:
+        total = 0
+        for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
+            it = kinesis.get_shard_iterator(
+                StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )
+            total += len(kinesis.get_records(ShardIterator=it["ShardIterator"], Limit=10000)["Records"])
+        return total
+
+    before = records_in_stream()
+    run = bag.get_dag("event_simulation").test(run_conf={"events": 40, "seed": 3, "malformed_rate": 0.1})
+    assert run.state == "success"
+    assert records_in_stream() - before == 40
