@@ -122,6 +122,6 @@ def test_snowflake_setup_and_event_simulation_dags_run(elt_environment, snowflak
         return total
 
     before = records_in_stream()
-    run = bag.get_dag("event_simulation").test(run_conf={"events": 40, "seed": 3, "malformed_rate": 0.1})
+    run = bag.get_dag("event_simulation").test(run_conf={"events": 40, "seed": 3})
     assert run.state == "success"
     assert records_in_stream() - before == 40
