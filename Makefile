@@ -41,6 +41,7 @@ test: $(STAMP) ## run lint and the test suite
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m sqlfluff lint sql
+	$(PY) -m bandit -q -c pyproject.toml -r aws_infrastructure data_generation warehouse local_stack plugins dags config
 	$(PY) -m pytest
 
 bench: $(STAMP) ## run every benchmark and print its figures

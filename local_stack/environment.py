@@ -16,8 +16,9 @@ REPO = Path(__file__).resolve().parents[1]
 # Everything the local stack writes (PID files, logs, emulator data, Airflow metadata); git ignores it.
 STATE = Path(os.environ.get("LOCAL_STACK_STATE", REPO / ".local"))
 
-# What moto accepts; not secrets, and only ever sent to the emulator on 127.0.0.1.
-EMULATOR_AWS_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+# What moto accepts; not secrets, and only ever sent to the emulator on 127.0.0.1. (The Snowflake
+# emulator below accepts any user and password.)
+EMULATOR_AWS_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # nosec B105
 
 
 def aws_endpoint() -> str:
@@ -29,7 +30,7 @@ def snowflake_connection(database: str = "MOBILE_EVENTS") -> dict[str, object]:
     return {
         "conn_type": "snowflake",
         "login": "local",
-        "password": "local",
+        "password": "local",  # nosec B105
         "schema": "RAW",
         "extra": {
             "account": "local",
