@@ -81,6 +81,7 @@ def demo(events: int, seed: int = 42, fault_rate: float = 0.0) -> int:
     logs = DEMO_STATE / "logs"
     logs.mkdir(parents=True)
     env = local_env(DEMO_STATE / "airflow")
+    env["FIREHOSE_STATE_DIR"] = str(DEMO_STATE / "firehose")  # a fresh stream deserves fresh checkpoints
     py = sys.executable
     timer = Timer()
     total_started = time.monotonic()

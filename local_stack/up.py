@@ -50,6 +50,7 @@ def _env() -> dict[str, str]:
         secret_file.write_text(secrets.token_urlsafe(32))
         secret_file.chmod(0o600)
     env["AIRFLOW__API_AUTH__JWT_SECRET"] = secret_file.read_text().strip()
+    env["FIREHOSE_STATE_DIR"] = str(STATE / "firehose")  # the local Firehose's checkpoints, with the stack's state
     env["AIRFLOW__CORE__EXECUTOR"] = "LocalExecutor"
     env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = f"http://{HOST}:{port('airflow')}/execution/"
     env["AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL"] = "10"
