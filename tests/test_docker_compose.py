@@ -434,6 +434,8 @@ def test_airflow_components_get_what_make_up_adds(services: dict[str, dict[str, 
                     re.escape(part.value) if isinstance(part, ast.Constant) else "[^/]+" for part in node.values
                 )
                 assert re.fullmatch(pattern, env[key]), f"{name}: {key}={env[key]!r} is not {pattern}"
+            elif key == "FIREHOSE_STATE_DIR":  # a folder of the stack's state: the image's writable .local/
+                assert env[key] == "/opt/mobile-events-elt/.local/firehose", f"{name}: {key}"
             else:  # computed at run time on the local stack: the JWT secret
                 assert env[key] == REQUIRED_VARIABLES["AIRFLOW_JWT_SECRET"], f"{name}: {key}"
         execution_api = urlsplit(env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"])
