@@ -7,7 +7,7 @@ FAULT_RATE  ?= 0
 STAMP       := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo up down status test lint bench lock clean
+.PHONY: help install demo soak up down status test lint bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ install: $(STAMP) ## create .venv and install the pinned requirements
 
 demo: $(STAMP) ## run the whole pipeline once on the local stack (EVENTS=10000, FAULT_RATE=0)
 	$(PY) -m local_stack demo --events $(EVENTS) --fault-rate $(FAULT_RATE)
+
+soak: $(STAMP) ## 1,000,000 events through the whole stack with faults injected, then a reconciliation
+	$(PY) -m local_stack soak --events $(or $(SOAK_EVENTS),1000000)
 
 up: $(STAMP) ## start the long-running local stack
 	$(PY) -m local_stack up

@@ -18,6 +18,10 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="probability of a duplicate, a late and a malformed record each (default 0: clean data)",
     )
+    soak_cmd = sub.add_parser("soak", help="a long faulty run through the whole stack, then a reconciliation")
+    soak_cmd.add_argument("--events", type=int, default=1_000_000, help="events to send (default 1,000,000)")
+    soak_cmd.add_argument("--fault-rate", type=float, default=0.01, help="duplicate/late/malformed rate each")
+    soak_cmd.add_argument("--kills", type=int, default=3, help="times the local Firehose is SIGKILLed (default 3)")
     sub.add_parser("up", help="start the long-running local stack")
     sub.add_parser("down", help="stop everything `up` started")
     sub.add_parser("status", help="show what runs")
@@ -31,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         if not 0 <= args.fault_rate <= 1:
             parser.error("--fault-rate must be between 0 and 1")
         return demo(args.events, args.seed, args.fault_rate)
+    if args.command == "soak":
+        from local_stack.soak import soak
+
+        return soak(args.events, args.fault_rate, args.kills)
     from local_stack import up
 
     return {"up": up.up, "down": up.down, "status": up.status}[args.command]()

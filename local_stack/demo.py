@@ -107,7 +107,6 @@ def demo(events: int, seed: int = 42, fault_rate: float = 0.0) -> int:
         with timer.stage(f"run DAG {DAG_ID} (load, transform, check)"):
             run([_airflow(), "dags", "test", DAG_ID], env, logs / "airflow.log")
         os.environ.update(env)
-        logging.disable(logging.INFO)  # the summary below says what matters; keep connector chatter out
         counts, distinct_orders = _warehouse_counts()
     except (StageFailed, OSError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -129,6 +128,7 @@ def _airflow() -> str:
 def _warehouse_counts() -> tuple[dict[str, int], int]:
     from warehouse import pipeline, summary
 
+    logging.disable(logging.INFO)  # the summary says what matters; keep the connector's chatter out
     with pipeline.snowflake() as conn:
         counts = summary.table_counts(conn)
         distinct = conn.cursor().execute("select count(distinct order_id) as n from analytics.orders").fetchone()[0]
