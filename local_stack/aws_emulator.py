@@ -9,14 +9,22 @@ Workarounds (moto 5.2.5, ``moto/kinesis/models.py``, class ``Shard``), applied b
   ``get_records`` likewise scans the shard from its first record on every call.
 - ``Shard.put_record`` is documented "not safe for concurrency" and the server is threaded: concurrent
   producers on one shard get the same sequence number and silently overwrite each other's records.
+- ``Stream.get_shard_for_key`` returns the first shard whose hash range holds the key, closed or not:
+  after a split or merge every record keeps going to the closed parent and the children stay empty.
+  Kinesis routes to the open shard covering the key.
+- ``Stream.split_shard`` and ``merge_shards`` move (split) or copy (merge) the parents' records into the
+  children; Kinesis leaves them in the closed parents, readable until they expire, and starts the
+  children empty. A consumer that drained the parents would otherwise read everything twice.
 Moto's sequence numbers are consecutive integers per shard, which the fixes below rely on.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import threading
+from collections import OrderedDict
 from typing import Any
 
 from local_stack.ports import HOST, PortInUseError, ensure_free, port
@@ -67,6 +75,35 @@ def patch_moto_kinesis() -> None:
         behind = int((newest.created_at - results[-1].created_at) * 1000) if results else 0
         return results, last, behind
 
+    original_shard_for_key = models.Stream.get_shard_for_key
+
+    def get_shard_for_key(self: Any, partition_key: str, explicit_hash_key: str) -> Any:
+        shard = original_shard_for_key(self, partition_key, explicit_hash_key)  # also validates the key
+        if shard is None or shard.is_open:
+            return shard
+        if explicit_hash_key:
+            key = int(explicit_hash_key)
+        else:
+            key = int(hashlib.md5(partition_key.encode("utf-8"), usedforsecurity=False).hexdigest(), 16)
+        open_shard = next(
+            (s for s in self.shards.values() if s.is_open and s.starting_hash <= key < s.ending_hash), None
+        )
+        return open_shard or shard
+
+    original_split, original_merge = models.Stream.split_shard, models.Stream.merge_shards
+
+    def keep_parent_records(reshard: Any) -> Any:
+        def wrapper(self: Any, *shard_args: Any) -> None:
+            kept = {shard_id: shard.records for shard_id, shard in self.shards.items()}
+            reshard(self, *shard_args)
+            for shard_id, shard in self.shards.items():
+                shard.records = kept.get(shard_id, OrderedDict())
+
+        return wrapper
+
+    models.Stream.get_shard_for_key = get_shard_for_key
+    models.Stream.split_shard = keep_parent_records(original_split)
+    models.Stream.merge_shards = keep_parent_records(original_merge)
     shard_cls.__init__ = __init__
     shard_cls.get_max_sequence_number = get_max_sequence_number
     shard_cls.put_record = put_record

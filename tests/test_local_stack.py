@@ -68,3 +68,28 @@ def test_snowflake_data_is_shared_across_connections(snowflake_server, snowflake
         assert other.cursor().execute("select N from S.SHARED").fetchall() == [(42,)]
     finally:
         other.close()
+
+
+def test_kinesis_routes_to_child_shards_after_a_split(aws_endpoint: str) -> None:
+    kinesis = boto3.client("kinesis")
+    kinesis.create_stream(StreamName="resharded", ShardCount=1)
+    parent = kinesis.list_shards(StreamName="resharded")["Shards"][0]
+    kinesis.put_record(StreamName="resharded", Data=b"before", PartitionKey="k")
+    middle = str(int(parent["HashKeyRange"]["EndingHashKey"]) // 2)
+    kinesis.split_shard(StreamName="resharded", ShardToSplit=parent["ShardId"], NewStartingHashKey=middle)
+    records = [{"Data": f"r{i}".encode(), "PartitionKey": f"user-{i}"} for i in range(100)]
+    routed = kinesis.put_records(StreamName="resharded", Records=records)["Records"]
+    shards_used = {r["ShardId"] for r in routed}
+    assert parent["ShardId"] not in shards_used
+    assert len(shards_used) == 2
+    # The parent keeps what it had (readable until it expires); the children start empty of it.
+    contents = {}
+    for shard in kinesis.list_shards(StreamName="resharded")["Shards"]:
+        it = kinesis.get_shard_iterator(
+            StreamName="resharded", ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )
+        contents[shard["ShardId"]] = [
+            r["Data"] for r in kinesis.get_records(ShardIterator=it["ShardIterator"])["Records"]
+        ]
+    assert contents.pop(parent["ShardId"]) == [b"before"]
+    assert sorted(d for data in contents.values() for d in data) == sorted(r["Data"] for r in records)
