@@ -71,23 +71,25 @@ def _send_and_watch(mode: str, sf_port: int, minutes: float, rate: float, tail_s
     done_sending = threading.Event()
 
     def send() -> None:
-        producer = KinesisProducer(config.load("aws")["stream"]["name"], linger_seconds=0.0)
-        events = EventGenerator(None, seed=7, users=1000)
-        started = time.monotonic()
-        deadline = started + minutes * 60
-        for i in itertools.count():
-            due = started + i / rate
-            if due > deadline:
-                break
-            time.sleep(max(0.0, due - time.monotonic()))
-            line, user_id, _ = next(events)
-            record = json.loads(line)
-            record["EVENT_ID"] = f"{tag}-{i}"
-            sent[record["EVENT_ID"]] = time.time()
-            producer.put(json.dumps(record), user_id)
-            producer.flush()
-        producer.close()
-        done_sending.set()
+        try:
+            producer = KinesisProducer(config.load("aws")["stream"]["name"], linger_seconds=0.0)
+            events = iter(EventGenerator(None, seed=7, users=1000))
+            started = time.monotonic()
+            deadline = started + minutes * 60
+            for i in itertools.count():
+                due = started + i / rate
+                if due > deadline:
+                    break
+                time.sleep(max(0.0, due - time.monotonic()))
+                line, user_id, _ = next(events)
+                record = json.loads(line)
+                record["EVENT_ID"] = f"{tag}-{i}"
+                sent[record["EVENT_ID"]] = time.time()
+                producer.put(json.dumps(record), user_id)
+                producer.flush()
+            producer.close()
+        finally:
+            done_sending.set()
 
     sender = threading.Thread(target=send, daemon=True)
     sender.start()
