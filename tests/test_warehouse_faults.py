@@ -1,0 +1,100 @@
+"""Connection faults in the middle of a load and of a transform: the step rolls back, the retry finishes.
+
+The emulators cannot drop a connection on cue, so a thin wrapper around the real connector connection
+fails the Nth statement with the connector's own OperationalError (what a dropped connection raises),
+then the same work is retried on a fresh connection, as an Airflow task retry would.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import snowflake.connector
+from snowflake.connector.errors import OperationalError
+
+from tests.seed import seed_lines
+from tests.warehouse_helpers import new_bucket, prepare, put_ndjson, scalar, settings_for
+from warehouse import checks, loader, transform
+from warehouse.pipeline import use_database
+
+
+class DroppingConnection:
+    """Passes everything to a real connection, but fails statement number ``fail_at`` (1-based)."""
+
+    def __init__(self, real: Any, fail_at: int, when: str = "") -> None:
+        self.real, self.fail_at, self.when, self.count = real, fail_at, when, 0
+
+    def cursor(self) -> DroppingCursor:
+        return DroppingCursor(self, self.real.cursor())
+
+
+class DroppingCursor:
+    def __init__(self, owner: DroppingConnection, real: Any) -> None:
+        self.owner, self.real = owner, real
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        if self.owner.when in sql.lower():
+            self.owner.count += 1
+            if self.owner.count == self.owner.fail_at:
+                # A dropped connection: whatever this session had open is gone with it.
+                self.real.execute("rollback")
+                raise OperationalError(msg="injected: connection reset by peer", errno=251011)
+        self.real.execute(sql, params)
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+@pytest.fixture
+def world(aws_endpoint, snowflake_server, snowflake_conn, snowflake_database):
+    settings = settings_for(snowflake_database)
+    prepare(snowflake_conn, settings)
+    s3, bucket = new_bucket()
+    put_ndjson(s3, bucket, seed_lines()[:60], name="a")
+    put_ndjson(s3, bucket, seed_lines()[60:], name="b")
+
+    def fresh() -> Any:
+        """A new session, set up as the pipeline sets up its own (database and schema current)."""
+        new = snowflake.connector.connect(**snowflake_server, database=snowflake_database)
+        use_database(new, snowflake_database)
+        return new
+
+    return snowflake_conn, s3, bucket, settings, fresh
+
+
+@pytest.mark.parametrize(
+    ("when", "fail_at"),
+    [
+        ("copy into", 2),  # the second file's COPY
+        ("insert into raw.events_raw", 2),  # after the second file's COPY, before its rows
+        ("insert into raw.load_audit", 2),  # the second file's audit row: its rows were already inserted
+    ],
+)
+def test_connection_dropped_mid_load_leaves_no_partial_file(world, when: str, fail_at: int) -> None:
+    conn, s3, bucket, settings, fresh = world
+    with pytest.raises(OperationalError):
+        loader.load_new_files(DroppingConnection(fresh(), fail_at, when), s3, bucket, "landing/", settings)
+    # The first file is in, whole; nothing of the second.
+    assert scalar(conn, "select count(*) from raw.load_audit") == 1
+    assert scalar(conn, "select count(*) from raw.events_raw") == 60
+    # The retry loads the second file once.
+    report = loader.load_new_files(fresh(), s3, bucket, "landing/", settings)
+    assert report.files_loaded == 1
+    assert scalar(conn, "select count(*) from raw.events_raw") == 100
+
+
+@pytest.mark.parametrize("failing_step", ["merge into analytics.orders", "merge into analytics.users", "update raw"])
+def test_connection_dropped_mid_transform_then_retry_gives_the_same_tables(world, failing_step: str) -> None:
+    conn, s3, bucket, settings, fresh = world
+    loader.load_new_files(fresh(), s3, bucket, "landing/", settings)
+    fail_at = 2 if failing_step == "update raw" else 1  # "update raw": the finishing update, not the claim
+    with pytest.raises(OperationalError):
+        transform.run_all(DroppingConnection(fresh(), fail_at, failing_step))
+    transform.run_all(fresh())
+    checks.run_checks(conn)
+    assert scalar(conn, "select count(*) from analytics.orders") == 100
+    assert scalar(conn, "select count(*) from analytics.users") == 98
+    assert scalar(conn, "select sum(hourly_purchase_count) from analytics.purchase_counts") == 26
+    assert scalar(conn, "select count(*) from raw.load_audit where transformed_at is null") == 0
