@@ -134,29 +134,30 @@ ranked as (
 
 -- A redelivered record (same key, same content) is kept once. A record reusing a key with other
 -- content (here, or already in analytics.orders) is a conflict: quarantined, never merged.
-deduped as (
+flagged as (
     select
-        ranked.* exclude (reason, copy_number, first_hash),
-        coalesce(
-            ranked.reason,
-            iff(
-                ranked.record_hash != ranked.first_hash
-                or (known.record_hash is not null and ranked.record_hash != known.record_hash),
-                'conflicting duplicate: EVENT_ID already seen with other content',
-                null
-            )
-        ) as reason,
-        iff(
+        ranked.*,
+        (
             ranked.record_hash != ranked.first_hash
-            or (known.record_hash is not null and ranked.record_hash != known.record_hash),
-            sha2(ranked.event_key || ':' || ranked.record_hash, 256),
-            ranked.event_key
-        ) as reject_id
+            or (known.record_hash is not null and ranked.record_hash != known.record_hash)
+        ) as is_conflict
     from ranked
     left join analytics.orders as known on ranked.event_key = known.order_id
+),
+
+deduped as (
+    select
+        flagged.* exclude (reason, copy_number, first_hash, is_conflict),
+        coalesce(
+            flagged.reason,
+            iff(flagged.is_conflict, 'conflicting duplicate: EVENT_ID already seen with other content', null)
+        ) as reason,
+        iff(flagged.is_conflict, sha2(flagged.event_key || ':' || flagged.record_hash, 256), flagged.event_key)
+            as reject_id
+    from flagged
     qualify row_number() over (
-        partition by ranked.event_key, ranked.record_hash
-        order by ranked.copy_number
+        partition by flagged.event_key, flagged.record_hash
+        order by flagged.copy_number
     ) = 1
 )
 
