@@ -12,22 +12,17 @@ import json
 import logging
 import os
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from local_stack import stack
 from local_stack.environment import STATE, local_env
+from local_stack.steps import StageFailed, airflow_cli, run
 
 DEMO_STATE = STATE / "demo"
 DAG_ID = "mobile_events_elt"
-
-
-class StageFailed(RuntimeError):
-    pass
 
 
 class Timer:
@@ -43,21 +38,6 @@ class Timer:
         finally:
             self.stages.append((name, time.monotonic() - started))
             print(f"    {name}: {self.stages[-1][1]:.1f}s", flush=True)
-
-
-def run(argv: list[str], env: dict[str, str], log: Path, quiet: bool = True) -> None:
-    """Run one step as its own process; on failure show the end of its log."""
-    with open(log, "ab") as out:
-        result = subprocess.run(
-            argv,
-            env=env,
-            stdout=out if quiet else None,
-            stderr=subprocess.STDOUT if quiet else None,
-            check=False,
-        )
-    if result.returncode != 0:
-        tail = log.read_text(errors="replace")[-3000:] if quiet else ""
-        raise StageFailed(f"{' '.join(argv[:4])} exited with {result.returncode}; log: {log}\n{tail}")
 
 
 def reconcile(report: dict[str, int], counts: dict[str, int], distinct_orders: int) -> tuple[int, int, str]:
@@ -103,11 +83,10 @@ def demo(events: int, seed: int = 42, fault_rate: float = 0.0) -> int:
         with timer.stage("deliver Kinesis -> S3 (local Firehose)"):
             run([py, "-m", "aws_infrastructure", "deliver", "--once"], env, logs / "firehose.log")
         with timer.stage("prepare Airflow (metadata database)"):
-            run([_airflow(), "db", "migrate"], env, logs / "airflow.log")
+            run([airflow_cli(), "db", "migrate"], env, logs / "airflow.log")
         with timer.stage(f"run DAG {DAG_ID} (load, transform, check)"):
-            run([_airflow(), "dags", "test", DAG_ID], env, logs / "airflow.log")
-        os.environ.update(env)
-        counts, distinct_orders = _warehouse_counts()
+            run([airflow_cli(), "dags", "test", DAG_ID], env, logs / "airflow.log")
+        counts, distinct_orders = warehouse_counts(env)
     except (StageFailed, OSError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -121,13 +100,11 @@ def demo(events: int, seed: int = 42, fault_rate: float = 0.0) -> int:
     return 0 if lost == 0 and duplicated == 0 else 1
 
 
-def _airflow() -> str:
-    return str(Path(sys.executable).with_name("airflow"))
-
-
-def _warehouse_counts() -> tuple[dict[str, int], int]:
+def warehouse_counts(env: dict[str, str]) -> tuple[dict[str, int], int]:
+    """Rows per table and distinct orders, read through the stack's own Snowflake connection."""
     from warehouse import pipeline, summary
 
+    os.environ.update(env)
     logging.disable(logging.INFO)  # the summary says what matters; keep the connector's chatter out
     with pipeline.snowflake() as conn:
         counts = summary.table_counts(conn)

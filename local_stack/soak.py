@@ -19,8 +19,9 @@ import sys
 import time
 
 from local_stack import processes, stack
-from local_stack.demo import StageFailed, Timer, _airflow, _warehouse_counts, reconcile, run
+from local_stack.demo import Timer, reconcile, warehouse_counts
 from local_stack.environment import STATE, local_env
+from local_stack.steps import StageFailed, airflow_cli, run
 
 SOAK_STATE = STATE / "soak"
 DAG_ID = "mobile_events_elt"
@@ -42,7 +43,7 @@ def soak(events: int, fault_rate: float, kills: int, seed: int = 7) -> int:
             stack.start_emulators(run_dir, SOAK_STATE / "snowflake", env)
             run([py, "-m", "aws_infrastructure", "up"], env, logs / "provision.log")
             run([py, "-m", "warehouse", "setup"], env, logs / "provision.log")
-            run([_airflow(), "db", "migrate"], env, logs / "airflow.log")
+            run([airflow_cli(), "db", "migrate"], env, logs / "airflow.log")
         with timer.stage(f"stream {events:,} events while the Firehose delivery is killed {kills}x"):
             deliver = [py, "-m", "aws_infrastructure", "deliver"]
             processes.start("firehose", deliver, run_dir, env=env)
@@ -67,7 +68,7 @@ def soak(events: int, fault_rate: float, kills: int, seed: int = 7) -> int:
             run([*deliver, "--once"], env, logs / "firehose-drain.log")
         with timer.stage("ELT run killed mid-way, then run again to completion"):
             victim = subprocess.Popen(
-                [_airflow(), "dags", "test", DAG_ID],
+                [airflow_cli(), "dags", "test", DAG_ID],
                 env=env,
                 stdout=open(logs / "airflow-killed-run.log", "wb"),  # noqa: SIM115 (closed with the process)
                 stderr=subprocess.STDOUT,
@@ -78,9 +79,8 @@ def soak(events: int, fault_rate: float, kills: int, seed: int = 7) -> int:
                 faults.append("SIGKILL of the ELT DAG run mid-way")
                 print(f"    fault: {faults[-1]}", flush=True)
             victim.wait()
-            run([_airflow(), "dags", "test", DAG_ID], env, logs / "airflow.log")
-        os.environ.update(env)
-        counts, distinct_orders = _warehouse_counts()
+            run([airflow_cli(), "dags", "test", DAG_ID], env, logs / "airflow.log")
+        counts, distinct_orders = warehouse_counts(env)
         delivered = _delivered_records(env)
     except (StageFailed, OSError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

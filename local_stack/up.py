@@ -24,20 +24,16 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 from local_stack import processes, stack
 from local_stack.environment import STATE, local_env
 from local_stack.ports import HOST, ensure_free, is_listening, port
+from local_stack.steps import StageFailed, airflow_cli, run
 
 RUN_DIR = STATE / "run"
 AIRFLOW_HOME = STATE / "airflow"
 DAG_ID = "mobile_events_elt"
 STREAM_RATE = 5  # events per second from the background generator
-
-
-def _airflow() -> str:
-    return str(Path(sys.executable).with_name("airflow"))
 
 
 def _env() -> dict[str, str]:
@@ -55,12 +51,6 @@ def _env() -> dict[str, str]:
     env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = f"http://{HOST}:{port('airflow')}/execution/"
     env["AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL"] = "10"
     return env
-
-
-def _step(argv: list[str], env: dict[str, str], log: Path) -> None:
-    with open(log, "ab") as out:
-        if subprocess.run(argv, env=env, stdout=out, stderr=subprocess.STDOUT, check=False).returncode:
-            raise processes.StartError(f"{' '.join(argv[1:4])} failed; see {log}")
 
 
 def _event_wiring(env: dict[str, str]) -> dict[str, str]:
@@ -95,24 +85,24 @@ def up() -> int:
         print("==> starting the AWS and Snowflake emulators")
         stack.start_emulators(RUN_DIR, STATE / "snowflake", env)
         print("==> provisioning AWS and Snowflake")
-        _step([py, "-m", "aws_infrastructure", "up"], env, logs / "provision.log")
-        _step([py, "-m", "warehouse", "setup"], env, logs / "provision.log")
+        run([py, "-m", "aws_infrastructure", "up"], env, logs / "provision.log")
+        run([py, "-m", "warehouse", "setup"], env, logs / "provision.log")
         env.update(_event_wiring(env))
         print("==> preparing Airflow's metadata database")
-        _step([_airflow(), "db", "migrate"], env, logs / "airflow-db.log")
+        run([airflow_cli(), "db", "migrate"], env, logs / "airflow-db.log")
         print("==> starting Airflow (API server + UI, scheduler, DAG processor, triggerer)")
         airflow_port = port("airflow")
         processes.start(
             "airflow-api",
-            [_airflow(), "api-server", "--host", HOST, "--port", str(airflow_port), "--workers", "1"],
+            [airflow_cli(), "api-server", "--host", HOST, "--port", str(airflow_port), "--workers", "1"],
             RUN_DIR,
             env=env,
             wait_port=airflow_port,
             timeout=120,
         )
-        processes.start("airflow-scheduler", [_airflow(), "scheduler", "--skip-serve-logs"], RUN_DIR, env=env)
-        processes.start("airflow-dag-processor", [_airflow(), "dag-processor"], RUN_DIR, env=env)
-        processes.start("airflow-triggerer", [_airflow(), "triggerer", "--skip-serve-logs"], RUN_DIR, env=env)
+        processes.start("airflow-scheduler", [airflow_cli(), "scheduler", "--skip-serve-logs"], RUN_DIR, env=env)
+        processes.start("airflow-dag-processor", [airflow_cli(), "dag-processor"], RUN_DIR, env=env)
+        processes.start("airflow-triggerer", [airflow_cli(), "triggerer", "--skip-serve-logs"], RUN_DIR, env=env)
         print("==> starting the local Firehose delivery and a generator streaming at a gentle rate")
         processes.start("firehose", [py, "-m", "aws_infrastructure", "deliver"], RUN_DIR, env=env)
         processes.start(
@@ -122,7 +112,7 @@ def up() -> int:
             env=env,
         )
         _unpause()
-    except (processes.StartError, OSError) as exc:
+    except (processes.StartError, StageFailed, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         print("stopping what was started ...", file=sys.stderr)
         stack.stop_all(RUN_DIR)

@@ -145,7 +145,7 @@ def _token(node: ast.expr, module: Any) -> str:
         return node.value
     if source in {"py", "sys.executable"}:
         return "python"
-    if source == "_airflow()":
+    if source == "airflow_cli()":
         return "airflow"
     if isinstance(node, ast.Call) and source.startswith("str(") and len(node.args) == 1:
         (arg,) = node.args
@@ -176,13 +176,13 @@ def local_stack_processes() -> dict[str, list[str]]:
 
 
 def local_stack_steps() -> list[list[str]]:
-    """The one-shot commands up.up runs through _step, in order (provisioning and the database migration)."""
+    """The one-shot commands up.up runs through run, in order (provisioning and the database migration)."""
     steps = [
         [_token(e, up) for e in call.args[0].elts]
         for call in sorted(_calls(up, "up"), key=lambda c: (c.lineno, c.col_offset))
-        if ast.unparse(call.func) == "_step" and isinstance(call.args[0], ast.List)
+        if ast.unparse(call.func) == "run" and isinstance(call.args[0], ast.List)
     ]
-    assert steps, "no _step([...]) calls found in local_stack/up.py"
+    assert steps, "no run([...]) calls found in local_stack/up.py"
     return steps
 
 
