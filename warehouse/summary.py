@@ -20,7 +20,3 @@ def table_counts(conn: Any) -> dict[str, int]:
     sql = "select count(*) as n from {}"
     return {table: int(cursor.execute(sql.format(table)).fetchone()[0]) for table in TABLES}
 
-
-def file_counts(conn: Any) -> dict[str, int]:
-    rows = conn.cursor().execute("select status, count(*) as n from raw.load_audit group by status").fetchall()
-    return {str(status): int(n) for status, n in rows}
