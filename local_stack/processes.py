@@ -83,6 +83,8 @@ def stop_pid(pid: int, grace: float = 20.0) -> bool:
 def stop_pids(pids: list[int], grace: float = 20.0) -> list[int]:
     """Stop processes by PID, all at once: SIGINT, then SIGTERM, then SIGKILL for those still running.
 
+    Each was started as the leader of its own session (see ``start``); once the leaders are gone, any
+    child they left behind in their process group (an Airflow executor worker, say) is stopped too.
     Returns the PIDs that were running.
     """
     running = [pid for pid in pids if alive(pid)]
@@ -96,9 +98,28 @@ def stop_pids(pids: list[int], grace: float = 20.0) -> list[int]:
             remaining = [pid for pid in remaining if alive(pid)]
             time.sleep(0.1)
         if not remaining:
-            return running
-    print(f"warning: processes {remaining} survived SIGKILL", file=sys.stderr)
+            break
+    else:
+        print(f"warning: processes {remaining} survived SIGKILL", file=sys.stderr)
+    for pid in running:
+        _stop_group(pid)
     return running
+
+
+def _stop_group(pgid: int) -> None:
+    """SIGTERM, then SIGKILL, whatever is left in a stopped leader's process group."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pgid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(pgid, 0)
+            except (ProcessLookupError, PermissionError):
+                return
+            time.sleep(0.1)
 
 
 def stop(name: str, run_dir: Path, grace: float = 20.0) -> bool:

@@ -104,3 +104,6 @@ def test_make_up_runs_the_elt_dag_on_a_dropped_file_and_make_down_stops_everythi
     assert list(run_dir.glob("*.pid")) == []
     assert not any(is_listening(p) for p in ports.values())
     assert not any(processes.alive(p) for p in pids)
+    for pid in pids:  # nor any child they started (each leads its own process group)
+        with pytest.raises(ProcessLookupError):
+            os.killpg(pid, 0)
