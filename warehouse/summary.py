@@ -19,4 +19,3 @@ def table_counts(conn: Any) -> dict[str, int]:
     # Table names are the constants above, never input.
     sql = "select count(*) as n from {}"
     return {table: int(cursor.execute(sql.format(table)).fetchone()[0]) for table in TABLES}
-
