@@ -7,7 +7,7 @@ FAULT_RATE  ?= 0
 STAMP       := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo soak up down status test lint bench lock clean
+.PHONY: help install demo soak up down status test audit bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -44,8 +44,12 @@ test: $(STAMP) ## run lint and the test suite
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m sqlfluff lint sql
-	$(PY) -m bandit -q -c pyproject.toml -r aws_infrastructure data_generation warehouse local_stack plugins dags config
+	$(PY) -m bandit -q -c pyproject.toml -r aws_infrastructure data_generation warehouse local_stack plugins dags config scripts
+	$(PY) scripts/audit_dependencies.py
 	$(PY) -m pytest
+
+audit: $(STAMP) ## pip-audit every installed package (AUDIT_REQUIRE_SERVICE=1: fail if the service is unreachable)
+	$(PY) scripts/audit_dependencies.py
 
 bench: $(STAMP) ## run every benchmark and print its figures
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
