@@ -7,6 +7,11 @@ lands its lines as text, and SQL splits them: JSON objects into ``raw.events_raw
 ``raw.rejected_events`` with a reason. A file that cannot be read at all (truncated gzip, not UTF-8) is
 recorded as FAILED with the database's message and does not block the others; a lost connection is
 raised, so the task's retry redoes the file from the start.
+
+Records Firehose could not deliver (empty, several lines, not UTF-8) are in S3 too, under the delivery
+stream's error output prefix, one JSON error record per line. Those objects are loaded the same way
+(listed, audited by name and ETag, one transaction each, the same COPY) and each record is quarantined
+with Firehose's reason (``sql/load/firehose_errors.sql``), so no record sent escapes the warehouse.
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ class LoadReport:
     files_failed: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
+    # Of the above: objects from Firehose's error output, and the records quarantined from them.
+    error_files_loaded: int = 0
+    error_records_quarantined: int = 0
     failures: dict[str, str] = field(default_factory=dict)
 
 
@@ -78,22 +86,35 @@ def put_to_internal_stage(cursor: Any, s3: Any, bucket: str, stage: str, key: st
         cursor.execute(f"put 'file://{local.as_posix()}' {target} auto_compress = false overwrite = true")
 
 
-def load_file(conn: Any, landed: LandedFile, settings: WarehouseSettings, s3: Any, bucket: str) -> tuple[int, int]:
-    """Load one file atomically; return (rows loaded, rows rejected). Raises on anything but bad data."""
+# How each kind of object's lines are split once COPY has landed them in raw.landing_lines.
+LANDING_SPLIT = ("load/events_raw.sql", "load/rejected_lines.sql")
+ERROR_OUTPUT_SPLIT = ("load/firehose_errors.sql",)
+
+
+def load_file(
+    conn: Any, landed: LandedFile, settings: WarehouseSettings, s3: Any, bucket: str, error_output: bool = False
+) -> tuple[int, int]:
+    """Load one file atomically; return (rows loaded, rows rejected). Raises on anything but bad data.
+
+    ``error_output``: the object is from Firehose's error output; its records are quarantined. It is always
+    PUT to the internal stage: the storage integration of external-stage mode is granted only the landing
+    prefix, and error objects are few and small.
+    """
     cursor = conn.cursor()
+    stage = settings.internal_stage if error_output else settings.stage
     load_id = uuid.uuid4().hex
     params = {"file_name": landed.key, "file_etag": landed.etag, "file_size": landed.size, "load_id": load_id}
     if landed.size == 0:
         # Nothing to copy (and COPY of a 0-byte file fails on the emulator): record it as loaded, empty.
         sql_files.run_file(cursor, "load/record_load.sql", params)
         return 0, 0
-    if settings.stage_mode == "internal":
-        put_to_internal_stage(cursor, s3, bucket, settings.stage, landed.key)
+    if error_output or settings.stage_mode == "internal":
+        put_to_internal_stage(cursor, s3, bucket, stage, landed.key)
     cursor.execute("begin")
     try:
         cursor.execute("delete from raw.landing_lines")
         try:
-            cursor.execute(copy_statement(settings.stage, landed.key))
+            cursor.execute(copy_statement(stage, landed.key))
         except ProgrammingError as exc:
             # The file itself is unreadable: record why, in a transaction of its own, and move on.
             cursor.execute("rollback")
@@ -101,8 +122,8 @@ def load_file(conn: Any, landed: LandedFile, settings: WarehouseSettings, s3: An
             sql_files.run_file(cursor, "load/record_failure.sql", {**params, "error": str(exc.msg)[:4000]})
             cursor.execute("commit")
             raise UnreadableFile(str(exc.msg)) from exc
-        sql_files.run_file(cursor, "load/events_raw.sql", params)
-        sql_files.run_file(cursor, "load/rejected_lines.sql", params)
+        for split in ERROR_OUTPUT_SPLIT if error_output else LANDING_SPLIT:
+            sql_files.run_file(cursor, split, params)
         sql_files.run_file(cursor, "load/record_load.sql", params)
         cursor.execute("delete from raw.landing_lines")
         counts = cursor.execute(
@@ -128,13 +149,21 @@ def load_new_files(
     prefix: str,
     settings: WarehouseSettings,
     progress: Callable[[int, int, LandedFile], None] | None = None,
+    error_prefix: str | None = None,
 ) -> LoadReport:
-    """Load every landed file the audit does not know yet, oldest first."""
-    pending = new_files(conn.cursor(), list_landed_files(s3, bucket, prefix))
+    """Load every landed file the audit does not know yet, oldest first; then, given ``error_prefix`` (the
+    fixed folder of Firehose's error output), every new error object, quarantining its records."""
+    if error_prefix and (error_prefix.startswith(prefix) or prefix.startswith(error_prefix)):
+        raise ValueError(f"the error output folder {error_prefix!r} overlaps the landing folder {prefix!r}")
+    cursor = conn.cursor()
+    pending = [(landed, False) for landed in new_files(cursor, list_landed_files(s3, bucket, prefix))]
+    if error_prefix:
+        errors = list_landed_files(s3, bucket, error_prefix)
+        pending += [(landed, True) for landed in new_files(cursor, errors)]
     report = LoadReport()
-    for done, landed in enumerate(pending, start=1):
+    for done, (landed, error_output) in enumerate(pending, start=1):
         try:
-            loaded, rejected = load_file(conn, landed, settings, s3, bucket)
+            loaded, rejected = load_file(conn, landed, settings, s3, bucket, error_output)
         except UnreadableFile as exc:
             report.files_failed += 1
             report.failures[landed.key] = str(exc)
@@ -142,6 +171,9 @@ def load_new_files(
             report.files_loaded += 1
             report.rows_loaded += loaded
             report.rows_rejected += rejected
+            if error_output:
+                report.error_files_loaded += 1
+                report.error_records_quarantined += rejected
         if progress:
             progress(done, len(pending), landed)
     return report

@@ -21,14 +21,17 @@ from warehouse.settings import load_settings
 class Landing:
     bucket: str
     prefix: str
+    # Where Firehose writes the records it could not deliver; the load quarantines them from there.
+    error_prefix: str
 
 
 def landing() -> Landing:
-    """Where Firehose delivers: the bucket and the literal folder before the prefix's first expression."""
+    """Where Firehose delivers: the bucket and the literal folders before the first expression of the
+    prefix and of the error output prefix."""
     from aws_infrastructure.settings import load_settings as load_aws_settings
 
     aws = load_aws_settings()
-    return Landing(bucket=aws.bucket, prefix=aws.firehose.landing_prefix)
+    return Landing(bucket=aws.bucket, prefix=aws.firehose.landing_prefix, error_prefix=aws.firehose.error_prefix)
 
 
 @contextlib.contextmanager
@@ -67,7 +70,9 @@ def s3_client(aws_conn_id: str = "aws_default") -> Any:
 def load(snowflake_conn_id: str | None = None, aws_conn_id: str = "aws_default") -> dict[str, Any]:
     where = landing()
     with snowflake(snowflake_conn_id) as conn:
-        report = loader.load_new_files(conn, s3_client(aws_conn_id), where.bucket, where.prefix, load_settings())
+        report = loader.load_new_files(
+            conn, s3_client(aws_conn_id), where.bucket, where.prefix, load_settings(), error_prefix=where.error_prefix
+        )
     return asdict(report)
 
 

@@ -41,7 +41,9 @@ create table if not exists raw.events_raw (
     loaded_at timestamp_ntz
 );
 
--- Quarantine: every record that is not in the analytics tables, with the reason in words.
+-- Quarantine: every record that is not in the analytics tables, with the reason in words. rejected_in says
+-- which step put it here: 'load' (a line that is not a JSON object), 'transform' (failed validation) or
+-- 'firehose' (a record Firehose wrote to its error output instead of delivering it).
 create table if not exists raw.rejected_events (
     reject_id varchar,
     raw_text varchar,
