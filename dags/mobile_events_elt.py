@@ -7,7 +7,8 @@ analytics tables.
 1. **load_new_files**: lists the landing prefix, skips files `RAW.LOAD_AUDIT` already knows, and loads
    each new file in its own transaction (PUT + COPY on an internal stage, or COPY from the external S3
    stage). Lines that are not JSON objects go to `RAW.REJECTED_EVENTS` with a reason; an unreadable file
-   is recorded as FAILED and does not block the others.
+   is recorded as FAILED and does not block the others. Records Firehose wrote to its error output
+   (`errors/`) are quarantined the same way, so every record sent ends in a table or in quarantine.
 2. **transform** steps, one task per model in `sql/transform/`: claim the loaded files, build the
    validated, deduplicated batch, then MERGE into quarantine, `ORDERS`, `EVENTS`, `USERS`,
    `PURCHASE_COUNTS`, and mark the batch done. Every step is idempotent: clear and rerun freely.
