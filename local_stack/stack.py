@@ -6,20 +6,29 @@ import sys
 from pathlib import Path
 
 from local_stack import processes
+from local_stack.aws_emulator import JOURNAL_ENV
 from local_stack.ports import HOST, ensure_free, is_listening, port
 
 EMULATORS = ("aws", "snowflake")
 
 
-def start_emulators(run_dir: Path, snowflake_data: Path, env: dict[str, str]) -> None:
+def start_emulators(run_dir: Path, snowflake_data: Path, env: dict[str, str], aws_journal: Path | None = None) -> None:
+    """Start both emulators. The AWS emulator journals its state to ``aws_journal`` (default: aws-journal.jsonl
+    beside the Snowflake data, i.e. in the caller's state folder) and replays it at start, so a restart keeps
+    streams, records and objects; a fresh state folder gives a fresh journal.
+
+    The journal goes by environment (``AWS_EMULATOR_JOURNAL``, the launcher's default for ``--journal``) so the
+    argv stays the one docker-compose.yaml runs (tests/test_docker_compose.py compares them)."""
     for name in EMULATORS:
         ensure_free(name, port(name))
+    journal = aws_journal or snowflake_data.parent / "aws-journal.jsonl"
     processes.start(
         "aws",
         [sys.executable, "-m", "local_stack.aws_emulator", "--port", str(port("aws"))],
         run_dir,
-        env=env,
+        env={**env, JOURNAL_ENV: str(journal)},
         wait_port=port("aws"),
+        timeout=300,  # replaying a long journal comes before the port opens
     )
     processes.start(
         "snowflake",

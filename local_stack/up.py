@@ -6,9 +6,10 @@ triggerer's log servers are skipped because they would listen on every interface
 Firehose delivery and a generator streaming at a gentle rate, and unpauses the ELT DAG. Every process
 is recorded by PID under .local/run and every socket is bound to 127.0.0.1. `down` stops them all.
 
-State that survives `down`: Airflow's metadata database (.local/airflow) and the Snowflake emulator's
-database files (.local/snowflake). The AWS emulator keeps nothing: `up` provisions it again.
-`make clean` deletes .local.
+State that survives `down`: Airflow's metadata database (.local/airflow), the Snowflake emulator's
+database files (.local/snowflake) and the AWS emulator's journal (.local/aws-journal.jsonl: streams, records,
+objects, replayed when it starts; see local_stack/aws_emulator.py). `up` provisions again, changing only what
+differs from the config. `make clean` deletes .local.
 
 ``ELT_TRIGGER=schedule make up`` leaves out the S3-notification trigger: the ELT DAG then runs on its
 cron schedule only.
