@@ -8,6 +8,10 @@ What the launcher adds to a plain ``fakesnow -s`` (fakesnow 0.12.1):
   (``fakesnow.server.shared_fs``), so tables, rows and load history outlive connections, Airflow task
   processes and restarts. Internal-stage files live under the same folder
   (``fakesnow.transforms.stage.LOCAL_BUCKET_PATH``, a fresh temporary folder per start upstream).
+- Defect: even with ``db_path``, fakesnow keeps its ``_fs_global`` catalog (stages, file formats, the
+  Snowflake column types behind VARIANT/TIMESTAMP_NTZ columns, users) in memory (``instance.py``,
+  ``ATTACH ':memory:' AS _fs_global``), so after a restart the tables are back but every stage is gone
+  ("Stage ... does not exist"). The fix re-attaches that catalog from a file beside the databases.
 - Defect: NULL TIMESTAMP values come back as 1970-01-01. ``fakesnow.arrow.timestamp_to_sf_struct`` builds
   the connector's timestamp struct without the column's null mask; the fix passes the mask.
 - Defect: any error DuckDB raises that fakesnow does not translate becomes HTTP 500 (``server.py``,
@@ -116,6 +120,19 @@ def statement_errors_as_failures(app: Any) -> Any:
     return wrapped
 
 
+def persist_global_catalog(duck_conn: Any, path: Path) -> None:
+    """Swap fakesnow's in-memory ``_fs_global`` catalog for one kept in ``path`` (created on first start)."""
+    from fakesnow import info_schema
+    from fakesnow.instance import GLOBAL_DATABASE_NAME
+    from fakesnow.transforms import show
+
+    duck_conn.execute(f"DETACH {GLOBAL_DATABASE_NAME}")
+    quoted = str(path.resolve()).replace("'", "''")
+    duck_conn.execute(f"ATTACH '{quoted}' AS {GLOBAL_DATABASE_NAME}")
+    duck_conn.execute(info_schema.fs_global_creation_sql())  # every statement is "if not exists"
+    duck_conn.execute(show.fs_global_creation_sql())
+
+
 def build_app(data_dir: Path) -> Any:
     """Configure fakesnow for a shared, file-backed database under data_dir and return the ASGI app."""
     import fakesnow.server as server
@@ -128,6 +145,7 @@ def build_app(data_dir: Path) -> Any:
     bucket.mkdir(parents=True, exist_ok=True)
     stage.LOCAL_BUCKET_PATH = str(bucket.resolve())
     server.shared_fs = FakeSnow(db_path=str(databases.resolve()))
+    persist_global_catalog(server.shared_fs.duck_conn, data_dir / "fs_global.duckdb")
     patch_null_timestamps()
     patch_copy_hive_partitioning()
     return statement_errors_as_failures(server.app)

@@ -93,3 +93,45 @@ def test_kinesis_routes_to_child_shards_after_a_split(aws_endpoint: str) -> None
         ]
     assert contents.pop(parent["ShardId"]) == [b"before"]
     assert sorted(d for data in contents.values() for d in data) == sorted(r["Data"] for r in records)
+
+
+def test_snowflake_emulator_killed_and_restarted_keeps_tables_stages_and_types(tmp_path) -> None:
+    """A SIGKILL loses nothing committed: rows, the stage and its files, a VARIANT column's type."""
+    import os
+    import signal
+    import sys
+
+    import snowflake.connector
+
+    from local_stack import processes
+    from local_stack.ports import free_port
+
+    port, data = free_port(), tmp_path / "snowflake"
+    argv = [sys.executable, "-m", "local_stack.snowflake_emulator", "--port", str(port), "--data-dir", str(data)]
+    params = dict(host="127.0.0.1", port=port, protocol="http", account="local", user="local", password="local")
+    staged = tmp_path / "lines.csv"
+    staged.write_text('{"a": 1}\n')
+    pid = processes.start("snowflake", argv, tmp_path, wait_port=port)
+    try:
+        with snowflake.connector.connect(**params, network_timeout=10) as conn:
+            cur = conn.cursor()
+            cur.execute("create database if not exists KEPT")
+            cur.execute("create schema if not exists KEPT.RAW")
+            cur.execute("create table KEPT.RAW.DOCS (DOC variant)")
+            cur.execute("insert into KEPT.RAW.DOCS select parse_json('{\"k\": [1, 2]}')")
+            cur.execute("create stage KEPT.RAW.LANDING")
+            cur.execute(f"put 'file://{staged}' @KEPT.RAW.LANDING/in auto_compress = false")
+        os.kill(pid, signal.SIGKILL)
+        processes.stop("snowflake", tmp_path)
+        processes.start("snowflake", argv, tmp_path, wait_port=port)
+        with snowflake.connector.connect(**params, database="KEPT", network_timeout=10) as conn:
+            cur = conn.cursor()
+            cur.execute("select DOC:k[1]::int as n from KEPT.RAW.DOCS")
+            assert cur.fetchall() == [(2,)]
+            cur.execute("create table KEPT.RAW.LINES (LINE varchar)")
+            cur.execute("copy into KEPT.RAW.LINES from @KEPT.RAW.LANDING/in file_format = (type = csv)")
+            assert cur.execute("select count(*) from KEPT.RAW.LINES").fetchone() == (1,)
+            cur.execute("select DOC from KEPT.RAW.DOCS")
+            assert cur.description[0].type_code == 5  # VARIANT, from the kept catalog
+    finally:
+        processes.stop("snowflake", tmp_path)
