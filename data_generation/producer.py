@@ -61,12 +61,15 @@ RETRYABLE_CODES = frozenset(
 
 
 def kinesis_client(region: str | None = None) -> Any:
-    """``boto3.client("kinesis")`` with botocore's retries off (the producer retries) and bounded timeouts."""
+    """``boto3.client("kinesis")`` with botocore's retries off (the producer retries) and bounded timeouts.
+
+    ``total_max_attempts`` counts the first try; botocore's older ``max_attempts`` counts retries only, so
+    ``max_attempts: 1`` would still retry once, with botocore's own back-off, inside each of ours."""
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or region
     return boto3.client(
         "kinesis",
         region_name=region,
-        config=Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=5, read_timeout=30),
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5, read_timeout=30),
     )
 
 
