@@ -22,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     soak_cmd.add_argument("--events", type=int, default=1_000_000, help="events to send (default 1,000,000)")
     soak_cmd.add_argument("--fault-rate", type=float, default=0.01, help="duplicate/late/malformed rate each")
     soak_cmd.add_argument("--kills", type=int, default=3, help="times the local Firehose is SIGKILLed (default 3)")
+    soak_cmd.add_argument(
+        "--aws-restarts", type=int, default=1, help="times the AWS emulator is SIGKILLed and restarted (default 1)"
+    )
     sub.add_parser("up", help="start the long-running local stack")
     sub.add_parser("down", help="stop everything `up` started")
     sub.add_parser("status", help="show what runs")
@@ -38,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "soak":
         from local_stack.soak import soak
 
-        return soak(args.events, args.fault_rate, args.kills)
+        return soak(args.events, args.fault_rate, args.kills, args.aws_restarts)
     from local_stack import up
 
     return {"up": up.up, "down": up.down, "status": up.status}[args.command]()

@@ -1,10 +1,15 @@
 """`make soak`: a long run through the whole local stack with faults injected, then a reconciliation.
 
-The generator streams --events into Kinesis with duplicates, late and malformed records; the local
-Firehose delivery runs continuously and is killed (SIGKILL) and restarted --kills times while events
-flow; the ELT DAG is killed mid-run once and run again. Then everything sent is reconciled with what
-was delivered to S3, loaded, transformed and quarantined: sent, delivered, loaded, quarantined,
-duplicated, lost. Exit status 0 only when lost and duplicated are both 0.
+The generator streams --events into Kinesis with duplicates, late and malformed records while the local
+Firehose delivery runs continuously. Faults land at random points of the stream's progress (read from
+the generator's own progress lines, so they spread over the whole run rather than bunching at its
+start): the local Firehose is SIGKILLed and restarted --kills times, the AWS emulator is SIGKILLed and
+restarted --aws-restarts times (its journal brings the stream and the bucket back; the producer retries
+or spools meanwhile, and the spool is replayed afterwards), and one ELT run loads while events still
+flow. Then three ELT runs: one SIGKILLed mid-way, one whose Snowflake emulator is SIGKILLed and
+restarted under it (the task retries), and one more to completion. Everything sent is then reconciled
+with what was delivered to S3, loaded, transformed and quarantined: sent, delivered, loaded,
+quarantined, duplicated, lost. Exit status 0 only when lost and duplicated are both 0.
 """
 
 from __future__ import annotations
@@ -13,10 +18,13 @@ import gzip
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
 import time
+from collections import Counter
+from pathlib import Path
 
 from local_stack import processes, stack
 from local_stack.demo import Timer, reconcile, warehouse_counts
@@ -25,75 +33,171 @@ from local_stack.steps import StageFailed, airflow_cli, run
 
 SOAK_STATE = STATE / "soak"
 DAG_ID = "mobile_events_elt"
+PROGRESS = re.compile(r"progress: [\d,]+ records \((\d+)%\)")
+OUTAGE_SECONDS = 3.0  # how long the AWS emulator stays down before it is restarted
 
 
-def soak(events: int, fault_rate: float, kills: int, seed: int = 7) -> int:
+class Soak:
+    """One soak run's processes, fault log and timings."""
+
+    def __init__(self, seed: int) -> None:
+        self.run_dir, self.logs = SOAK_STATE / "run", SOAK_STATE / "logs"
+        self.logs.mkdir(parents=True)
+        self.env = local_env(SOAK_STATE / "airflow")
+        self.env["FIREHOSE_STATE_DIR"] = str(SOAK_STATE / "firehose")
+        self.rng = random.Random(seed)
+        self.timer = Timer()
+        self.faults: list[str] = []
+        self.started = time.monotonic()
+        self.deliver = [sys.executable, "-m", "aws_infrastructure", "deliver"]
+
+    def fault(self, text: str) -> None:
+        self.faults.append(f"{text} at +{time.monotonic() - self.started:.0f}s")
+        print(f"    fault: {self.faults[-1]}", flush=True)
+
+    def pid(self, name: str) -> int:
+        return int((self.run_dir / f"{name}.pid").read_text())
+
+    def kill(self, name: str) -> int:
+        pid = self.pid(name)
+        os.kill(pid, 9)
+        processes.stop(name, self.run_dir)  # reaps the group and clears the PID file
+        return pid
+
+    def kill_firehose(self, progress: int) -> None:
+        pid = self.kill("firehose")
+        self.fault(f"SIGKILL local Firehose (pid {pid}) at {progress}% of the stream")
+        processes.start("firehose", self.deliver, self.run_dir, env=self.env)
+
+    def restart_aws(self, progress: int) -> None:
+        pid = self.kill("aws")
+        time.sleep(OUTAGE_SECONDS)
+        restarted = time.monotonic()
+        stack.start_emulator("aws", self.run_dir, SOAK_STATE / "snowflake", self.env)
+        self.fault(
+            f"SIGKILL AWS emulator (pid {pid}) at {progress}% of the stream, down {OUTAGE_SECONDS:.0f}s, "
+            f"back with its journal replayed in {time.monotonic() - restarted:.0f}s"
+        )
+
+    def supervise_firehose(self) -> None:
+        """Restart the delivery if it exited by itself (as a managed Firehose would carry on)."""
+        if not processes.alive(self.pid("firehose")):
+            processes.stop("firehose", self.run_dir)
+            print("    the local Firehose exited by itself (see run/firehose.log); restarting it", flush=True)
+            processes.start("firehose", self.deliver, self.run_dir, env=self.env)
+
+    def elt(self, log_name: str) -> subprocess.Popen:
+        with open(self.logs / log_name, "wb") as log:  # the child keeps its own copy of the descriptor
+            return subprocess.Popen(
+                [airflow_cli(), "dags", "test", DAG_ID], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+
+
+def generator_progress(log: Path) -> int:
+    """The generator's last reported progress, in percent of --events (0 before its first line)."""
+    if not log.exists():
+        return 0
+    found = PROGRESS.findall(log.read_text(errors="replace")[-2000:])
+    return int(found[-1]) if found else 0
+
+
+def merged(*reports: dict[str, int]) -> dict[str, int]:
+    """Add up the generator's report and the spool replay's (numeric counts only)."""
+    total: Counter[str] = Counter()
+    for report in reports:
+        total.update({k: v for k, v in report.items() if isinstance(v, int) and not isinstance(v, bool)})
+    return dict(total)
+
+
+def soak(events: int, fault_rate: float, kills: int, aws_restarts: int = 1, seed: int = 7) -> int:
     shutil.rmtree(SOAK_STATE, ignore_errors=True)
-    run_dir, logs = SOAK_STATE / "run", SOAK_STATE / "logs"
-    logs.mkdir(parents=True)
-    env = local_env(SOAK_STATE / "airflow")
-    env["FIREHOSE_STATE_DIR"] = str(SOAK_STATE / "firehose")
+    s = Soak(seed)
     py = sys.executable
-    rng = random.Random(seed)
-    timer = Timer()
-    faults: list[str] = []
-    report_path = SOAK_STATE / "generator-report.json"
+    report_path, spool = SOAK_STATE / "generator-report.json", SOAK_STATE / "spool.ndjson"
+    replay_report = SOAK_STATE / "replay-report.json"
     try:
-        with timer.stage("start emulators and provision"):
-            stack.start_emulators(run_dir, SOAK_STATE / "snowflake", env)
-            run([py, "-m", "aws_infrastructure", "up"], env, logs / "provision.log")
-            run([py, "-m", "warehouse", "setup"], env, logs / "provision.log")
-            run([airflow_cli(), "db", "migrate"], env, logs / "airflow.log")
-        with timer.stage(f"stream {events:,} events while the Firehose delivery is killed {kills}x"):
-            deliver = [py, "-m", "aws_infrastructure", "deliver"]
-            processes.start("firehose", deliver, run_dir, env=env)
+        with s.timer.stage("start emulators and provision"):
+            stack.start_emulators(s.run_dir, SOAK_STATE / "snowflake", s.env)
+            run([py, "-m", "aws_infrastructure", "up"], s.env, s.logs / "provision.log")
+            run([py, "-m", "warehouse", "setup"], s.env, s.logs / "provision.log")
+            run([airflow_cli(), "db", "migrate"], s.env, s.logs / "airflow.log")
+        with s.timer.stage(f"stream {events:,} events with {kills} Firehose and {aws_restarts} AWS emulator kills"):
+            processes.start("firehose", s.deliver, s.run_dir, env=s.env)
             argv = [py, "-m", "data_generation", "--events", str(events), "--seed", str(seed), "--sink", "kinesis"]
             for fault in ("--duplicate-rate", "--late-rate", "--malformed-rate"):
                 argv += [fault, str(fault_rate)]
-            argv += ["--report-json", str(report_path), "-q"]
-            generator = processes.start("generator", argv, run_dir, env=env)
-            while processes.alive(generator):
-                time.sleep(rng.uniform(3, 10))
-                if len(faults) < kills and processes.alive(generator):
-                    pid = int((run_dir / "firehose.pid").read_text())
-                    os.kill(pid, 9)
-                    faults.append(f"SIGKILL local Firehose (pid {pid}) at {time.strftime('%H:%M:%S')}")
-                    print(f"    fault: {faults[-1]}", flush=True)
-                    processes.stop("firehose", run_dir)
-                    processes.start("firehose", deliver, run_dir, env=env)
-            processes.stop("firehose", run_dir)
-            if not report_path.exists():
-                raise StageFailed(f"the generator wrote no report; see {run_dir / 'generator.log'}")
-        with timer.stage("drain the stream to S3"):
-            run([*deliver, "--once"], env, logs / "firehose-drain.log")
-        with timer.stage("ELT run killed mid-way, then run again to completion"):
-            victim = subprocess.Popen(
-                [airflow_cli(), "dags", "test", DAG_ID],
-                env=env,
-                stdout=open(logs / "airflow-killed-run.log", "wb"),  # noqa: SIM115 (closed with the process)
-                stderr=subprocess.STDOUT,
+            argv += ["--spool", str(spool), "--report-json", str(report_path)]
+            generator = processes.start("generator", argv, s.run_dir, env=s.env)
+            plan = sorted(
+                [(s.rng.randint(5, 95), "firehose") for _ in range(kills)]
+                + [(s.rng.randint(20, 80), "aws") for _ in range(aws_restarts)]
+                + [(50, "elt")]
             )
-            time.sleep(rng.uniform(8, 20))
+            print(f"    fault plan (% of the stream): {plan}", flush=True)
+            midstream: subprocess.Popen | None = None
+            while processes.alive(generator):
+                time.sleep(1)
+                progress = generator_progress(s.run_dir / "generator.log")
+                while plan and progress >= plan[0][0] and processes.alive(generator):
+                    _, what = plan.pop(0)
+                    if what == "firehose":
+                        s.kill_firehose(progress)
+                    elif what == "aws":
+                        s.restart_aws(progress)
+                    else:
+                        print(f"    an ELT run starts at {progress}% of the stream, while events flow", flush=True)
+                        midstream = s.elt("airflow-midstream-run.log")
+                s.supervise_firehose()
+            processes.stop("firehose", s.run_dir)
+            if not report_path.exists():
+                raise StageFailed(f"the generator wrote no report; see {s.run_dir / 'generator.log'}")
+            if spool.exists():
+                spooled = sum(1 for _ in spool.open())
+                print(f"    replaying {spooled:,} records the producer spooled during the outage", flush=True)
+                replay = [py, "-m", "data_generation", "replay-spool", str(spool)]
+                run(
+                    [*replay, "--spool", str(SOAK_STATE / "spool-again.ndjson"), "--report-json", str(replay_report)],
+                    s.env,
+                    s.logs / "replay-spool.log",
+                )
+            if midstream is not None:
+                print(f"    the mid-stream ELT run exited with {midstream.wait()}", flush=True)
+        with s.timer.stage("drain the stream to S3"):
+            run([*s.deliver, "--once"], s.env, s.logs / "firehose-drain.log")
+        with s.timer.stage("ELT runs: one SIGKILLed, one losing its Snowflake emulator, one to completion"):
+            victim = s.elt("airflow-killed-run.log")
+            time.sleep(s.rng.uniform(8, 20))
             if victim.poll() is None:
                 victim.kill()
-                faults.append("SIGKILL of the ELT DAG run mid-way")
-                print(f"    fault: {faults[-1]}", flush=True)
+                s.fault("SIGKILL of an ELT DAG run mid-way")
             victim.wait()
-            run([airflow_cli(), "dags", "test", DAG_ID], env, logs / "airflow.log")
-        counts, distinct_orders = warehouse_counts(env)
-        delivered = _delivered_records(env)
+            survivor = s.elt("airflow-snowflake-killed-run.log")
+            time.sleep(s.rng.uniform(8, 20))
+            if survivor.poll() is None:
+                pid = s.kill("snowflake")
+                time.sleep(OUTAGE_SECONDS)
+                stack.start_emulator("snowflake", s.run_dir, SOAK_STATE / "snowflake", s.env)
+                s.fault(
+                    f"SIGKILL Snowflake emulator (pid {pid}) during an ELT run, restarted {OUTAGE_SECONDS:.0f}s later"
+                )
+            print(f"    that ELT run exited with {survivor.wait()} (task retries carry it over the outage)", flush=True)
+            run([airflow_cli(), "dags", "test", DAG_ID], s.env, s.logs / "airflow.log")
+        counts, distinct_orders = warehouse_counts(s.env)
+        delivered = _delivered_records(s.env)
     except (StageFailed, OSError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
-        stopped = stack.stop_all(run_dir)
+        stopped = stack.stop_all(s.run_dir)
         print(f"==> stopped {', '.join(stopped) or 'nothing'}")
-    report = json.loads(report_path.read_text())
+    generated = json.loads(report_path.read_text())
+    report = merged(generated, *([json.loads(replay_report.read_text())] if replay_report.exists() else []))
     lost, duplicated, line = reconcile(report, counts, distinct_orders)
     print("\nreconciliation:")
     print(
         f"  sent to Kinesis         {report['sent']:>12,} (unique events {report['unique_events']:,}, duplicates "
-        f"{report['duplicates']:,}, malformed {report['malformed']:,}, late {report['late']:,})"
+        f"{report['duplicates']:,}, malformed {report['malformed']:,}, late {report['late']:,}; "
+        f"{generated.get('spooled', 0):,} spooled in the outage and replayed)"
     )
     print(f"  delivered to S3         {delivered:>12,} records (Firehose is at-least-once)")
     print(f"  loaded (raw records)    {counts['raw.events_raw']:>12,}")
@@ -101,10 +205,13 @@ def soak(events: int, fault_rate: float, kills: int, seed: int = 7) -> int:
     print(f"  quarantined             {counts['raw.rejected_events']:>12,}")
     print(f"  duplicated              {duplicated:>12,}")
     print(f"  lost                    {lost:>12,}")
-    print("faults injected: " + ("; ".join(faults) or "none"))
+    print(f"faults injected ({len(s.faults)}):")
+    for fault in s.faults:
+        print(f"  {fault}")
     print("timings:")
-    for name, seconds in timer.stages:
-        print(f"  {name:<64} {seconds:>7.1f}s")
+    for name, seconds in s.timer.stages:
+        print(f"  {name:<72} {seconds:>7.1f}s")
+    print(f"  {'total':<72} {time.monotonic() - s.started:>7.1f}s")
     print(line)
     return 0 if lost == 0 and duplicated == 0 else 1
 

@@ -13,23 +13,35 @@ EMULATORS = ("aws", "snowflake")
 
 
 def start_emulators(run_dir: Path, snowflake_data: Path, env: dict[str, str], aws_journal: Path | None = None) -> None:
-    """Start both emulators. The AWS emulator journals its state to ``aws_journal`` (default: aws-journal.jsonl
-    beside the Snowflake data, i.e. in the caller's state folder) and replays it at start, so a restart keeps
-    streams, records and objects; a fresh state folder gives a fresh journal.
-
-    The journal goes by environment (``AWS_EMULATOR_JOURNAL``, the launcher's default for ``--journal``) so the
-    argv stays the one docker-compose.yaml runs (tests/test_docker_compose.py compares them)."""
+    """Start both emulators, their ports checked first."""
     for name in EMULATORS:
         ensure_free(name, port(name))
-    journal = aws_journal or snowflake_data.parent / "aws-journal.jsonl"
-    processes.start(
-        "aws",
-        [sys.executable, "-m", "local_stack.aws_emulator", "--port", str(port("aws"))],
-        run_dir,
-        env={**env, JOURNAL_ENV: str(journal)},
-        wait_port=port("aws"),
-        timeout=300,  # replaying a long journal comes before the port opens
-    )
+    for name in EMULATORS:
+        start_emulator(name, run_dir, snowflake_data, env, aws_journal)
+
+
+def start_emulator(
+    name: str, run_dir: Path, snowflake_data: Path, env: dict[str, str], aws_journal: Path | None = None
+) -> None:
+    """Start one emulator (also to restart it after a crash: both keep their state on disk).
+
+    The AWS emulator journals its state to ``aws_journal`` (default: aws-journal.jsonl beside the Snowflake
+    data, i.e. in the caller's state folder) and replays it at start, so a restart keeps streams, records and
+    objects; a fresh state folder gives a fresh journal. The journal goes by environment
+    (``AWS_EMULATOR_JOURNAL``, the launcher's default for ``--journal``) so the argv stays the one
+    docker-compose.yaml runs (tests/test_docker_compose.py compares them). The Snowflake emulator's database
+    lives in ``snowflake_data``."""
+    if name == "aws":
+        journal = aws_journal or snowflake_data.parent / "aws-journal.jsonl"
+        processes.start(
+            "aws",
+            [sys.executable, "-m", "local_stack.aws_emulator", "--port", str(port("aws"))],
+            run_dir,
+            env={**env, JOURNAL_ENV: str(journal)},
+            wait_port=port("aws"),
+            timeout=300,  # replaying a long journal comes before the port opens
+        )
+        return
     processes.start(
         "snowflake",
         [

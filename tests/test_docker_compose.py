@@ -163,9 +163,9 @@ def _calls(module: Any, function: str) -> Iterator[ast.Call]:
 
 
 def local_stack_processes() -> dict[str, list[str]]:
-    """Name -> argv of every long-running process make up starts (stack.start_emulators and up.up)."""
+    """Name -> argv of every long-running process make up starts (stack.start_emulator and up.up)."""
     found: dict[str, list[str]] = {}
-    for module, function in ((stack, "start_emulators"), (up, "up")):
+    for module, function in ((stack, "start_emulator"), (up, "up")):
         for call in _calls(module, function):
             if ast.unparse(call.func) == "processes.start":
                 name, argv = call.args[0], call.args[1]
