@@ -35,6 +35,9 @@ SOAK_STATE = STATE / "soak"
 DAG_ID = "mobile_events_elt"
 PROGRESS = re.compile(r"progress: [\d,]+ records \((\d+)%\)")
 OUTAGE_SECONDS = 3.0  # how long the AWS emulator stays down before it is restarted
+# The connector gives up a login to a dead server in about a second, so the task in flight fails, and its
+# retries (2, 15 s apart) carry the run over an outage of up to about 30 s: this one needs them both.
+SNOWFLAKE_OUTAGE_SECONDS = 20.0
 
 
 class Soak:
@@ -51,8 +54,8 @@ class Soak:
         self.started = time.monotonic()
         self.deliver = [sys.executable, "-m", "aws_infrastructure", "deliver"]
 
-    def fault(self, text: str) -> None:
-        self.faults.append(f"{text} at +{time.monotonic() - self.started:.0f}s")
+    def fault(self, text: str, at: float | None = None) -> None:
+        self.faults.append(f"{text} at +{(at or time.monotonic()) - self.started:.0f}s")
         print(f"    fault: {self.faults[-1]}", flush=True)
 
     def pid(self, name: str) -> int:
@@ -149,6 +152,8 @@ def soak(events: int, fault_rate: float, kills: int, aws_restarts: int = 1, seed
                         midstream = s.elt("airflow-midstream-run.log")
                 s.supervise_firehose()
             processes.stop("firehose", s.run_dir)
+            for point, what in plan:
+                print(f"    not injected, the stream ended first: {what} at {point}%", flush=True)
             if not report_path.exists():
                 raise StageFailed(f"the generator wrote no report; see {s.run_dir / 'generator.log'}")
             if spool.exists():
@@ -164,7 +169,7 @@ def soak(events: int, fault_rate: float, kills: int, aws_restarts: int = 1, seed
                 print(f"    the mid-stream ELT run exited with {midstream.wait()}", flush=True)
         with s.timer.stage("drain the stream to S3"):
             run([*s.deliver, "--once"], s.env, s.logs / "firehose-drain.log")
-        with s.timer.stage("ELT runs: one SIGKILLed, one losing its Snowflake emulator, one to completion"):
+        with s.timer.stage("ELT runs: one SIGKILLed, one losing Snowflake, one to completion"):
             victim = s.elt("airflow-killed-run.log")
             time.sleep(s.rng.uniform(8, 20))
             if victim.poll() is None:
@@ -174,13 +179,18 @@ def soak(events: int, fault_rate: float, kills: int, aws_restarts: int = 1, seed
             survivor = s.elt("airflow-snowflake-killed-run.log")
             time.sleep(s.rng.uniform(8, 20))
             if survivor.poll() is None:
-                pid = s.kill("snowflake")
-                time.sleep(OUTAGE_SECONDS)
+                killed_at, pid = time.monotonic(), s.kill("snowflake")
+                time.sleep(SNOWFLAKE_OUTAGE_SECONDS)
                 stack.start_emulator("snowflake", s.run_dir, SOAK_STATE / "snowflake", s.env)
+                status = survivor.wait()
+                log = (s.logs / "airflow-snowflake-killed-run.log").read_text(errors="replace")
                 s.fault(
-                    f"SIGKILL Snowflake emulator (pid {pid}) during an ELT run, restarted {OUTAGE_SECONDS:.0f}s later"
+                    f"SIGKILL Snowflake emulator (pid {pid}) during an ELT run, restarted "
+                    f"{SNOWFLAKE_OUTAGE_SECONDS:.0f}s later; the run ended with exit {status} after "
+                    f"{log.count('new_state=up_for_retry')} task retries",
+                    at=killed_at,
                 )
-            print(f"    that ELT run exited with {survivor.wait()} (task retries carry it over the outage)", flush=True)
+            survivor.wait()
             run([airflow_cli(), "dags", "test", DAG_ID], s.env, s.logs / "airflow.log")
         counts, distinct_orders = warehouse_counts(s.env)
         delivered = _delivered_records(s.env)
