@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import snowflake.connector
-from snowflake.connector.errors import OperationalError
+from snowflake.connector.errors import OperationalError, ProgrammingError
 
 from tests.seed import seed_lines
 from tests.warehouse_helpers import new_bucket, prepare, put_ndjson, scalar, settings_for
@@ -98,3 +98,16 @@ def test_connection_dropped_mid_transform_then_retry_gives_the_same_tables(world
     assert scalar(conn, "select count(*) from analytics.users") == 98
     assert scalar(conn, "select sum(hourly_purchase_count) from analytics.purchase_counts") == 26
     assert scalar(conn, "select count(*) from raw.load_audit where transformed_at is null") == 0
+
+
+def test_a_missing_file_format_fails_the_load_without_parking_good_files_as_failed(world) -> None:
+    """A setup fault is not a data fault: the files stay new, and load once the setup is back."""
+    conn, s3, bucket, settings, fresh = world
+    # fakesnow has no DROP FILE FORMAT; removing it from the emulator's catalog has the same effect.
+    conn.cursor().execute("delete from _fs_global._fs_information_schema._fs_file_formats")
+    with pytest.raises(ProgrammingError, match="does not exist or not authorized"):
+        loader.load_new_files(fresh(), s3, bucket, "landing/", settings)
+    assert scalar(conn, "select count(*) from raw.load_audit") == 0
+    prepare(conn, settings)  # `warehouse setup` again
+    assert loader.load_new_files(fresh(), s3, bucket, "landing/", settings).files_loaded == 2
+    assert scalar(conn, "select count(*) from raw.events_raw") == 100

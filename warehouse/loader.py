@@ -30,6 +30,9 @@ from warehouse import sql_files
 from warehouse.identifiers import qualified_name, stage_path
 from warehouse.settings import WarehouseSettings
 
+# How Snowflake (and the emulator) words a compilation error for an object that is missing or not granted.
+MISSING_OBJECT = "does not exist or not authorized"
+
 
 @dataclass(frozen=True)
 class LandedFile:
@@ -116,8 +119,12 @@ def load_file(
         try:
             cursor.execute(copy_statement(stage, landed.key))
         except ProgrammingError as exc:
-            # The file itself is unreadable: record why, in a transaction of its own, and move on.
             cursor.execute("rollback")
+            if MISSING_OBJECT in str(exc.msg):
+                # A missing stage, table or file format is the setup's fault, not the file's: fail the task
+                # (its retry, or the run after `warehouse setup`, loads the file) rather than park it FAILED.
+                raise
+            # The file itself is unreadable: record why, in a transaction of its own, and move on.
             cursor.execute("begin")
             sql_files.run_file(cursor, "load/record_failure.sql", {**params, "error": str(exc.msg)[:4000]})
             cursor.execute("commit")
