@@ -10,6 +10,7 @@ from local_stack.aws_emulator import JOURNAL_ENV
 from local_stack.ports import HOST, ensure_free, is_listening, port
 
 EMULATORS = ("aws", "snowflake")
+API_SERVER = "airflow-api"  # the name local_stack.up starts it under
 
 
 def start_emulators(run_dir: Path, snowflake_data: Path, env: dict[str, str], aws_journal: Path | None = None) -> None:
@@ -60,11 +61,13 @@ def start_emulator(
 
 
 def stop_all(run_dir: Path) -> list[str]:
-    """Stop every process with a PID file in run_dir: Airflow and helpers together first, then the emulators
-    (so nothing loses its database or endpoint while it is shutting down)."""
+    """Stop every process with a PID file in run_dir, in three waves: Airflow's scheduler, DAG processor and
+    triggerer with the helpers; then the API server (tasks still finishing report to it through the
+    execution API; stopped with it, they retry a dead server until the scheduler's grace runs out); then the
+    emulators (so nothing loses its database or endpoint while it is shutting down)."""
     names = [p.stem for p in sorted(run_dir.glob("*.pid"))]
-    first = [n for n in names if n not in EMULATORS]
-    return processes.stop_many(first, run_dir) + processes.stop_many([n for n in names if n in EMULATORS], run_dir)
+    waves = [[n for n in names if n not in EMULATORS and n != API_SERVER], [API_SERVER], list(EMULATORS)]
+    return [stopped for wave in waves for stopped in processes.stop_many([n for n in wave if n in names], run_dir)]
 
 
 def describe(run_dir: Path) -> list[str]:
