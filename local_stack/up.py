@@ -49,10 +49,6 @@ def _env() -> dict[str, str]:
     env["AIRFLOW__API_AUTH__JWT_SECRET"] = secret_file.read_text().strip()
     env["FIREHOSE_STATE_DIR"] = str(STATE / "firehose")  # the local Firehose's checkpoints, with the stack's state
     env["AIRFLOW__CORE__EXECUTOR"] = "LocalExecutor"
-    # Airflow's default SQLite file, with a 30 s busy timeout instead of sqlite3's 5 s: the API server,
-    # scheduler, DAG processor, triggerer and every task process write this one file, and under a burst (two
-    # triggers while tasks start) a writer waited past 5 s and the REST API answered HTTP 500 "Database error".
-    env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{AIRFLOW_HOME.resolve() / 'airflow.db'}?timeout=30"
     env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = f"http://{HOST}:{port('airflow')}/execution/"
     env["AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL"] = "10"
     return env

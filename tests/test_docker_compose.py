@@ -427,8 +427,6 @@ def test_airflow_components_get_what_make_up_adds(services: dict[str, dict[str, 
         env = svc["environment"]
         for key, node in settings.items():
             assert key in env, f"{name} lacks {key} (local_stack/up.py sets it)"
-            if key in COMPOSE_ONLY_VARIABLES:  # set on both sides, to different values by design
-                continue
             if isinstance(node, ast.Constant):
                 assert env[key] == node.value, f"{name}: {key}"
             elif isinstance(node, ast.JoinedStr):  # e.g. the execution API URL: same shape, the API service

@@ -126,9 +126,14 @@ def reap(pid: int) -> None:
 def api(stack: Stack, method: str, path: str, body: dict | None = None) -> dict:
     """One REST call; a "Database error" (HTTP 500) is retried, as any client would, and noted in stack.findings.
 
-    The metadata database is SQLite: a write that waits more than SQLite's 5 s busy timeout behind
-    another component's write fails with HTTP 500 and changes nothing (seen on the second of two
-    back-to-back dagRuns POSTs).
+    Upstream defect (Airflow 3.3.2, ``api_fastapi/logging/decorators.py``): the audit-log dependency
+    ``async def log_action`` commits with a synchronous session on the API server's event loop. On
+    SQLite (one writer at a time) that commit waits for the write lock held by an execution-API request
+    of the same process (a task starting, ``PATCH /execution/task-instances/.../run``), which cannot finish
+    while the loop is blocked: both wait until sqlite3's 5 s busy timeout breaks the tie, and the trigger
+    fails with HTTP 500 having changed nothing (seen on the second of two back-to-back dagRuns POSTs; a
+    30 s busy timeout only made the same deadlock last 30 s). Postgres, as docker-compose.yaml uses, has
+    no single write lock.
     """
     request = urllib.request.Request(
         f"http://127.0.0.1:{stack.airflow_port}/api/v2{path}",
@@ -280,8 +285,8 @@ def query(stack: Stack, sql: str, params: dict | None = None) -> list[tuple]:
 def assert_stage_survived(stack: Stack) -> None:
     """The restarted emulator still has the internal stage the loader PUTs to (and its file format).
 
-    Before commit 8d6e2f6 it had its tables but no stages or file formats, so every retry failed on PUT
-    with "Stage 'MOBILE_EVENTS.RAW.LANDING_INTERNAL' does not exist or not authorized" and the run failed.
+    fakesnow keeps that catalog in memory; without the launcher's fix the restarted emulator had its tables
+    but no stages or file formats, and every retry failed on PUT ("Stage ... does not exist").
     """
     stages = query(stack, "show stages in schema mobile_events.raw")
     formats = query(stack, "show file formats in schema mobile_events.raw")
