@@ -54,7 +54,8 @@ def aws_endpoint(run_dir: Path) -> Iterator[str]:
         name,
         [sys.executable, "-m", "local_stack.aws_emulator", "--port", str(port)],
         run_dir,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        # A journal named in the developer's shell (AWS_EMULATOR_JOURNAL) is not the tests' to write to.
+        env={**{k: v for k, v in os.environ.items() if k != "AWS_EMULATOR_JOURNAL"}, "PYTHONPATH": str(REPO)},
         wait_port=port,
     )
     url = f"http://127.0.0.1:{port}"
