@@ -49,7 +49,7 @@ from local_stack.ports import free_port  # noqa: E402
 
 REGION = "us-east-1"
 STREAM = "bench-journal"
-# aws_emulator.Journal.replay: "journal PATH: replayed 1,234 requests in 0.56s, 2,203 requests/s"
+# aws_journal.Journal.replay: "journal PATH: replayed 1,234 requests in 0.56s, 2,203 requests/s"
 REPLAY_LINE = re.compile(r"journal (?P<path>.+): replayed (?P<requests>[\d,]+) requests in (?P<seconds>[\d.]+)s")
 
 

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from local_stack import processes
-from local_stack.aws_emulator import JOURNAL_ENV
+from local_stack.aws_journal import JOURNAL_ENV
 from local_stack.ports import HOST, ensure_free, is_listening, port
 
 EMULATORS = ("aws", "snowflake")

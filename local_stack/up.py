@@ -8,7 +8,7 @@ is recorded by PID under .local/run and every socket is bound to 127.0.0.1. `dow
 
 State that survives `down`: Airflow's metadata database (.local/airflow), the Snowflake emulator's
 database files (.local/snowflake) and the AWS emulator's journal (.local/aws-journal.jsonl: streams, records,
-objects, replayed when it starts; see local_stack/aws_emulator.py). `up` provisions again, changing only what
+objects, replayed when it starts; see local_stack/aws_journal.py). `up` provisions again, changing only what
 differs from the config. `make clean` deletes .local.
 
 ``ELT_TRIGGER=schedule make up`` leaves out the S3-notification trigger: the ELT DAG then runs on its

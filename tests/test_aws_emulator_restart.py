@@ -26,7 +26,7 @@ import boto3
 import pytest
 
 from local_stack import processes
-from local_stack.aws_emulator import JOURNAL_ENV
+from local_stack.aws_journal import JOURNAL_ENV
 from local_stack.environment import local_env
 from local_stack.ports import free_port
 from tests.test_aws_settings import config_dict, write_config
