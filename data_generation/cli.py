@@ -13,7 +13,7 @@ import secrets
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import config
 from config import ConfigError
@@ -24,9 +24,12 @@ from data_generation.progress import Progress
 from data_generation.replay import replay_spool, spool_stream
 from data_generation.report import Report
 from data_generation.settings import load_settings, parse_created_at
-from data_generation.sinks import FileSink, Sink
+from data_generation.sinks import FileSink, OnDelivered, Sink
 from data_generation.spool import default_spool_path
 from data_generation.throttle import ShardLimit
+
+if TYPE_CHECKING:  # the producer imports boto3 (0.25 s): only the Kinesis sink pays for it
+    from data_generation.producer import KinesisProducer
 
 EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -232,19 +235,8 @@ def generate(args: argparse.Namespace, stop: StopFlag) -> tuple[Report, dict[str
 
     sink: Sink
     if sink_name == "kinesis":
-        from data_generation.producer import KinesisProducer, kinesis_client, stream_shards  # boto3: 0.25 s
-
         target = args.stream or _default_stream()
-        client = kinesis_client(config.load("aws").get("region"))
-        shards = stream_shards(client, target)
-        sink = KinesisProducer(
-            target,
-            client=client,
-            max_attempts=args.max_attempts,
-            spool_path=Path(args.spool) if args.spool else None,
-            shard_limit=ShardLimit(shards) if args.shard_limit else None,
-            on_delivered=on_delivered,
-        )
+        sink = _kinesis_producer(target, args, Path(args.spool) if args.spool else None, on_delivered)
     elif sink_name == "stdout":
         target, sink = "-", FileSink.stdout(on_delivered)
     else:
@@ -277,21 +269,30 @@ def exit_code(report: Report, stop: StopFlag) -> int:
     return EXIT_OK
 
 
-def _replay(args: argparse.Namespace) -> int:
-    from data_generation.producer import KinesisProducer, kinesis_client, stream_shards
+def _kinesis_producer(
+    stream: str, args: argparse.Namespace, spool_path: Path | None, on_delivered: OnDelivered | None = None
+) -> KinesisProducer:
+    """A producer for ``stream`` with the user's --max-attempts and --shard-limit (the stream's shards are
+    read either way, so a missing stream fails here with a clear message)."""
+    from data_generation.producer import KinesisProducer, kinesis_client, stream_shards  # boto3: 0.25 s
 
-    path = Path(args.path)
-    stream, total = spool_stream(path)
-    stream = args.stream or stream
     client = kinesis_client(config.load("aws").get("region"))
     shards = stream_shards(client, stream)
-    producer = KinesisProducer(
+    return KinesisProducer(
         stream,
         client=client,
         max_attempts=args.max_attempts,
-        spool_path=Path(args.spool) if args.spool else default_spool_path(stream),
+        spool_path=spool_path,
         shard_limit=ShardLimit(shards) if args.shard_limit else None,
+        on_delivered=on_delivered,
     )
+
+
+def _replay(args: argparse.Namespace) -> int:
+    path = Path(args.path)
+    stream, total = spool_stream(path)
+    stream = args.stream or stream
+    producer = _kinesis_producer(stream, args, Path(args.spool) if args.spool else default_spool_path(stream))
     progress = None if args.quiet else Progress(sys.stderr, events=total, duration=None)
     stop = StopFlag()
     with stop.installed():
