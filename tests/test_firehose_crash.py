@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 
 from aws_infrastructure.cli import main
-from tests.test_aws_settings import config_dict
-from tests.test_firehose_delivery import configure, lines, objects, put_events, wait_for
+from tests.test_firehose_delivery import configure, lines, objects, provision, put_events, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -34,13 +33,7 @@ def start_delivery(log: Path, *options: str) -> subprocess.Popen[str]:
 
 @pytest.fixture
 def stack(aws_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    data = config_dict()
-    data["stream"]["shard_count"] = 2
-    data["firehose"]["buffering"] = {"size_mib": 1, "interval_seconds": 0}
-    configure(tmp_path, monkeypatch, data)
-    monkeypatch.setenv("FIREHOSE_STATE_DIR", str(tmp_path / "state"))
-    assert main(["up"]) == 0
-    return data
+    return provision(tmp_path, monkeypatch, interval_seconds=0)
 
 
 def test_killed_mid_stream_and_restarted_loses_nothing(stack: dict[str, Any], tmp_path: Path) -> None:

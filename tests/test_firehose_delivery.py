@@ -40,9 +40,14 @@ def quiet(_: str) -> None:
 
 @pytest.fixture
 def stack(aws_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    return provision(tmp_path, monkeypatch, interval_seconds=60)
+
+
+def provision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, interval_seconds: int) -> dict[str, Any]:
+    """A 2-shard stream and its delivery stream (1 MiB / interval_seconds buffering), checkpoints in tmp_path."""
     data = config_dict()
     data["stream"]["shard_count"] = 2
-    data["firehose"]["buffering"] = {"size_mib": 1, "interval_seconds": 60}
+    data["firehose"]["buffering"] = {"size_mib": 1, "interval_seconds": interval_seconds}
     configure(tmp_path, monkeypatch, data)
     monkeypatch.setenv("FIREHOSE_STATE_DIR", str(tmp_path / "state"))
     assert main(["up"]) == 0
