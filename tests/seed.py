@@ -6,7 +6,7 @@ import csv
 import json
 from pathlib import Path
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "seed-dataset"
+SEED_DIR = Path(__file__).resolve().parent / "data" / "seed-dataset"
 SEED_CSV = SEED_DIR / "processed_data" / "simulated_data.csv"
 _NUMBERS = {"LATITUDE": float, "LONGITUDE": float, "HOURLY_PURCHASE_COUNT": int, "DAILY_PURCHASE_COUNT": int}
 

@@ -1,4 +1,4 @@
-"""The event format contract (shared/seed-dataset/README.md) as a checker, proven on the seed's own data.
+"""The event format contract (tests/data/seed-dataset/README.md) as a checker, proven on the seed's own data.
 
 Other generator and producer tests import ``problems`` to judge generated lines against the contract
 rather than against the generator's own tables, so a drift in config/generator.json shows up too.
@@ -11,11 +11,11 @@ import json
 import re
 import uuid
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "seed-dataset"
+from tests.seed import SEED_DIR, seed_lines
+
 SEED_KEYS = (
     "USER_ID",
     "INITIAL_EVENT",
@@ -131,15 +131,6 @@ def problems(line: str, *, widened: bool = False, seed_record: bool = False) -> 
     if any(value is None for value in record.values()):
         found.append("JSON null instead of the string Null")
     return found
-
-
-def seed_lines() -> list[str]:
-    """The seed's processed events as the seed would have sent them (numbers as numbers)."""
-    numbers = {"LATITUDE": float, "LONGITUDE": float, "HOURLY_PURCHASE_COUNT": int, "DAILY_PURCHASE_COUNT": int}
-    with open(SEED_DIR / "processed_data" / "simulated_data.csv", newline="", encoding="utf-8") as f:
-        return [
-            json.dumps({k: numbers[k](v) if k in numbers else v for k, v in row.items()}) for row in csv.DictReader(f)
-        ]
 
 
 def test_the_seeds_own_events_meet_the_contract() -> None:
