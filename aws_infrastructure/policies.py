@@ -1,7 +1,9 @@
-"""The IAM and SQS policy documents, built from names and ARNs, and compared the way AWS stores them.
+"""The IAM, S3 and SQS policy documents, built from names and ARNs, and compared the way AWS stores them.
 
 Least privilege is the point: Firehose may read one stream and write only under the two fixed folders of
-one bucket; Snowflake may only read the landing folder; S3 may send to the queue only for our bucket.
+one bucket; Snowflake may only read the landing folder; S3 may send to the queue only for our bucket. The
+bucket's own policy adds guard rails that hold whatever IAM grants elsewhere in the account: no request
+without TLS, and nobody but the Firehose role writes under the folders the warehouse loads from.
 """
 
 from __future__ import annotations
@@ -95,6 +97,37 @@ def snowflake_read(bucket_arn: str, landing_folder: str) -> Policy:
                 "Condition": {"StringLike": {"s3:prefix": [f"{landing_folder}*"]}},
             },
             {"Sid": "LocateBucket", "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": bucket_arn},
+        ],
+    }
+
+
+def bucket_guard_rails(bucket_arn: str, firehose_role_arn: str, folders: list[str]) -> Policy:
+    """Explicit denies, which no Allow anywhere in the account overrides (administrators included).
+
+    aws:PrincipalArn is the role's ARN for a session of that role, so Firehose's writes pass and a wrong
+    IAM grant, a compromised producer key or a hand-made upload cannot plant objects the loader trusts.
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html,
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn)
+    """
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "DenyRequestsWithoutTLS",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            {
+                "Sid": "OnlyFirehoseWritesDeliveryFolders",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": [f"{bucket_arn}/{folder}*" for folder in folders],
+                "Condition": {"StringNotEquals": {"aws:PrincipalArn": firehose_role_arn}},
+            },
         ],
     }
 

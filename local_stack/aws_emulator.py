@@ -20,6 +20,14 @@ Workarounds (moto 5.2.5, ``moto/kinesis/models.py``, class ``Shard``), applied b
   children empty. A consumer that drained the parents would otherwise read everything twice.
 Moto's sequence numbers are consecutive integers per shard, which the fixes below rely on.
 
+And one S3 defect (``moto/s3/responses.py`` ``_key_response`` with ``moto/iam/access_control.py``
+``IAMPolicyStatement.is_action_permitted``): moto evaluates a bucket policy on every object request with no
+request context (no ``aws:SecureTransport``, no ``aws:PrincipalArn``), and a statement whose Condition it
+cannot satisfy answers DENIED whatever its Effect, so the bucket's conditional Deny statements (TLS only;
+only the Firehose role writes the delivery folders) refuse every object read and write. The fix leaves
+conditional statements out of moto's evaluation; unconditional ones still apply. The local stack has
+neither TLS nor IAM principals for those conditions to be about; tests read the policy back instead.
+
 The journal (``--journal``), which makes a restarted emulator come back with what it had, is
 ``local_stack.aws_journal``.
 """
@@ -28,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import signal
 import sys
@@ -127,6 +136,30 @@ def patch_moto_kinesis() -> None:
     shard_cls._local_stack_patched = True
 
 
+def patch_moto_conditional_bucket_policy() -> None:
+    """Evaluate only a bucket policy's unconditional statements (see the module docstring)."""
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3 import models
+
+    bucket_cls = models.FakeBucket
+    if getattr(bucket_cls, "_local_stack_patched", False):
+        return
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        document = json.loads(self.policy)
+        statements = document.get("Statement", [])
+        statements = [statements] if isinstance(statements, dict) else statements
+        kept = [statement for statement in statements if "Condition" not in statement]
+        if not kept:
+            return PermissionResult.NEUTRAL
+        return IAMPolicy(json.dumps({**document, "Statement": kept})).is_action_permitted(action, resource)
+
+    bucket_cls.get_permission = get_permission
+    bucket_cls._local_stack_patched = True
+
+
 # --- serving ------------------------------------------------------------------------------------------
 
 
@@ -187,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     patch_moto_kinesis()
+    patch_moto_conditional_bucket_policy()
     try:
         serve(args.host, number, args.journal)
     except JournalError as exc:

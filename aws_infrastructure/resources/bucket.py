@@ -1,18 +1,21 @@
-"""The landing bucket: private, encrypted by default, versioned, with lifecycle rules per folder.
+"""The landing bucket: private, encrypted by default, versioned, with lifecycle rules per folder and a policy.
 
 Versioning keeps an overwritten or deleted landing file recoverable until the warehouse has loaded it;
-the lifecycle rules then bound what that costs (noncurrent versions expire, errors expire sooner).
+the lifecycle rules then bound what that costs (noncurrent versions expire, errors expire sooner). The
+bucket policy (``policies.bucket_guard_rails``) refuses requests without TLS and writes under the delivery
+folders by anyone but the Firehose role.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from aws_infrastructure.aws import Aws
 from aws_infrastructure.errors import InfrastructureError, UsageError, error_code
-from aws_infrastructure.policies import same
+from aws_infrastructure.policies import Policy, bucket_guard_rails, same
 from aws_infrastructure.resources.base import Change, Resource
 from aws_infrastructure.settings import Settings
 
@@ -59,6 +62,10 @@ class Bucket(Resource):
         self.settings = settings
         self.name = settings.bucket
         self.s3 = aws.client("s3")
+        fh = settings.firehose
+        self.policy: Policy = bucket_guard_rails(
+            aws.bucket_arn(self.name), aws.role_arn(fh.role_name), [fh.landing_prefix, fh.error_prefix]
+        )
 
     def exists(self) -> bool:
         try:
@@ -102,6 +109,11 @@ class Bucket(Resource):
         ]
         if "AES256" not in algorithms and "aws:kms" not in algorithms:
             drift.append(("default encryption (SSE-S3)", self._put_encryption))
+        policy = self._get("get_bucket_policy", "Policy", ("NoSuchBucketPolicy",))
+        if policy is None or not same(json.loads(policy), self.policy):
+            drift.append(
+                ("bucket policy (TLS only; only the Firehose role writes the delivery folders)", self._put_policy)
+            )
         if self.s3.get_bucket_versioning(Bucket=self.name).get("Status") != "Enabled":
             drift.append(("enable versioning", self._put_versioning))
         rules = self._get("get_bucket_lifecycle_configuration", "Rules", ("NoSuchLifecycleConfiguration",))
@@ -120,7 +132,8 @@ class Bucket(Resource):
             return [
                 self.change(
                     "create",
-                    f"public access blocked, SSE-S3 encryption, versioning, lifecycle rules ({folders})",
+                    f"public access blocked, SSE-S3 encryption, versioning, lifecycle rules ({folders}), "
+                    "a policy denying requests without TLS and writes there by anyone but the Firehose role",
                     self._create,
                 )
             ]
@@ -149,6 +162,9 @@ class Bucket(Resource):
 
     def _put_encryption(self) -> None:
         self.s3.put_bucket_encryption(Bucket=self.name, ServerSideEncryptionConfiguration=ENCRYPTION)
+
+    def _put_policy(self) -> None:
+        self.s3.put_bucket_policy(Bucket=self.name, Policy=json.dumps(self.policy))
 
     def _put_versioning(self) -> None:
         self.s3.put_bucket_versioning(Bucket=self.name, VersioningConfiguration={"Status": "Enabled"})

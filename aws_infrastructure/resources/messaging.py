@@ -1,7 +1,8 @@
 """The alerts topic, and the queue that hears about every new landing object (event-driven loading).
 
 S3 notifies the queue of ObjectCreated under the landing folder only, so error objects never trigger a
-load. The queue's policy lets only our bucket, in our account, send to it.
+load. The queue's policy lets only our bucket, in our account, send to it. The topic is encrypted at rest
+with the account's AWS-managed SNS key (alerts carry failure details).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from aws_infrastructure.resources.base import Change, Resource
 from aws_infrastructure.settings import Settings
 
 NOTIFICATION_ID = "landing-object-created"
+TOPIC_KEY = "alias/aws/sns"
 
 
 class AlertsTopic(Resource):
@@ -28,19 +30,30 @@ class AlertsTopic(Resource):
         self.sns = aws.client("sns")
         self.arn = aws.topic_arn(self.name)
 
-    def exists(self) -> bool:
+    def attributes(self) -> dict[str, str] | None:
         try:
-            self.sns.get_topic_attributes(TopicArn=self.arn)
+            return self.sns.get_topic_attributes(TopicArn=self.arn)["Attributes"]
         except ClientError as exc:
             if error_code(exc) == "NotFound":
-                return False
+                return None
             raise
-        return True
+
+    def exists(self) -> bool:
+        return self.attributes() is not None
 
     def changes(self) -> list[Change]:
-        if self.exists():
+        attributes = self.attributes()
+        if attributes is None:
+            return [self.change("create", f"for pipeline alerts, encrypted ({TOPIC_KEY})", self._create)]
+        if attributes.get("KmsMasterKeyId") == TOPIC_KEY:
             return []
-        return [self.change("create", "for pipeline alerts", lambda: self.sns.create_topic(Name=self.name))]
+        return [self.change("update", f"server-side encryption ({TOPIC_KEY})", self._encrypt)]
+
+    def _create(self) -> None:
+        self.sns.create_topic(Name=self.name, Attributes={"KmsMasterKeyId": TOPIC_KEY})
+
+    def _encrypt(self) -> None:
+        self.sns.set_topic_attributes(TopicArn=self.arn, AttributeName="KmsMasterKeyId", AttributeValue=TOPIC_KEY)
 
     def removal(self, force: bool) -> Change | None:
         if not self.exists():

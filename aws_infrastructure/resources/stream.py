@@ -1,4 +1,5 @@
-"""The Kinesis data stream the producers write to: provisioned with N shards, or on-demand; its retention."""
+"""The Kinesis data stream the producers write to: provisioned with N shards, or on-demand; its retention;
+server-side encryption with the account's AWS-managed Kinesis key (records at rest hold every event)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ from aws_infrastructure.aws import Aws
 from aws_infrastructure.errors import error_code
 from aws_infrastructure.resources.base import Change, Resource, wait_until
 from aws_infrastructure.settings import Settings
+
+# The AWS-managed key: no key policy to maintain, and producers and Firehose need no extra grant ("The use of the
+# default service key for encryption does not require application of custom IAM permissions",
+# https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html).
+ENCRYPTION = {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}
 
 
 class Stream(Resource):
@@ -40,7 +46,8 @@ class Stream(Resource):
         current = self.summary()
         if current is None:
             shards = "on-demand" if want.mode == "ON_DEMAND" else f"{want.shard_count} shard(s)"
-            return [self.change("create", f"{shards}, retention {want.retention_hours} h", self._create)]
+            detail = f"{shards}, retention {want.retention_hours} h, encrypted ({ENCRYPTION['KeyId']})"
+            return [self.change("create", detail, self._create)]
         changes = []
         mode = current.get("StreamModeDetails", {}).get("StreamMode", "PROVISIONED")
         if mode != want.mode:
@@ -54,6 +61,9 @@ class Stream(Resource):
         if current["RetentionPeriodHours"] != want.retention_hours:
             detail = f"retention {current['RetentionPeriodHours']} h -> {want.retention_hours} h"
             changes.append(self.change("update", detail, lambda: self._set_retention(current["RetentionPeriodHours"])))
+        if {key: current.get(key) for key in ENCRYPTION} != ENCRYPTION:
+            detail = f"server-side encryption {current.get('EncryptionType', 'NONE')} -> KMS {ENCRYPTION['KeyId']}"
+            changes.append(self.change("update", detail, self._encrypt))
         return changes
 
     def _create(self) -> None:
@@ -65,6 +75,12 @@ class Stream(Resource):
         self._wait_active()
         if want.retention_hours != 24:
             self._set_retention(24)
+        self._encrypt()
+
+    def _encrypt(self) -> None:
+        self._wait_active()
+        self.kinesis.start_stream_encryption(StreamName=self.name, **ENCRYPTION)
+        self._wait_active()
 
     def _set_mode(self) -> None:
         self.kinesis.update_stream_mode(StreamARN=self.arn, StreamModeDetails={"StreamMode": self.settings.mode})
@@ -105,4 +121,5 @@ class Stream(Resource):
             "mode": current.get("StreamModeDetails", {}).get("StreamMode"),
             "open_shards": current.get("OpenShardCount"),
             "retention_hours": current["RetentionPeriodHours"],
+            "encryption": current.get("EncryptionType", "NONE"),
         }
