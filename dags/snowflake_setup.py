@@ -1,14 +1,17 @@
 """
 ### Snowflake setup
 
-Creates or updates every Snowflake object the pipeline uses: the database from `config/snowflake.json`,
-the `RAW` and `ANALYTICS` schemas, the raw and analytics tables, the line file format and the internal
-stage (`sql/setup/*.sql`). Idempotent: trigger it as often as you like; a second run changes nothing.
+Brings the pipeline's database up to date, as the pipeline's role: looks up the database from
+`config/snowflake.json` and its `RAW` and `ANALYTICS` schemas (creating only what is missing, where the
+role may), then applies each versioned migration in `sql/migrations/` not yet recorded in
+`RAW.SCHEMA_MIGRATIONS`, in version order, once. Idempotent: a second run applies nothing. A migration
+edited after it was applied fails the run with the file named (add a new migration instead).
 
-Account objects (warehouse, role, grants, storage integration, external stage) need an administrator
-and real Snowflake: run `python -m warehouse setup --account-objects ...` once (see the README).
+Account objects (warehouse, database, schemas, role, grants, service user, storage integration, external
+stage) need an administrator and real Snowflake: `python -m warehouse setup --account-objects ...`, once
+(see the README).
 
-Manual only: trigger it from the UI after deploying or changing `sql/setup/`.
+Manual only: trigger it from the UI after deploying a new migration.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ ACCOUNT_VARIABLES = {
     "bucket": "mobile-events-landing",
     "landing_prefix": "landing/",
 }
-ALL_FILES = [f for folder in ("setup", "setup/account", "load", "transform", "checks") for f in sql_files.files(folder)]
+FOLDERS = ("setup", "setup/account", "migrations", "load", "transform", "checks")
+ALL_FILES = [f for folder in FOLDERS for f in sql_files.files(folder)]
 
 
 def bind_samples(statement: str) -> str:

@@ -17,12 +17,21 @@ from warehouse.identifiers import IdentifierError
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m warehouse", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    setup_cmd = sub.add_parser("setup", help="create or update every Snowflake object (idempotent)")
+    setup_cmd = sub.add_parser(
+        "setup",
+        help="apply the migrations not yet applied (as the pipeline role); or, with --account-objects, "
+        "create the account objects (as an administrator)",
+    )
     setup_cmd.add_argument(
         "--account-objects",
         metavar="JSON",
-        help="also run sql/setup/account/*.sql with these &{name} values (real Snowflake only), e.g. "
+        help="run only sql/setup/account/*.sql with these &{name} values (real Snowflake, administrator), e.g. "
         '\'{"warehouse": "MOBILE_EVENTS_WH", "role": "MOBILE_EVENTS_LOADER", ...}\'',
+    )
+    setup_cmd.add_argument(
+        "--conn-id",
+        help="the Airflow connection to use (default: connection_id in config/snowflake.json); the account objects "
+        "need an administrator's connection",
     )
     sub.add_parser("load", help="load every delivered file not loaded before")
     sub.add_parser("transform", help="run every transform step on the files loaded since the last run")
@@ -37,9 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "setup":
             variables = _account_variables(args.account_objects) if args.account_objects else None
-            with pipeline.snowflake_without_database() as conn:
+            with pipeline.snowflake_without_database(args.conn_id) as conn:
                 ran = setup.run_setup(conn, settings, variables)
-            print(f"setup: ran {len(ran)} files: {', '.join(ran)}")
+            what = "ran" if variables is not None else "applied"
+            print(f"setup: {what} {len(ran)} files{': ' if ran else ''}{', '.join(ran)}")
         elif args.command == "load":
             print(json.dumps(pipeline.load(), indent=2))
         elif args.command == "transform":
@@ -52,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     except (config.ConfigError, IdentifierError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except checks.ChecksFailed as exc:
+    except (checks.ChecksFailed, setup.SetupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -1,43 +1,160 @@
-"""Create or update every Snowflake object the pipeline uses. Idempotent: a second run changes nothing.
+"""Create or update every Snowflake object the pipeline uses, in two parts run by different roles.
 
-``sql/setup/*.sql`` run everywhere, the local emulator included. ``sql/setup/account/*.sql`` create
-account-level objects (warehouse, role, grants, storage integration, external stage) that only real
-Snowflake can run; they run when asked for (``--account-objects``) with their ``&{name}`` variables.
+Account objects (``sql/setup/account/*.sql``: warehouse, database, schemas, role, grants, service user,
+network policy, storage integration, external stage) need an administrator and real Snowflake; they run
+only when asked for (``--account-objects``) with their validated ``&{name}`` variables.
+
+The pipeline's own objects are versioned migrations, ``sql/migrations/V<NNN>__<name>.sql``, applied once
+each in version order by the pipeline's role (which then owns what they create) and recorded in
+``raw.schema_migrations``. The database and schemas are looked up first and created only when missing:
+``CREATE ... IF NOT EXISTS`` needs the privilege even when the object exists, and on Snowflake the pipeline
+role may not create a database. A migration whose statements changed after it was applied is refused: the
+database would no longer match the files. Snowflake commits each DDL statement on its own, so a migration
+is recorded after its last statement succeeds and must be safe to run again from the start (``if not
+exists``/``if exists``) should one of its statements fail.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+
+from snowflake.connector.errors import DatabaseError
 
 import config
 from warehouse import sql_files
 from warehouse.identifiers import identifier
 from warehouse.settings import WarehouseSettings
 
+SCHEMAS = ("RAW", "ANALYTICS")
+_MIGRATION_FILE = re.compile(r"V(\d{3})__([a-z0-9_]+)\.sql")
 
-def create_database(cursor: Any, settings: WarehouseSettings) -> None:
-    cursor.execute(f"create database if not exists {identifier(settings.database, 'database')}")
-    cursor.execute(f"use database {settings.database}")
-    cursor.execute("create schema if not exists raw")
-    cursor.execute("use schema raw")
+
+class SetupError(RuntimeError):
+    """Setup cannot go on; the message says what an operator has to do."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    relative: str
+    statements: tuple[str, ...]
+
+    @property
+    def checksum(self) -> str:
+        """SHA-256 of the statements (comments and blank lines do not count)."""
+        return hashlib.sha256("\n;\n".join(self.statements).encode()).hexdigest()
+
+    @property
+    def label(self) -> str:
+        return f"V{self.version:03d}__{self.name}"
+
+
+def migrations() -> list[Migration]:
+    """Every file of sql/migrations in version order; a misnamed file or a repeated version is an error."""
+    found: dict[int, Migration] = {}
+    for relative in sql_files.files("migrations"):
+        file_name = relative.rsplit("/", 1)[-1]
+        match = _MIGRATION_FILE.fullmatch(file_name)
+        if not match:
+            raise SetupError(f"sql/{relative}: a migration is named V<three digits>__<lowercase_name>.sql")
+        version = int(match.group(1))
+        if version in found:
+            raise SetupError(f"sql/{relative}: version {version:03d} is also sql/{found[version].relative}")
+        found[version] = Migration(version, match.group(2), relative, tuple(sql_files.statements(relative)))
+    return [found[version] for version in sorted(found)]
 
 
 def run_setup(conn: Any, settings: WarehouseSettings, account_variables: Mapping[str, str] | None = None) -> list[str]:
-    """Run the setup files in order; return the names of the files run."""
+    """Given account variables, run the account files (as an administrator); otherwise bring the pipeline's
+    database up to date (as the pipeline role). Return the files run."""
     cursor = conn.cursor()
-    ran = []
     if account_variables is not None:
-        for relative in sql_files.files("setup/account"):
-            for stmt in sql_files.statements(relative, account_variables):
-                cursor.execute(stmt)
-            ran.append(relative)
-    create_database(cursor, settings)
-    for relative in sql_files.files("setup"):
-        sql_files.run_file(cursor, relative)
-        ran.append(relative)
+        return run_account_files(cursor, account_variables)
+    ensure_database(cursor, settings.database)
+    applied = migrate(cursor)
     refresh_accepted_values(cursor, accepted_values())
+    return applied
+
+
+def run_account_files(cursor: Any, variables: Mapping[str, str]) -> list[str]:
+    ran = []
+    for relative in sql_files.files("setup/account"):
+        for stmt in sql_files.statements(relative, variables):
+            cursor.execute(stmt)
+        ran.append(relative)
     return ran
+
+
+def ensure_database(cursor: Any, database: str) -> None:
+    """Create the database and the RAW and ANALYTICS schemas only if a lookup does not find them; then use them."""
+    database = identifier(database, "database")
+    cursor.execute(f"show databases like '{database}'")
+    column = [d[0].lower() for d in cursor.description].index("name")
+    if not any(row[column].upper() == database.upper() for row in cursor.fetchall()):
+        _create(cursor, f"create database if not exists {database}", f"database {database}")
+    cursor.execute(f"use database {database}")
+    cursor.execute("select schema_name from information_schema.schemata where schema_name in ('RAW', 'ANALYTICS')")
+    present = {row[0].upper() for row in cursor.fetchall()}
+    for schema in SCHEMAS:
+        if schema not in present:
+            _create(cursor, f"create schema if not exists {schema.lower()}", f"schema {database}.{schema}")
+    cursor.execute("use schema raw")
+
+
+def _create(cursor: Any, statement: str, what: str) -> None:
+    try:
+        cursor.execute(statement)
+    except DatabaseError as exc:
+        raise SetupError(
+            f"{what} does not exist and this role may not create it ({exc.msg}): an administrator runs the account "
+            "setup first (README, 'Running against real AWS and Snowflake')"
+        ) from exc
+
+
+def migrate(cursor: Any) -> list[str]:
+    """Apply the migrations not yet recorded in raw.schema_migrations, in version order; return them."""
+    known = migrations()
+    sql_files.run_file(cursor, "setup/schema_migrations.sql")
+    recorded = {
+        int(version): (name, checksum)
+        for version, name, checksum in cursor.execute(
+            "select version, name, checksum from raw.schema_migrations"
+        ).fetchall()
+    }
+    by_version = {m.version: m for m in known}
+    for version, (name, checksum) in sorted(recorded.items()):
+        migration = by_version.get(version)
+        if migration is None:
+            raise SetupError(
+                f"raw.schema_migrations records V{version:03d}__{name}, which sql/migrations does not have: this "
+                "database was migrated by a newer version of the pipeline; deploy that version"
+            )
+        if migration.checksum != checksum:
+            raise SetupError(
+                f"sql/{migration.relative} changed after it was applied (recorded checksum {checksum}, file "
+                f"{migration.checksum}): put the change in a new migration and restore the applied file"
+            )
+    applied = []
+    for migration in known:
+        if migration.version in recorded:
+            continue
+        for number, stmt in enumerate(migration.statements, start=1):
+            try:
+                cursor.execute(stmt)
+            except DatabaseError as exc:
+                raise SetupError(f"sql/{migration.relative}, statement {number}: {exc}") from exc
+        sql_files.run_file(
+            cursor,
+            "setup/record_migration.sql",
+            {"version": migration.version, "name": migration.name, "checksum": migration.checksum},
+        )
+        applied.append(migration.relative)
+    return applied
 
 
 # The fields sql/transform/01_stg_events.sql checks against raw.accepted_values.

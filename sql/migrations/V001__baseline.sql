@@ -1,3 +1,7 @@
+-- Baseline: the objects every deployment had before versioned migrations. Each statement is
+-- `create ... if not exists`, so on a database that already holds them it changes nothing and keeps the data.
+-- Never edit this file: later changes are new migrations (see sql/migrations/README.md).
+
 -- Raw layer: landed lines, parsed records, quarantine and the load audit.
 
 -- Each line of a delivered file lands whole as text: one column, a delimiter that never occurs in JSON
@@ -52,4 +56,56 @@ create table if not exists raw.rejected_events (
     rejected_in varchar,
     load_id varchar,
     rejected_at timestamp_ntz
+);
+
+-- Analytics layer: the tables people query. Keys are enforced by the MERGEs, not by constraints.
+
+create table if not exists analytics.orders (
+    order_id varchar,
+    source_event_id varchar,
+    user_id varchar,
+    order_type varchar,
+    status varchar,
+    payment_method varchar,
+    category varchar,
+    created_at timestamp_ntz,
+    producer_hourly_purchase_count number,
+    producer_daily_purchase_count number,
+    record_hash varchar,
+    file_name varchar,
+    loaded_at timestamp_ntz
+);
+
+create table if not exists analytics.events (
+    event_id varchar,
+    order_id varchar,
+    user_id varchar,
+    event_name varchar,
+    event_position number,
+    event_timestamp timestamp_ntz
+);
+
+create table if not exists analytics.users (
+    user_id varchar,
+    os_user varchar,
+    city varchar,
+    latitude float,
+    longitude float,
+    device_model varchar,
+    first_seen_at timestamp_ntz,
+    last_seen_at timestamp_ntz
+);
+
+create table if not exists analytics.purchase_counts (
+    user_id varchar,
+    hour timestamp_ntz,
+    daily date,
+    hourly_purchase_count number,
+    daily_purchase_count number
+);
+
+-- The accepted value per field (config/accepted_values.json, refreshed by every setup run).
+create table if not exists raw.accepted_values (
+    field varchar,
+    value varchar
 );
