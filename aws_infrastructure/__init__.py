@@ -1,10 +1,9 @@
-"""The pipeline's AWS side: validated settings, idempotent provisioning, and the local Firehose delivery.
+"""The pipeline's AWS side: validated settings and idempotent provisioning.
 
     python -m aws_infrastructure plan                 # what `up` would change; changes nothing
     python -m aws_infrastructure up                   # create or converge every resource (twice = no-op)
     python -m aws_infrastructure status [--json]      # names, landing prefix, queue URL, topic ARN, what exists
     python -m aws_infrastructure down [--force]       # remove it all (--force: also a non-empty bucket)
-    python -m aws_infrastructure deliver [--once]     # Kinesis -> S3 as Firehose would (the emulator does not)
     aws_infrastructure/cli_scripts/setup_infrastructure.sh up|down [--force]|status   # the same with the AWS CLI
 
 Settings: config/aws.json ($PIPELINE_CONFIG_DIR). Credentials: the AWS default chain; AWS_ENDPOINT_URL for

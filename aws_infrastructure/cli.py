@@ -1,4 +1,4 @@
-"""Command line: ``python -m aws_infrastructure {plan,up,down,status,deliver}``.
+"""Command line: ``python -m aws_infrastructure {plan,up,down,status}``.
 
 Exit status: 0 done; 2 the config, the options or the request must change (the message says how);
 1 AWS or the emulator failed (the message says what it refused, and why when known).
@@ -13,7 +13,6 @@ from collections.abc import Sequence
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from aws_infrastructure import local_firehose
 from aws_infrastructure.errors import InfrastructureError, UsageError, explain
 from aws_infrastructure.provisioning import SNOWFLAKE_EXTERNAL_ID_ENV, SNOWFLAKE_USER_ENV, Stack, snowflake_identity
 from aws_infrastructure.settings import load_settings
@@ -22,10 +21,9 @@ from config import ConfigError
 EXIT_OK, EXIT_AWS, EXIT_USAGE = 0, 1, 2
 
 DESCRIPTION = """Create, inspect and remove the pipeline's AWS resources (S3 bucket, Kinesis stream, Firehose
-delivery stream and its role, SNS alerts topic, SQS queue for new landing files, Snowflake's role), and run
-the local Firehose delivery. Names and settings come from config/aws.json ($PIPELINE_CONFIG_DIR overrides the
-folder); credentials from the AWS default chain; AWS_ENDPOINT_URL points at an emulator.
-Exit status: 0 ok, 2 config or usage error, 1 AWS failure."""
+delivery stream and its role, SNS alerts topic, SQS queue for new landing files, Snowflake's role). Names and
+settings come from config/aws.json ($PIPELINE_CONFIG_DIR overrides the folder); credentials from the AWS
+default chain; AWS_ENDPOINT_URL points at an emulator. Exit status: 0 ok, 2 config or usage error, 1 AWS failure."""
 
 
 def _snowflake_options(parser: argparse.ArgumentParser) -> None:
@@ -62,21 +60,6 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="show names, endpoints and which resources exist")
     status.add_argument("--json", action="store_true", help="print one JSON object (for scripts)")
 
-    deliver = commands.add_parser(
-        "deliver",
-        help="run the local Firehose delivery (Kinesis -> S3), which the emulator does not do",
-        description="Deliver the Kinesis stream's records to S3 as the delivery stream's description says. "
-        "Without --once, runs until SIGINT/SIGTERM, then writes what it buffered and exits.",
-    )
-    deliver.add_argument("--once", action="store_true", help="deliver what is in the stream now, then exit")
-    deliver.add_argument(
-        "--state-dir",
-        metavar="DIR",
-        help=f"checkpoint folder (default ${local_firehose.STATE_DIR_ENV} or .local/firehose/)",
-    )
-    deliver.add_argument("--delivery-stream", metavar="NAME", help="default: firehose.name in aws.json")
-    deliver.add_argument("--poll-seconds", type=float, default=1.0, help="idle wait between reads (default 1)")
-    deliver.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
 
 
@@ -97,16 +80,6 @@ def _print_status(status: dict[str, object]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.command == "deliver":
-        report = local_firehose.deliver(
-            once=args.once,
-            delivery_stream=args.delivery_stream,
-            state_directory=args.state_dir,
-            poll_seconds=args.poll_seconds,
-        )
-        print(json.dumps(report.to_dict(), indent=2) if args.json else report.summary())
-        return EXIT_OK
-
     settings = load_settings()
     identity = None
     if args.command in ("plan", "up"):

@@ -107,7 +107,7 @@ def bucket_totals(bucket: str, prefix: str) -> tuple[int, int]:
 
 
 def measure_delivery(bucket: str, data: list[bytes], state: Path) -> dict[str, Any]:
-    from aws_infrastructure.local_firehose import deliver
+    from local_stack.firehose import deliver
 
     name = "bench-kinesis-source"
     create_kinesis_delivery(name, bucket, shards=2)
@@ -147,7 +147,7 @@ def measure_direct_put(bucket: str, data: list[bytes]) -> dict[str, Any]:
 MEASURED = """
 import json, sys, tracemalloc
 tracemalloc.start()
-from aws_infrastructure.local_firehose import deliver
+from local_stack.firehose import deliver
 report = deliver(once=True, delivery_stream=sys.argv[1], region=sys.argv[2], log=lambda _: None)
 print(json.dumps({"records": report.records_delivered, "heap_peak": tracemalloc.get_traced_memory()[1]}))
 """

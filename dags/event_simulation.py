@@ -7,7 +7,7 @@ load or rehearse the pipeline's defences. Pick the volume (`events`, or `duratio
 fault rates (duplicates, late events, malformed records). The task log shows the generator's progress
 and its final report (sent, retried, failed, spooled); the report is also the task's return value.
 
-Manual only. The ELT DAG picks the events up once Firehose (or, locally, `aws_infrastructure deliver`)
+Manual only. The ELT DAG picks the events up once Firehose (or, locally, `python -m local_stack firehose`)
 has delivered them.
 """
 

@@ -107,11 +107,11 @@ class KinesisProducer:
         self._in_flight: list[tuple[bytes, str, str]] = []
 
     def put(self, line: str, key: str, kind: str = EVENT) -> None:
-        """Queue a record (``line`` without newline; a newline is appended so Firehose output is NDJSON)."""
+        """Queue a record: ``line`` without a newline (the delivery stream's AppendDelimiterToRecord adds it)."""
         if self.report.error:
-            self._give_up([((line + "\n").encode(), key, kind)], self.report.error, 0)
+            self._give_up([(line.encode(), key, kind)], self.report.error, 0)
             raise DeliveryError(self.report.error)
-        data = (line + "\n").encode()
+        data = line.encode()
         size = len(data) + len(key.encode())
         if size > MAX_BYTES_PER_RECORD:
             self._give_up([(data, key, kind)], f"record is {size:,} bytes, over the 1 MiB Kinesis limit", 0)
@@ -180,7 +180,7 @@ class KinesisProducer:
 
     def defer(self, records: list[Record], reason: str) -> None:
         """Spool (line, partition key, kind) records without trying them, e.g. the unsent rest of a stopped replay."""
-        self._give_up([((line + "\n").encode(), key, kind) for line, key, kind in records], reason, 0)
+        self._give_up([(line.encode(), key, kind) for line, key, kind in records], reason, 0)
 
     def _send(self, batch: list[tuple[bytes, str, str]]) -> None:
         pending = batch
@@ -238,14 +238,14 @@ class KinesisProducer:
             report.delivered[kind] += 1
             report.bytes += len(data)
             if callback is not None:
-                callback(data[:-1].decode(), key, kind)
+                callback(data.decode(), key, kind)
         return failed, error
 
     def _give_up(self, records: list[tuple[bytes, str, str]], error: str, attempts: int) -> None:
         if not records:
             return
         self.report.failed += len(records)
-        self.spool.write([(d[:-1].decode(), k, kind) for d, k, kind in records], error, attempts)
+        self.spool.write([(d.decode(), k, kind) for d, k, kind in records], error, attempts)
         self.report.spooled += len(records)
 
 

@@ -1,9 +1,11 @@
-"""``python -m local_stack {demo,up,down,status}``: the local stack's commands (behind the Makefile)."""
+"""``python -m local_stack {demo,soak,up,down,status,firehose}``: the local stack's commands (behind the Makefile)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+
+from local_stack.firehose import cli as firehose_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     soak_cmd.add_argument(
         "--aws-restarts", type=int, default=1, help="times the AWS emulator is SIGKILLed and restarted (default 1)"
     )
+    firehose_cmd = sub.add_parser(
+        "firehose",
+        help="run the local Firehose delivery (Kinesis -> S3), which the AWS emulator does not do",
+        description="Deliver the Kinesis stream's records to S3 as the delivery stream's description says. "
+        "Without --once, runs until SIGINT/SIGTERM, then writes what it buffered and exits.",
+    )
+    firehose_cli.add_arguments(firehose_cmd)
     sub.add_parser("up", help="start the long-running local stack")
     sub.add_parser("down", help="stop everything `up` started")
     sub.add_parser("status", help="show what runs")
@@ -38,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         if not 0 <= args.fault_rate <= 1:
             parser.error("--fault-rate must be between 0 and 1")
         return demo(args.events, args.seed, args.fault_rate)
+    if args.command == "firehose":
+        return firehose_cli.run(args)
     if args.command == "soak":
         from local_stack.soak import soak
 

@@ -81,7 +81,7 @@ def demo(events: int, seed: int = 42, fault_rate: float = 0.0) -> int:
             generate.append("--report-json")
             run([py, "-m", "data_generation", *generate, str(report_path)], env, logs / "generator.log")
         with timer.stage("deliver Kinesis -> S3 (local Firehose)"):
-            run([py, "-m", "aws_infrastructure", "deliver", "--once"], env, logs / "firehose.log")
+            run([py, "-m", "local_stack", "firehose", "--once"], env, logs / "firehose.log")
         with timer.stage("prepare Airflow (metadata database)"):
             run([airflow_cli(), "db", "migrate"], env, logs / "airflow.log")
         with timer.stage(f"run DAG {DAG_ID} (load, transform, check)"):

@@ -52,7 +52,7 @@ class Soak:
         self.timer = Timer()
         self.faults: list[str] = []
         self.started = time.monotonic()
-        self.deliver = [sys.executable, "-m", "aws_infrastructure", "deliver"]
+        self.deliver = [sys.executable, "-m", "local_stack", "firehose"]
 
     def fault(self, text: str, at: float | None = None) -> None:
         self.faults.append(f"{text} at +{(at or time.monotonic()) - self.started:.0f}s")

@@ -105,7 +105,7 @@ def up() -> int:
         processes.start("airflow-dag-processor", [airflow_cli(), "dag-processor"], RUN_DIR, env=env)
         processes.start("airflow-triggerer", [airflow_cli(), "triggerer", "--skip-serve-logs"], RUN_DIR, env=env)
         print("==> starting the local Firehose delivery and a generator streaming at a gentle rate")
-        processes.start("firehose", [py, "-m", "aws_infrastructure", "deliver"], RUN_DIR, env=env)
+        processes.start("firehose", [py, "-m", "local_stack", "firehose"], RUN_DIR, env=env)
         processes.start(
             "generator",
             [py, "-m", "data_generation", "--sink", "kinesis", "--rate", str(STREAM_RATE), "--duration", "86400"],

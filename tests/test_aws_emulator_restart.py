@@ -155,7 +155,7 @@ def test_killed_and_restarted_mid_stream_loses_nothing(
     generate += ["--rate", str(RATE), "--max-attempts", str(max_attempts), "--spool", str(spool)]
     generate += ["--report-json", str(report_path), "--quiet"]
     generator = subprocess.Popen([sys.executable, "-m", "data_generation", *generate], cwd=REPO, env=env)
-    deliver = [sys.executable, "-m", "aws_infrastructure", "deliver", "--poll-seconds", "0.05"]
+    deliver = [sys.executable, "-m", "local_stack", "firehose", "--poll-seconds", "0.05"]
     firehose_pid = processes.start("firehose", deliver, emulator.run_dir, env=env)
     checkpoints = tmp_path / "firehose"
     kinesis, s3 = client("kinesis", env), client("s3", env)

@@ -573,7 +573,7 @@ def _named_mounts(svc: dict[str, Any]) -> dict[str, str]:
 
 
 def test_state_lives_in_named_volumes(services: dict[str, dict[str, Any]]) -> None:
-    from aws_infrastructure.local_firehose import DEFAULT_STATE_DIR
+    from local_stack.firehose import DEFAULT_STATE_DIR
 
     data_dir = _option(services["snowflake"]["command"], "--data-dir")
     assert data_dir in _named_mounts(services["snowflake"])

@@ -3,7 +3,6 @@ would write them, exactly where the delivery stream's description says, and noth
 
 from __future__ import annotations
 
-import base64
 import gzip
 import json
 import re
@@ -19,7 +18,7 @@ import boto3
 import pytest
 
 from aws_infrastructure.cli import main
-from aws_infrastructure.local_firehose import deliver
+from local_stack.firehose import deliver
 from tests.test_aws_settings import config_dict, write_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -98,7 +97,7 @@ def test_events_land_under_the_expanded_prefix_as_gzipped_ndjson_in_order(stack:
     report = deliver(once=True, log=quiet)
     after = datetime.now(UTC)
 
-    assert report.records_delivered == 2000 and report.records_failed == 0
+    assert report.records_delivered == 2000
     assert report.millis_behind_latest == 0
     landed = objects(stack["bucket"], "landing/")
     assert list(landed) == report.objects and len(landed) == 1  # 60 s / 1 MiB buffer: one object at the end
@@ -134,26 +133,63 @@ def test_buffer_size_splits_objects(stack: dict[str, Any]) -> None:
     assert sorted(ids) == list(range(6000))
 
 
-def test_records_that_cannot_be_delivered_go_to_the_error_prefix(stack: dict[str, Any]) -> None:
+def test_records_land_as_they_came_whatever_bytes_they_hold(stack: dict[str, Any]) -> None:
+    """Without a transformation Lambda, Firehose rejects nothing: the AppendDelimiterToRecord processor
+    appends a newline to each record and leaves its bytes alone (Firehose API reference, "Processor"), so
+    empty, multi-line and non-UTF-8 records arrive inside the ordinary landing object and the error output
+    stays empty (Firehose writes there only for Lambda, format-conversion and partitioning failures)."""
     stream = stack["stream"]["name"]
     good = put_events(stream, 10)
-    bad = [b'{"pretty":\n true}', b"\xff\xfe not utf-8", b"   "]
+    bad = [b'{"pretty":\n true}', b"\xff\xfe not utf-8", b"   ", b"a\r\nb", b'{"ends": "with newline"}\n']
     kinesis = boto3.client("kinesis", region_name="us-east-1")
     for data in bad:
         kinesis.put_record(StreamName=stream, Data=data, PartitionKey="bad")
     report = deliver(once=True, log=quiet)
 
-    assert (report.records_delivered, report.records_failed) == (10, 3)
-    landed = [e["id"] for body in objects(stack["bucket"], "landing/").values() for e in lines(body)]
-    assert sorted(landed) == [e["id"] for e in good]
-    failed = objects(stack["bucket"], "errors/")
-    assert list(failed) == report.error_objects and len(failed) == 1
-    key, body = next(iter(failed.items()))
-    assert key.startswith(f"errors/processing-failed/year={datetime.now(UTC):%Y}/")
-    wrapped = lines(body)
-    assert sorted(base64.b64decode(w["rawData"]) for w in wrapped) == sorted(bad)
-    assert {w["errorCode"] for w in wrapped} == {"Local.MultiLineRecord", "Local.NotUtf8", "Local.EmptyRecord"}
-    assert all(w["kinesisMetadata"]["partitionKey"] == "bad" for w in wrapped)
+    assert report.records_delivered == 10 + len(bad)
+    assert objects(stack["bucket"], "errors/") == {}
+    (body,) = objects(stack["bucket"], "landing/").values()
+    text = gzip.decompress(body)
+    for data in bad:
+        assert data + b"\n" in text
+    sent = [json.dumps({k: e[k] for k in ("id", "key", "n", "pad")}).encode() for e in good] + bad
+    assert len(text) == sum(len(data) + 1 for data in sent)
+
+
+def test_the_command_says_how_to_create_a_missing_delivery_stream(
+    aws_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from local_stack.__main__ import main as local_stack_main
+
+    configure(tmp_path, monkeypatch, config_dict())
+    code = local_stack_main(["firehose", "--once", "--state-dir", str(tmp_path / "state")])
+    err = capsys.readouterr().err
+    assert code == 2 and "does not exist" in err and "python -m aws_infrastructure up" in err
+
+
+def test_a_delivery_stream_with_a_transformation_is_refused(stack: dict[str, Any]) -> None:
+    """The local delivery runs no Lambda, so it refuses a delivery stream that has one (moto keeps the
+    ProcessingConfiguration it is given) instead of delivering records the Lambda would have changed."""
+    firehose = boto3.client("firehose", region_name="us-east-1")
+    name = stack["firehose"]["name"]
+    described = firehose.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+    lambda_arn = "arn:aws:lambda:us-east-1:123456789012:function:transform"
+    firehose.update_destination(
+        DeliveryStreamName=name,
+        CurrentDeliveryStreamVersionId=described["VersionId"],
+        DestinationId=described["Destinations"][0]["DestinationId"],
+        ExtendedS3DestinationUpdate={
+            "ProcessingConfiguration": {
+                "Enabled": True,
+                "Processors": [
+                    {"Type": "Lambda", "Parameters": [{"ParameterName": "LambdaArn", "ParameterValue": lambda_arn}]}
+                ],
+            }
+        },
+    )
+    from local_stack.__main__ import main as local_stack_main
+
+    assert local_stack_main(["firehose", "--once"]) == 2
 
 
 def test_a_second_run_resumes_after_the_checkpoint(stack: dict[str, Any], tmp_path: Path) -> None:

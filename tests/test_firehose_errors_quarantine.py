@@ -1,9 +1,12 @@
-"""Records the Firehose delivery cannot write as lines go to its error output; the load quarantines them.
+"""Records Firehose writes to its error output are quarantined by the load, once each.
 
-End to end on the emulators: valid events and records that cannot be one line of UTF-8 text (empty,
-several lines, not UTF-8) go into Kinesis, the real local Firehose delivery writes them to the landing and
-error output prefixes, and the load (both folders derived from config) plus the transforms leave every
-valid event in the tables once and every bad record in quarantine once, with Firehose's reason. Loading
+Firehose writes under the error output prefix only what a transformation Lambda (or format conversion, or
+dynamic partitioning) failed; without those, every record lands in the ordinary object (see
+tests/test_firehose_delivery.py). The local delivery runs no Lambda, so these tests write the error objects
+as Firehose documents them ("Handle failure in data transformation", Amazon Data Firehose developer guide:
+base64 rawData, errorCode, errorMessage, under processing-failed/), next to a landing object the real local
+delivery wrote, and check that the load (both folders derived from config) plus the transforms leave every
+valid event in the tables once and every failed record in quarantine once, with Firehose's reason. Loading
 again, the same error object rewritten, and a whole redelivery after a lost checkpoint change nothing.
 """
 
@@ -23,8 +26,7 @@ import boto3
 import pytest
 
 from aws_infrastructure.cli import main
-from aws_infrastructure.local_firehose import deliver
-from aws_infrastructure.local_firehose.batch import frame
+from local_stack.firehose import deliver
 from tests.seed import seed_records
 from tests.test_aws_settings import config_dict, write_config
 from tests.warehouse_helpers import new_bucket, prepare, put_ndjson, scalar, settings_for
@@ -41,20 +43,22 @@ class Bad:
     name: str
     data: bytes
     code: str  # Firehose's errorCode for it
+    message: str = "the transformation Lambda returned ProcessingFailed"
 
 
 BAD = [
-    Bad("empty", b"", "Local.EmptyRecord"),
-    Bad("blank_line", b"   \n", "Local.EmptyRecord"),
+    Bad("empty", b"", "Lambda.ProcessingFailedStatus"),
+    Bad("blank_line", b"   \n", "Lambda.ProcessingFailedStatus"),
     Bad(
         "pretty_printed_event",
         json.dumps({**BASE, "EVENT_ID": "firehose-pretty"}, indent=2).encode(),
-        "Local.MultiLineRecord",
+        "Lambda.FunctionError",
+        "The Lambda function was successfully invoked but it returned an error result.",
     ),
-    Bad("two_lines_crlf", b'{"EVENT_ID": "a"}\r\n{"EVENT_ID": "b"}', "Local.MultiLineRecord"),
-    Bad("multi_line_unicode", "México\n東京 🚀".encode(), "Local.MultiLineRecord"),
-    Bad("not_utf8", b'{"USER_ID": "\xff\xfe not utf-8"}', "Local.NotUtf8"),
-    Bad("latin1_event", json.dumps({**BASE, "CITY": "México"}, ensure_ascii=False).encode("latin-1"), "Local.NotUtf8"),
+    Bad("two_lines_crlf", b'{"EVENT_ID": "a"}\r\n{"EVENT_ID": "b"}', "Lambda.ProcessingFailedStatus"),
+    Bad("multi_line_unicode", "México\n東京 🚀".encode(), "Lambda.ProcessingFailedStatus"),
+    Bad("not_utf8", b'{"USER_ID": "\xff\xfe not utf-8"}', "Lambda.ProcessingFailedStatus"),
+    Bad("latin1_event", json.dumps({**BASE, "CITY": "México"}, ensure_ascii=False).encode("latin-1"), "Lambda.Timeout"),
 ]
 
 
@@ -66,17 +70,42 @@ def expected_text(data: bytes) -> str:
         return base64.b64encode(data).decode("ascii")
 
 
-def expected_reason(data: bytes) -> str:
-    """Firehose's errorCode and errorMessage (as the local delivery writes them) in one sentence."""
-    _, why = frame(data, newline_delimited=True)
-    assert why is not None
-    code, _, message = why.partition(": ")
-    reason = f"firehose could not deliver the record ({code}): {message}"
+def expected_reason(bad: Bad) -> str:
+    """Firehose's errorCode and errorMessage in one sentence."""
+    reason = f"firehose could not deliver the record ({bad.code}): {bad.message}"
     try:
-        data.decode("utf-8")
+        bad.data.decode("utf-8")
     except UnicodeDecodeError:
         return reason + "; raw_text holds its bytes in base64"
     return reason
+
+
+def error_record(bad: Bad, stream_arn: str, sequence: int, attempts: int = 1) -> dict[str, Any]:
+    """One failed record as Firehose writes it for a Kinesis-sourced delivery stream."""
+    return {
+        "attemptsMade": attempts,
+        "arrivalTimestamp": 1706557187000 + sequence,
+        "errorCode": bad.code,
+        "errorMessage": bad.message,
+        "attemptEndingTimestamp": 1706557190000,
+        "rawData": base64.b64encode(bad.data).decode("ascii"),
+        "lambdaArn": "arn:aws:lambda:us-east-1:123456789012:function:transform",
+        "kinesisMetadata": {
+            "kinesisStreamARN": stream_arn,
+            "shardId": "shardId-000000000000",
+            "partitionKey": f"key-{sequence % 3}",
+            "sequenceNumber": f"4959{sequence:020d}",
+            "approximateArrivalTimestamp": 1706557187000 + sequence,
+        },
+    }
+
+
+def put_error_object(s3: Any, bucket: str, stream_arn: str, name: str, attempts: int = 1) -> str:
+    """Write every BAD record as one gzipped error object under the error output's processing-failed folder."""
+    key = f"errors/processing-failed/year=2024/month=01/day=29/hour=19/{name}.gz"
+    body = "".join(json.dumps(error_record(bad, stream_arn, n, attempts)) + "\n" for n, bad in enumerate(BAD))
+    s3.put_object(Bucket=bucket, Key=key, Body=gzip.compress(body.encode()))
+    return key
 
 
 def quiet(_: str) -> None:
@@ -98,6 +127,7 @@ class World:
     error_prefix: str
     settings: Any
     state_dir: Path
+    stream_arn: str
     first_report: loader.LoadReport = field(default_factory=loader.LoadReport)
 
     def run(self) -> loader.LoadReport:
@@ -139,12 +169,14 @@ def world(
         env.setenv("PIPELINE_CONFIG_DIR", str(write_config(config, data)))
         env.setenv("FIREHOSE_STATE_DIR", str(state_dir))
         assert main(["up"]) == 0
-        # Valid and bad records interleaved, as they would arrive from producers.
-        interleaved = [record for line, bad in zip(VALID, BAD, strict=False) for record in (line.encode(), bad.data)]
-        put_records(data["stream"]["name"], interleaved + [line.encode() for line in VALID[len(BAD) :]])
+        put_records(data["stream"]["name"], [line.encode() for line in VALID])
         delivery = deliver(once=True, log=quiet)
-        assert (delivery.records_delivered, delivery.records_failed) == (len(VALID), len(BAD))
-        assert len(delivery.error_objects) == 1
+        assert delivery.records_delivered == len(VALID)
+        s3 = boto3.client("s3", region_name="us-east-1")
+        stream_arn = boto3.client("kinesis", region_name="us-east-1").describe_stream_summary(
+            StreamName=data["stream"]["name"]
+        )["StreamDescriptionSummary"]["StreamARN"]
+        put_error_object(s3, data["bucket"], stream_arn, "mobile-events-1-2024-01-29-19-39-50-first")
 
         where = landing()  # the folders the pipeline derives from config/aws.json
         assert (where.bucket, where.prefix, where.error_prefix) == (data["bucket"], "landing/", "errors/")
@@ -153,8 +185,7 @@ def world(
         conn.cursor().execute(f"create database if not exists {database}")
         settings = settings_for(database)
         prepare(conn, settings)
-        s3 = boto3.client("s3", region_name="us-east-1")
-        world = World(conn, s3, where.bucket, where.prefix, where.error_prefix, settings, state_dir)
+        world = World(conn, s3, where.bucket, where.prefix, where.error_prefix, settings, state_dir, stream_arn)
         world.first_report = world.run()
         yield world
         conn.close()
@@ -183,7 +214,7 @@ def test_each_bad_record_is_quarantined_once_with_firehose_reason(world: World, 
     _, reason, rejected_in = rows[0]
     assert rejected_in == "firehose"
     assert f"({bad.code})" in reason
-    assert reason == expected_reason(bad.data)
+    assert reason == expected_reason(bad)
 
 
 def test_every_record_sent_is_in_the_tables_or_in_quarantine_once(world: World) -> None:
@@ -228,11 +259,12 @@ def test_loading_again_and_redelivery_change_nothing(world: World) -> None:
     redone = world.run()
     assert (redone.error_files_loaded, redone.error_records_quarantined, redone.failures) == (2, 0, {})
 
-    # 3. A real redelivery: the delivery loses its checkpoint and sends the whole stream again, landing
-    #    files and error objects alike, under new names (Firehose is at-least-once).
+    # 3. A real redelivery: the delivery loses its checkpoint and sends the whole stream again, and the
+    #    failed records are written again under a new name (Firehose is at-least-once).
     shutil.rmtree(world.state_dir)
     redelivery = deliver(once=True, log=quiet)
-    assert (redelivery.records_delivered, redelivery.records_failed) == (len(VALID), len(BAD))
+    assert redelivery.records_delivered == len(VALID)
+    put_error_object(world.s3, world.bucket, world.stream_arn, "mobile-events-1-2024-01-29-19-41-02-again", attempts=2)
     replayed = world.run()
     assert (replayed.files_loaded, replayed.error_files_loaded, replayed.files_failed) == (2, 1, 0)
     assert replayed.error_records_quarantined == 0

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aws_infrastructure.local_firehose.batch import Batch, frame
-from aws_infrastructure.local_firehose.checkpoint import Checkpoint
-from aws_infrastructure.local_firehose.shards import ShardTracker
-from aws_infrastructure.local_firehose.target import DeliveryTarget
+from local_stack.firehose.batch import Batch, frame
+from local_stack.firehose.checkpoint import Checkpoint
+from local_stack.firehose.shards import ShardTracker
+from local_stack.firehose.target import DeliveryTarget
 
 
 def record(data: bytes, sequence: str = "1") -> dict[str, object]:
@@ -22,42 +20,29 @@ def record(data: bytes, sequence: str = "1") -> dict[str, object]:
     }
 
 
-def test_frame_appends_one_newline_unless_present() -> None:
-    assert frame(b'{"a":1}', True) == (b'{"a":1}\n', None)
-    assert frame(b'{"a":1}\n', True) == (b'{"a":1}\n', None)
-    assert frame(b"abc", False) == (b"abc", None)
+def test_frame_appends_the_delimiter_to_the_bytes_as_they_came() -> None:
+    for data in [b'{"a":1}', b'{"a":1}\n', b"", b"a\nb", b"a\rb", b"\xff"]:
+        assert frame(data, True) == data + b"\n"
+    assert frame(b"abc", False) == b"abc"
 
 
-def test_frame_refuses_what_cannot_be_one_line() -> None:
-    for data, code in [
-        (b"a\nb", "MultiLineRecord"),
-        (b"a\rb", "MultiLineRecord"),
-        (b"", "EmptyRecord"),
-        (b"\xff", "NotUtf8"),
-    ]:
-        line, reason = frame(data, True)
-        assert line is None and reason is not None and code in reason
-
-
-def test_batch_sends_unwritable_records_to_errors_with_raw_data() -> None:
+def test_batch_keeps_every_record_and_its_last_sequence_per_shard() -> None:
     batch = Batch()
-    batch.add(record(b'{"ok":1}', "1"), "shard-0", "arn:stream", True, 0.0, 1000)
-    batch.add(record(b"bad\nrecord", "2"), "shard-0", "arn:stream", True, 0.0, 1000)
-    assert batch.lines == [b'{"ok":1}\n']
-    error = json.loads(batch.errors[0])
-    assert base64.b64decode(error["rawData"]) == b"bad\nrecord"
-    assert error["errorCode"] == "Local.MultiLineRecord"
-    assert error["kinesisMetadata"]["sequenceNumber"] == "2"
-    assert batch.upto == {"shard-0": "2"}
+    batch.add(record(b'{"ok":1}', "1"), "shard-0", True, 0.0)
+    batch.add(record(b"bad\nrecord", "2"), "shard-0", True, 0.0)
+    batch.add(record(b"\xff", "7"), "shard-1", True, 0.0)
+    assert batch.lines == [b'{"ok":1}\n', b"bad\nrecord\n", b"\xff\n"]
+    assert batch.size == 9 + 11 + 2
+    assert batch.upto == {"shard-0": "2", "shard-1": "7"}
 
 
 def test_batch_is_due_by_size_or_by_age_whichever_first() -> None:
     batch = Batch()
     assert not batch.due(100.0, 10, 60)
-    batch.add(record(b"12345"), "s", "arn", True, now=100.0, now_ms=0)
+    batch.add(record(b"12345"), "s", True, now=100.0)
     assert not batch.due(159.9, 10, 60)
     assert batch.due(160.0, 10, 60)
-    batch.add(record(b"6789", "2"), "s", "arn", True, now=101.0, now_ms=0)
+    batch.add(record(b"6789", "2"), "s", True, now=101.0)
     assert batch.size == 11 and batch.due(101.0, 10, 60)
     assert Batch(started=None).seconds_until_due(5.0, 60) is None
 

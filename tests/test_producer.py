@@ -106,7 +106,7 @@ def throttle_error() -> ClientError:
 def test_batches_within_limits_deliver_everything_once_with_user_id_keys(kinesis: Any, stream: str) -> None:
     client = FaultyKinesis(kinesis)
     report = KinesisProducer(stream, client=client).send(generate_events(1234, seed=1, users=100))
-    expected = [(json.dumps(r, separators=(",", ":")) + "\n", r["USER_ID"]) for r in generate_events(1234, 1, 100)]
+    expected = [(json.dumps(r, separators=(",", ":")), r["USER_ID"]) for r in generate_events(1234, 1, 100)]
     assert stream_records(kinesis, stream) == expected
     assert [len(call) for call in client.calls] == [500, 500, 234]
     assert (report.sent, report.unique_events, report.generated, report.retried, report.failed) == (1234,) * 3 + (0, 0)
@@ -123,7 +123,7 @@ def test_batches_stay_under_5_mib_and_oversized_records_are_spooled(kinesis: Any
     sizes = [sum(len(r["Data"]) + len(r["PartitionKey"]) for r in call) for call in client.calls]
     assert len(client.calls) >= 3 and max(sizes) <= MAX_BYTES_PER_CALL
     assert max(len(call) for call in client.calls) <= MAX_RECORDS_PER_CALL
-    assert [data for data, _ in stream_records(kinesis, stream)] == [line + "\n" for line, _, _ in big]
+    assert [data for data, _ in stream_records(kinesis, stream)] == [line for line, _, _ in big]
     assert (report.sent, report.failed, report.spooled) == (30, 1, 1)
     (entry,) = read_spool(tmp_path / "spool.ndjson")
     assert (entry.line, entry.partition_key, entry.stream) == (too_big, "huge", stream)
@@ -138,7 +138,7 @@ def test_throttled_and_failed_records_are_retried_until_each_lands_once(kinesis:
     producer = KinesisProducer(stream, client=client, max_attempts=30, backoff_base=0.001, backoff_cap=0.01)
     sent = events(3000)
     report = run(iter(sent), producer)
-    assert Counter(data for data, _ in stream_records(kinesis, stream)) == Counter(line + "\n" for line, _, _ in sent)
+    assert Counter(data for data, _ in stream_records(kinesis, stream)) == Counter(line for line, _, _ in sent)
     assert client.injected > 500
     assert report.retried == client.injected
     assert (report.sent, report.failed, report.spooled, report.generated) == (3000, 0, 0, 3000)
@@ -177,7 +177,7 @@ def test_exhausted_retries_go_to_the_spool_and_replay_sends_them_later(
     assert "gave up after 2 attempts" in spool.read_text()
     before = stream_records(kinesis, stream)
     assert len(before) == report.sent
-    assert {(e.line + "\n", e.partition_key) for e in entries if e.kind in (EVENT, LATE)}.isdisjoint(before)
+    assert {(e.line, e.partition_key) for e in entries if e.kind in (EVENT, LATE)}.isdisjoint(before)
 
     code = main(["replay-spool", str(spool), "--report-json", str(tmp_path / "replay.json"), "--quiet"])
     replay = json.loads((tmp_path / "replay.json").read_text())
@@ -208,7 +208,7 @@ def test_a_replay_that_fails_again_spools_into_a_new_file(kinesis: Any, stream: 
     final = replay_spool(tmp_path / "b.ndjson", KinesisProducer(stream, spool_path=tmp_path / "c.ndjson"))
     assert (final.sent, final.unique_events, final.failed) == (50, 50, 0)
     assert [d for d, _ in stream_records(kinesis, stream)] == [
-        json.dumps(r, separators=(",", ":")) + "\n" for r in generate_events(50, seed=2)
+        json.dumps(r, separators=(",", ":")) for r in generate_events(50, seed=2)
     ]
     assert not (tmp_path / "c.ndjson").exists()
 
@@ -232,7 +232,7 @@ def test_ctrl_c_delivers_what_is_buffered(kinesis: Any, stream: str) -> None:
 
     report = run(interrupted_after_1234(), KinesisProducer(stream))
     assert report.interrupted
-    assert [d for d, _ in stream_records(kinesis, stream)] == [line + "\n" for line, _, _ in made]
+    assert [d for d, _ in stream_records(kinesis, stream)] == [line for line, _, _ in made]
     assert report.sent == report.generated == 1234
 
     other = make_stream(kinesis)

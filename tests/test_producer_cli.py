@@ -53,7 +53,7 @@ def test_the_report_matches_what_landed_in_the_stream(kinesis: Any, tmp_path: Pa
     assert report["malformed"] == len(landed) - len(valid) > 50
     assert report["late"] > 50 and report["exit_code"] == 0 and report["target"] == stream
     assert all(record["USER_ID"] == key for record, key in valid)
-    assert all(data.endswith("\n") and data.count("\n") == 1 for data, _ in landed), "one NDJSON line per record"
+    assert all("\n" not in data for data, _ in landed), "one line per record; the delivery stream adds the newline"
 
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
@@ -82,7 +82,7 @@ def test_a_signal_ends_the_run_after_delivering_what_was_buffered(
     assert report["interrupted"] is True and report["exit_code"] == code
     assert report["generated"] == report["sent"] == report["unique_events"] == len(landed)
     # What landed is the seed's event sequence with no gap: nothing made was dropped on the way out.
-    assert landed == [line + "\n" for line, _, _ in itertools.islice(EventGenerator(seed=21), len(landed))]
+    assert landed == [line for line, _, _ in itertools.islice(EventGenerator(seed=21), len(landed))]
 
 
 def test_shard_limit_reads_the_streams_shard_count_and_delivers_everything(kinesis: Any, tmp_path: Path) -> None:
@@ -157,7 +157,7 @@ def test_replay_exits_1_when_records_still_fail_and_2_on_a_bad_spool(
     assert code == 1
     assert (report["sent"], report["unique_events"], report["failed"], report["spooled"]) == (1, 1, 1, 1)
     assert f"python -m data_generation replay-spool {again}" in err
-    assert [data for data, _ in stream_records(kinesis, stream)] == ['{"ok": 1}\n']
+    assert [data for data, _ in stream_records(kinesis, stream)] == ['{"ok": 1}']
 
     broken = tmp_path / "broken.ndjson"
     broken.write_text(json.dumps(entries[0]) + "\n" + '{"stream": "s", "data": 5}\n')

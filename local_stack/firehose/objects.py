@@ -1,8 +1,7 @@
-"""Writing one buffer to S3 under the names Firehose would give it.
+"""Writing one buffer to S3 under the name Firehose would give it.
 
 The key is the prefix evaluated at the moment of writing (UTC), then
-``{delivery stream}-{version}-{yyyy-MM-dd-HH-mm-ss}-{uuid}`` and ``.gz`` when compressed; failed records go
-under the ErrorOutputPrefix with ``processing-failed`` as the error output type.
+``{delivery stream}-{version}-{yyyy-MM-dd-HH-mm-ss}-{uuid}`` and ``.gz`` when compressed.
 """
 
 from __future__ import annotations
@@ -12,13 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_infrastructure import prefixes
-from aws_infrastructure.local_firehose.batch import ERROR_OUTPUT_TYPE
-from aws_infrastructure.local_firehose.target import DeliveryTarget
+from local_stack.firehose.target import DeliveryTarget
 
 
-def object_key(target: DeliveryTarget, when: datetime, error_output_type: str | None = None) -> str:
-    template = target.prefix if error_output_type is None else target.error_prefix
-    folder = prefixes.expand(template, when, error_output_type=error_output_type)
+def object_key(target: DeliveryTarget, when: datetime) -> str:
+    folder = prefixes.expand(target.prefix, when)
     return folder + prefixes.object_name(target.name, target.version, when, target.extension)
 
 
@@ -32,12 +29,10 @@ class ObjectWriter:
     def __init__(self, s3: Any) -> None:
         self.s3 = s3
 
-    def put(
-        self, target: DeliveryTarget, lines: list[bytes], when: datetime | None = None, failed: bool = False
-    ) -> tuple[str, int]:
+    def put(self, target: DeliveryTarget, lines: list[bytes], when: datetime | None = None) -> tuple[str, int]:
         """Write the lines as one object; return its key and size in bytes."""
         when = when or datetime.now(UTC)
-        key = object_key(target, when, ERROR_OUTPUT_TYPE if failed else None)
+        key = object_key(target, when)
         body = encode(lines, target.compression)
         # No Content-Encoding header, as Firehose: clients that honour it would hand readers un-gzipped bytes.
         self.s3.put_object(Bucket=target.bucket, Key=key, Body=body)

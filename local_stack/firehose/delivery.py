@@ -25,11 +25,11 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from aws_infrastructure.errors import InfrastructureError, error_code, explain
-from aws_infrastructure.local_firehose.batch import Batch
-from aws_infrastructure.local_firehose.checkpoint import Checkpoint
-from aws_infrastructure.local_firehose.objects import ObjectWriter
-from aws_infrastructure.local_firehose.shards import ShardState, ShardTracker, list_shards
-from aws_infrastructure.local_firehose.target import read_target
+from local_stack.firehose.batch import Batch
+from local_stack.firehose.checkpoint import Checkpoint
+from local_stack.firehose.objects import ObjectWriter
+from local_stack.firehose.shards import ShardState, ShardTracker, list_shards
+from local_stack.firehose.target import read_target
 
 # Pages of 2,500 keep the parsed page (~4 MiB of seed-shaped events) small beside the buffer; measured
 # throughput is the same as with Kinesis's maximum of 10,000, the emulator's serialization being the bound.
@@ -45,9 +45,7 @@ class DeliveryReport:
     bucket: str = ""
     records_read: int = 0
     records_delivered: int = 0
-    records_failed: int = 0
     objects: list[str] = field(default_factory=list)
-    error_objects: list[str] = field(default_factory=list)
     bytes_written: int = 0
     millis_behind_latest: int = 0
     positions: dict[str, str | None] = field(default_factory=dict)
@@ -57,10 +55,9 @@ class DeliveryReport:
         return dict(vars(self))
 
     def summary(self) -> str:
-        failed = f", {self.records_failed} to the error output" if self.records_failed else ""
         return (
             f"{self.delivery_stream}: delivered {self.records_delivered} records in {len(self.objects)} objects "
-            f"to s3://{self.bucket}{failed} in {self.seconds:.1f}s; {self.millis_behind_latest} ms behind the stream"
+            f"to s3://{self.bucket} in {self.seconds:.1f}s; {self.millis_behind_latest} ms behind the stream"
         )
 
 
@@ -116,9 +113,9 @@ class Delivery:
                 return
             raise
         records = page["Records"]
-        now, now_ms = time.monotonic(), int(time.time() * 1000)
+        now = time.monotonic()
         for record in records:
-            self.batch.add(record, shard.shard_id, self.target.stream_arn, self.target.newline_delimited, now, now_ms)
+            self.batch.add(record, shard.shard_id, self.target.newline_delimited, now)
             if self.batch.size >= self.target.buffer_bytes:
                 self.flush_retrying(self.write_attempts, self.stopping)
         if records:
@@ -134,26 +131,18 @@ class Delivery:
     # --- writing ------------------------------------------------------------------------------------------
 
     def flush(self) -> None:
-        """Write the buffer (errors first), then checkpoint what it held: a crash in between re-delivers."""
+        """Write the buffer, then checkpoint what it held: a crash in between re-delivers."""
         batch = self.batch
         if batch.empty:
             self.mark_finished()
             return
-        when = datetime.now(UTC)
-        if batch.errors:
-            key, size = self.writer.put(self.target, batch.errors, when, failed=True)
-            self.report.error_objects.append(key)
-            self.report.bytes_written += size
-            self.log(f"wrote s3://{self.target.bucket}/{key} ({len(batch.errors)} records that cannot be delivered)")
-        if batch.lines:
-            key, size = self.writer.put(self.target, batch.lines, when)
-            self.report.objects.append(key)
-            self.report.bytes_written += size
-            self.log(f"wrote s3://{self.target.bucket}/{key} ({len(batch.lines)} records, {size} bytes)")
+        key, size = self.writer.put(self.target, batch.lines, datetime.now(UTC))
+        self.report.objects.append(key)
+        self.report.bytes_written += size
+        self.log(f"wrote s3://{self.target.bucket}/{key} ({len(batch.lines)} records, {size} bytes)")
         for shard_id, sequence in batch.upto.items():
             self.checkpoint.mark(shard_id).sequence = sequence
         self.report.records_delivered += len(batch.lines)
-        self.report.records_failed += len(batch.errors)
         self.batch = Batch()
         self.mark_finished(save=True)
 

@@ -53,9 +53,20 @@ class DeliveryTarget:
                 f"{' or '.join(SUPPORTED_COMPRESSION)}"
             )
         processors = s3.get("ProcessingConfiguration", {})
-        newline = bool(processors.get("Enabled")) and any(
-            p.get("Type") == "AppendDelimiterToRecord" for p in processors.get("Processors", [])
-        )
+        types = {p.get("Type") for p in processors.get("Processors", [])} if processors.get("Enabled") else set()
+        # What Firehose writes under the error output prefix comes only from these features (Lambda
+        # transformation, format conversion, dynamic partitioning); the local delivery runs none of them, so
+        # it refuses rather than deliver records they would have changed or rejected.
+        unsupported = sorted(types - {"AppendDelimiterToRecord"})
+        for feature in ("DataFormatConversionConfiguration", "DynamicPartitioningConfiguration"):
+            if s3.get(feature, {}).get("Enabled"):
+                unsupported.append(feature)
+        if unsupported:
+            raise UsageError(
+                f"delivery stream {name} uses {', '.join(unsupported)}; the local delivery only appends the "
+                "record delimiter (AppendDelimiterToRecord)"
+            )
+        newline = "AppendDelimiterToRecord" in types
         hints = s3.get("BufferingHints", {})
         prefix = s3.get("Prefix", "")
         return cls(

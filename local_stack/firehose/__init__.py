@@ -4,7 +4,7 @@ moto accepts a KinesisStreamAsSource delivery stream and then never reads its so
 that delivery against any endpoint (the emulator, or a real account for testing), driven by the delivery
 stream's own description. Usage::
 
-    from aws_infrastructure.local_firehose import deliver
+    from local_stack.firehose import deliver
     report = deliver(once=True)   # drain what is in the stream now, write it to S3, return a DeliveryReport
 """
 
@@ -18,14 +18,14 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from aws_infrastructure.errors import UsageError, explain
-from aws_infrastructure.local_firehose.delivery import (
+from aws_infrastructure.settings import load_settings
+from local_stack.firehose.delivery import (
     MAX_BACKOFF_SECONDS,
     Delivery,
     DeliveryReport,
     log_to_stderr,
     stop_on_signals,
 )
-from aws_infrastructure.settings import load_settings
 
 STATE_DIR_ENV = "FIREHOSE_STATE_DIR"
 DEFAULT_STATE_DIR = Path(__file__).resolve().parents[2] / ".local" / "firehose"

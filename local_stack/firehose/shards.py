@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aws_infrastructure.local_firehose.checkpoint import Checkpoint
+from local_stack.firehose.checkpoint import Checkpoint
 
 
 @dataclass
