@@ -40,6 +40,33 @@ LOCAL_AWS_ENV = {
 }
 
 
+# Test kinds (pyproject.toml's markers): a test that uses one of these fixtures, even through another
+# fixture, is of that kind, so a new test is sorted without anyone remembering; any other test is unit
+# unless its module says otherwise (a test that starts servers itself marks itself).
+KINDS = ("unit", "emulator", "stack")
+KIND_OF_FIXTURE = {
+    "aws_endpoint": "emulator",
+    "snowflake_server": "emulator",
+    "airflow_home": "stack",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        declared = {mark.name for mark in item.iter_markers() if mark.name in KINDS}
+        needed = {KIND_OF_FIXTURE[name]: name for name in getattr(item, "fixturenames", ()) if name in KIND_OF_FIXTURE}
+        if len(declared) > 1:
+            raise pytest.UsageError(f"{item.nodeid} is marked {sorted(declared)}: one kind per test")
+        if declared and needed:
+            kind, heaviest = next(iter(declared)), max(needed, key=KINDS.index)
+            if KINDS.index(kind) < KINDS.index(heaviest):
+                raise pytest.UsageError(
+                    f"{item.nodeid} is marked {kind} but uses the {needed[heaviest]} fixture, which makes it {heaviest}"
+                )
+        if not declared:
+            item.add_marker(max(needed, key=KINDS.index) if needed else "unit")
+
+
 @pytest.fixture(scope="session")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("run")

@@ -31,6 +31,8 @@ from local_stack.environment import local_env
 from local_stack.ports import free_port
 from tests.test_aws_settings import config_dict, write_config
 
+pytestmark = pytest.mark.emulator  # each test starts its own AWS emulator
+
 REPO = Path(__file__).resolve().parents[1]
 EVENTS, SEED, RATE = 6000, 11, 1000  # ~6 s of streaming
 OUTAGE_SECONDS = 3.5

@@ -45,7 +45,7 @@ import pytest
 from local_stack import processes
 from local_stack.ports import free_port, is_listening
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
 DAG = "mobile_events_elt"
