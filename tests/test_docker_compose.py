@@ -507,7 +507,11 @@ def test_images_carry_the_pinned_airflow_and_python(services: dict[str, dict[str
         if name == "postgres":
             continue
         assert svc["image"] == image, name
-        assert svc["build"] == {"context": str(REPO), "dockerfile": "docker/Dockerfile"}, name
+        assert svc["build"] == {
+            "context": str(REPO),
+            "dockerfile": "docker/Dockerfile",
+            "args": {"REQUIREMENT_SET": "local"},
+        }, name
     for text in (COMPOSE_FILE.read_text(), dockerfile):  # no other Airflow version anywhere
         assert set(re.findall(r"airflow[-:](?:slim-)?(\d+\.\d+\.\d+)", text)) == {pin}
 
