@@ -7,7 +7,7 @@ FAULT_RATE  ?= 0
 STAMP       := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo soak up down status test audit bench lock clean
+.PHONY: help install demo soak up down status test test-fast audit bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -18,12 +18,13 @@ $(PY):
 	$(PYTHON_BOOT) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip==26.3
 
-$(STAMP): $(PY) requirements.txt requirements-dev.txt constraints.txt pyproject.toml
-	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+# Developers and CI install the dev set, which holds the local and production sets (requirements*.txt).
+$(STAMP): $(PY) requirements.txt requirements-local.txt requirements-dev.txt constraints-dev.txt pyproject.toml
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints-dev.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install the pinned requirements
+install: $(STAMP) ## create .venv and install the pinned requirements (production, local stack, tools)
 
 demo: $(STAMP) ## run the whole pipeline once on the local stack (EVENTS=10000, FAULT_RATE=0)
 	$(PY) -m local_stack demo --events $(EVENTS) --fault-rate $(FAULT_RATE)
@@ -48,15 +49,18 @@ test: $(STAMP) ## run lint and the test suite
 	$(PY) scripts/audit_dependencies.py
 	$(PY) -m pytest
 
+test-fast: $(STAMP) ## the unit tests only: no emulator, no Airflow (markers in pyproject.toml)
+	$(PY) -m pytest -m unit -q
+
 audit: $(STAMP) ## pip-audit every installed package (AUDIT_REQUIRE_SERVICE=1: fail if the service is unreachable)
 	$(PY) scripts/audit_dependencies.py
 
 bench: $(STAMP) ## run every benchmark and print its figures
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
-lock: $(PY) ## re-resolve requirements and rewrite constraints.txt
+lock: $(PY) ## re-resolve the requirements and rewrite one lock per set (constraints*.txt)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
-	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+	$(PY) scripts/lock_requirements.py
 
 clean: down ## stop the stack and delete local state (.local/)
 	rm -rf .local
