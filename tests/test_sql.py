@@ -19,6 +19,10 @@ ACCOUNT_VARIABLES = {
     "role_arn": "arn:aws:iam::123456789012:role/snowflake-mobile-events",
     "bucket": "mobile-events-landing",
     "landing_prefix": "landing/",
+    "user": "MOBILE_EVENTS_PIPELINE",
+    "network_policy": "MOBILE_EVENTS_PIPELINE_ONLY",
+    "public_key": "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA",
+    "allowed_ip_list": "'192.0.2.0/24', '198.51.100.7/32'",
 }
 FOLDERS = ("setup", "setup/account", "migrations", "load", "transform", "checks")
 ALL_FILES = [f for folder in FOLDERS for f in sql_files.files(folder)]
@@ -48,4 +52,4 @@ def test_account_variables_are_validated() -> None:
 
 def test_account_files_need_their_variables() -> None:
     with pytest.raises(ValueError, match="variables"):
-        sql_files.statements("setup/account/01_warehouse_role.sql")
+        sql_files.statements("setup/account/01_warehouse_database.sql")

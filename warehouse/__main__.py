@@ -25,8 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_cmd.add_argument(
         "--account-objects",
         metavar="JSON",
-        help="run only sql/setup/account/*.sql with these &{name} values (real Snowflake, administrator), e.g. "
-        '\'{"warehouse": "MOBILE_EVENTS_WH", "role": "MOBILE_EVENTS_LOADER", ...}\'',
+        help="run only sql/setup/account/*.sql with these &{name} values (real Snowflake, administrator; see the "
+        'README for every variable), e.g. \'{"warehouse": "MOBILE_EVENTS_WH", "role": "MOBILE_EVENTS_LOADER", ...}\'',
     )
     setup_cmd.add_argument(
         "--conn-id",
@@ -69,13 +69,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _account_variables(text: str) -> dict[str, str]:
-    from warehouse.identifiers import account_variables
+    from warehouse.account import setup_variables
 
     try:
         values = json.loads(text)
     except json.JSONDecodeError as exc:
         raise config.ConfigError(f"--account-objects: not valid JSON: {exc.msg}") from None
-    return account_variables(values)
+    if not isinstance(values, dict):
+        raise config.ConfigError("--account-objects: a JSON object of variable names and values")
+    return setup_variables(values)
 
 
 if __name__ == "__main__":
