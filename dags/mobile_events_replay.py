@@ -17,7 +17,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, chain, dag, task
 
 SNOWFLAKE_CONN_ID = os.environ.get("ELT_SNOWFLAKE_CONN_ID", "snowflake_default")
 AWS_CONN_ID = os.environ.get("ELT_AWS_CONN_ID", "aws_default")
@@ -45,8 +45,9 @@ def mobile_events_replay() -> None:
         params = params or {}
         return pipeline.replay(params["since"], params["until"], SNOWFLAKE_CONN_ID, AWS_CONN_ID)
 
-    forget_files() >> TriggerDagRunOperator(
-        task_id="run_elt", trigger_dag_id="mobile_events_elt", wait_for_completion=False
+    chain(
+        forget_files(),
+        TriggerDagRunOperator(task_id="run_elt", trigger_dag_id="mobile_events_elt", wait_for_completion=False),
     )
 
 

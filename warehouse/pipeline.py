@@ -37,7 +37,7 @@ def landing() -> Landing:
 @contextlib.contextmanager
 def snowflake_without_database(conn_id: str | None = None) -> Iterator[Any]:
     """A connection that may not have its database yet (setup creates it)."""
-    from plugins.snowflake_hook import PipelineSnowflakeHook
+    from warehouse.snowflake_hook import PipelineSnowflakeHook
 
     conn = PipelineSnowflakeHook(snowflake_conn_id=conn_id or load_settings().connection_id).get_conn()
     try:
