@@ -2,27 +2,43 @@
 ### Mobile events ELT
 
 Loads the files Firehose delivered to S3 since the last run into Snowflake and splits them into the
-analytics tables.
+analytics tables. Three tasks:
 
-1. **load_new_files**: lists the landing prefix, skips files `RAW.LOAD_AUDIT` already knows, and loads
-   each new file in its own transaction (PUT + COPY on an internal stage, or COPY from the external S3
-   stage). Lines that are not JSON objects go to `RAW.REJECTED_EVENTS` with a reason; an unreadable file
-   is recorded as FAILED and does not block the others. Records Firehose wrote to its error output
-   (`errors/`) are quarantined the same way, so every record sent ends in a table or in quarantine.
-2. **transform** steps, one task per model in `sql/transform/`: claim the loaded files, build the
-   validated, deduplicated batch, then MERGE into quarantine, `ORDERS`, `EVENTS`, `USERS`,
-   `PURCHASE_COUNTS`, and mark the batch done. Every step is idempotent: clear and rerun freely.
-3. **check**: data-quality checks (`sql/checks/`), conservation included; a failure names the check.
+1. **load_new_files** first asks S3, not Snowflake, whether anything is new: it lists the landing and
+   error folders and compares the listing (keys and ETags) with the marker object
+   `state/mobile_events_elt/last-complete-listing.json`, written only by a run that finished every step.
+   Unchanged: the task returns False, every later task shows as *skipped*, no Snowflake session is opened
+   and no asset event is published, so an idle pipeline never resumes the warehouse. Changed: it loads
+   each file `RAW.LOAD_AUDIT` does not know yet (PUT + COPY on an internal stage, or COPY from the
+   external S3 stage). Lines that are not JSON objects go to `RAW.REJECTED_EVENTS` with a reason; an
+   unreadable file is recorded as FAILED and does not block the others. Records Firehose wrote to its
+   error output (`errors/`) are quarantined the same way, so every record sent ends in a table or in
+   quarantine.
+2. **transform** runs every model in `sql/transform/` in order on one connection: claim the loaded
+   files, build the validated, deduplicated batch, then MERGE into quarantine, `ORDERS`, `EVENTS`,
+   `USERS`, `PURCHASE_COUNTS`, and mark the batch done. Its log has one line per model (rows changed,
+   seconds) and its return value (XCom) holds the same per model. One task rather than one per model:
+   each task is a process start, a DAG parse, the Snowflake driver's import and a login (2-4 s on
+   LocalExecutor), and eight of them in a row were most of the time from landing to fresh rows. A task
+   group would keep those costs; per-model detail stays in the UI through the log and the XCom.
+   Every model is idempotent: clear and rerun freely.
+3. **check**: data-quality checks (`sql/checks/`), conservation included. A failed check fails the run
+   at once, without retries (retries are for transient errors; bad data does not get better in 15 s),
+   and names each check. When all pass, the task records the listing in the marker: only then does the
+   next run with the same listing count as idle. A run failing anywhere leaves the marker alone, so the
+   next run does the work again; `mobile_events_replay` resets the marker, so forgotten files reload.
 
 Triggers: every `ELT_SCHEDULE` (each minute by default) and, when `ELT_SQS_QUEUE_URL` names the queue
 that receives the bucket's ObjectCreated notifications, as soon as a file lands (an asset watcher on
-that queue). SQS messages are deleted on receipt, so the schedule also sweeps for files no message
-announced: every run loads *all* files the audit does not know, whatever woke it.
+that queue, asset `s3://<bucket>/<landing folder>` from `config/aws.json`). SQS messages are deleted on
+receipt, so the schedule also sweeps for files no message announced: every run loads *all* files the
+audit does not know, whatever woke it.
 
-Connections: `snowflake_default`, `aws_default` (from `AIRFLOW_CONN_*` or the UI). One active run at a
-time. Failures are published to the SNS topic `ELT_ALERTS_TOPIC_ARN` when set. The check task updates
-the assets `analytics.users`, `analytics.events`, `analytics.orders` and `analytics.purchase_counts`,
-so downstream DAGs can run after fresh data.
+Connections: `snowflake_default`, `aws_default` (from `AIRFLOW_CONN_*` or the UI); the AWS identity needs
+read/write on the marker besides reading the two folders. One active run at a time. Failures are
+published to the SNS topic `ELT_ALERTS_TOPIC_ARN` when set. The check task updates the assets
+`analytics.users`, `analytics.events`, `analytics.orders` and `analytics.purchase_counts`, so downstream
+DAGs can run after fresh data.
 """
 
 from __future__ import annotations
@@ -31,7 +47,7 @@ import os
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, AssetOrTimeSchedule, AssetWatcher, CronTriggerTimetable, dag, task
+from airflow.sdk import Asset, AssetOrTimeSchedule, AssetWatcher, CronTriggerTimetable, chain, dag, task
 
 SNOWFLAKE_CONN_ID = os.environ.get("ELT_SNOWFLAKE_CONN_ID", "snowflake_default")
 AWS_CONN_ID = os.environ.get("ELT_AWS_CONN_ID", "aws_default")
@@ -56,7 +72,13 @@ def _schedule() -> object:
     trigger = MessageQueueTrigger(
         scheme="sqs", sqs_queue=QUEUE_URL, aws_conn_id=AWS_CONN_ID, waiter_delay=1, wait_time_seconds=10
     )
-    landed = Asset("s3://mobile-events/landing", watchers=[AssetWatcher(name="landing_notifications", trigger=trigger)])
+    from aws_infrastructure.settings import load_settings
+
+    aws = load_settings()
+    landed = Asset(
+        f"s3://{aws.bucket}/{aws.firehose.landing_prefix}",
+        watchers=[AssetWatcher(name="landing_notifications", trigger=trigger)],
+    )
     return AssetOrTimeSchedule(timetable=timetable, assets=landed)
 
 
@@ -86,43 +108,36 @@ def _failure_alerts() -> list:
     doc_md=__doc__,
 )
 def mobile_events_elt() -> None:
-    @task
-    def load_new_files() -> dict:
+    @task.short_circuit
+    def load_new_files() -> dict | bool:
         from warehouse import pipeline
 
-        return pipeline.load(SNOWFLAKE_CONN_ID, AWS_CONN_ID)
+        listing = pipeline.find_new_files(AWS_CONN_ID)
+        if listing is None:
+            return False
+        return {**pipeline.load(SNOWFLAKE_CONN_ID, AWS_CONN_ID), "listing": listing}
 
     @task
-    def new_batch(load_report: dict) -> str:
-        from warehouse.transform import new_batch_id
+    def transform() -> dict:
+        from warehouse import pipeline
 
-        return new_batch_id()
-
-    def transform_task(step: str):
-        @task(task_id=step.split("_", 1)[1])
-        def run(batch_id: str) -> int:
-            from warehouse import pipeline
-
-            return pipeline.transform_step(step, batch_id, SNOWFLAKE_CONN_ID)
-
-        return run
+        return pipeline.transform_all(SNOWFLAKE_CONN_ID)
 
     @task(outlets=ANALYTICS_ASSETS)
-    def check(changed: int) -> dict:
-        from warehouse import pipeline
+    def check(loaded: dict) -> dict:
+        from airflow.sdk.exceptions import AirflowFailException
 
-        return pipeline.check(SNOWFLAKE_CONN_ID)
+        from warehouse import checks, pipeline
 
-    from warehouse.transform import STEPS
+        try:
+            results = pipeline.check(SNOWFLAKE_CONN_ID)
+        except checks.ChecksFailed as exc:
+            raise AirflowFailException(str(exc)) from exc
+        pipeline.remember_listing(loaded["listing"], AWS_CONN_ID)
+        return results
 
-    batch_id = new_batch(load_new_files())
-    previous = None
-    for step in STEPS:
-        current = transform_task(step)(batch_id)
-        if previous is not None:
-            previous >> current
-        previous = current
-    check(previous)
+    loaded = load_new_files()
+    chain(loaded, transform(), check(loaded))
 
 
 mobile_events_elt()

@@ -30,8 +30,26 @@ def test_dags_import_cleanly_with_docs_tags_and_retries(airflow_home) -> None:
     elt = bag.get_dag("mobile_events_elt")
     assert elt.max_active_runs == 1
     assert all(t.retries >= 1 for t in elt.tasks)
-    assert [t.task_id for t in elt.tasks][:2] == ["load_new_files", "new_batch"]
-    assert elt.tasks[-1].task_id == "check"
+    assert [t.task_id for t in elt.tasks] == ["load_new_files", "transform", "check"]
+    # Ordered by chain(): the load decides whether anything runs, and check publishes the assets.
+    assert elt.get_task("transform").upstream_task_ids == {"load_new_files"}
+    assert elt.get_task("check").upstream_task_ids == {"load_new_files", "transform"}
+    assert {o.name for o in elt.get_task("check").outlets} == {
+        f"analytics.{table}" for table in ("users", "events", "orders", "purchase_counts")
+    }
+
+
+def test_the_landing_watcher_names_the_configured_bucket_and_folder(airflow_home, monkeypatch) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    from aws_infrastructure.settings import load_settings as load_aws_settings
+
+    monkeypatch.setenv("ELT_SQS_QUEUE_URL", "http://127.0.0.1:9/000000000000/landing-objects")
+    elt = DagBag(dag_folder=os.path.join(DAGS, "mobile_events_elt.py")).dags["mobile_events_elt"]
+    landed = elt.timetable.asset_condition
+    aws = load_aws_settings()
+    assert landed.uri == f"s3://{aws.bucket}/{aws.firehose.landing_prefix}".rstrip("/")
+    assert [w.name for w in landed.watchers] == ["landing_notifications"]
 
 
 def test_dag_files_do_no_heavy_work_at_import(airflow_home) -> None:
@@ -53,11 +71,9 @@ def test_dag_files_do_no_heavy_work_at_import(airflow_home) -> None:
 
 
 @pytest.fixture
-def connection_password() -> str:
-    """A password shaped like a real one (the emulator accepts any), so a leak into the logs can be seen."""
-    import secrets
-
-    return f"pw-{secrets.token_urlsafe(18)}"
+def connection_password(snowflake_server) -> str:
+    """The emulator's login secret (the only password it accepts): shaped like a real one, so a leak shows."""
+    return str(snowflake_server["password"])
 
 
 @pytest.fixture
@@ -65,11 +81,14 @@ def elt_environment(aws_endpoint, snowflake_server, snowflake_database, airflow_
     import boto3
 
     from aws_infrastructure.settings import load_settings as load_aws_settings
+    from warehouse import listing_marker
 
     aws = load_aws_settings()
     s3 = boto3.client("s3")
     if aws.bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
         s3.create_bucket(Bucket=aws.bucket)
+    # The bucket is the session's and each test has a database of its own: forget earlier tests' runs.
+    listing_marker.reset(s3, aws.bucket)
     extra = {k: v for k, v in snowflake_server.items() if k not in ("user", "password")}
     monkeypatch.setenv(
         "AIRFLOW_CONN_SNOWFLAKE_DEFAULT",

@@ -8,11 +8,12 @@ local emulator) or the default credential chain (real AWS) applies, without a br
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from warehouse import checks, loader, summary, transform
+from warehouse import checks, listing_marker, loader, summary, transform
 from warehouse.identifiers import identifier
 from warehouse.settings import load_settings
 
@@ -23,6 +24,13 @@ class Landing:
     prefix: str
     # Where Firehose writes the records it could not deliver; the load quarantines them from there.
     error_prefix: str
+
+    @property
+    def folders(self) -> tuple[str, str]:
+        return (self.prefix, self.error_prefix)
+
+
+log = logging.getLogger(__name__)
 
 
 def landing() -> Landing:
@@ -76,9 +84,34 @@ def load(snowflake_conn_id: str | None = None, aws_conn_id: str = "aws_default")
     return asdict(report)
 
 
-def transform_step(step: str, batch_id: str, snowflake_conn_id: str | None = None) -> int:
+def find_new_files(aws_conn_id: str = "aws_default") -> dict[str, Any] | None:
+    """The S3 listing if it differs from the last complete run's, else None. Touches no warehouse."""
+    where = landing()
+    listing, unchanged = listing_marker.look(s3_client(aws_conn_id), where.bucket, where.folders)
+    if unchanged:
+        log.info("nothing delivered, replaced or removed since the last complete run (%d files)", listing.files)
+        return None
+    log.info("the listing changed since the last complete run (%d files now): loading", listing.files)
+    return asdict(listing)
+
+
+def remember_listing(listing: dict[str, Any], aws_conn_id: str = "aws_default") -> bool:
+    """Record a listing as fully processed (call once load, transforms and checks all succeeded)."""
+    recorded = listing_marker.remember(s3_client(aws_conn_id), landing().bucket, listing_marker.Listing(**listing))
+    if not recorded:
+        log.info("the listing marker was reset during this run (a replay?): the next run does the work again")
+    return recorded
+
+
+def transform_all(snowflake_conn_id: str | None = None) -> dict[str, dict[str, float]]:
+    """Run every model on one connection; log and return each model's rows and seconds."""
+
+    def report(result: transform.StepResult) -> None:
+        log.info("model %-20s %10d rows %8.2f s", result.step, result.rows, result.seconds)
+
     with snowflake(snowflake_conn_id) as conn:
-        return transform.run_step(conn, step, batch_id)
+        results = transform.run_batch(conn, on_step=report)
+    return {r.step: {"rows": r.rows, "seconds": round(r.seconds, 3)} for r in results}
 
 
 def check(snowflake_conn_id: str | None = None) -> dict[str, int]:
@@ -105,5 +138,10 @@ def replay(since: str, until: str, snowflake_conn_id: str | None = None, aws_con
     if end <= start:
         raise ValueError(f"replay window is empty: until ({until}) must be after since ({since})")
     where = landing()
+    s3 = s3_client(aws_conn_id)
     with snowflake(snowflake_conn_id) as conn:
-        return maintenance.replay(conn, s3_client(aws_conn_id), where.bucket, where.prefix, start, end)
+        forgotten = maintenance.replay(conn, s3, where.bucket, where.prefix, start, end)
+    # After the files are forgotten: a run that read the marker before this can no longer record its
+    # listing, and a run that reads it after loads them again.
+    listing_marker.reset(s3, where.bucket)
+    return forgotten

@@ -9,13 +9,23 @@ a run that died half-way leaves its files unfinished and the next run redoes the
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
 from warehouse import sql_files
 
 STEPS = [PurePosixPath(p).stem for p in sql_files.files("transform")]
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step: str
+    rows: int  # rows the step changed, as the database reports them
+    seconds: float
 
 
 def new_batch_id() -> str:
@@ -35,6 +45,20 @@ def run_step(conn: Any, step: str, batch_id: str) -> int:
     return changed
 
 
-def run_all(conn: Any, batch_id: str | None = None) -> dict[str, int]:
+def run_batch(
+    conn: Any, batch_id: str | None = None, on_step: Callable[[StepResult], None] | None = None
+) -> list[StepResult]:
+    """Run every model in order on one connection, timing each (``on_step`` hears of each as it ends)."""
     batch_id = batch_id or new_batch_id()
-    return {step: run_step(conn, step, batch_id) for step in STEPS}
+    results = []
+    for step in STEPS:
+        started = time.monotonic()
+        rows = run_step(conn, step, batch_id)
+        results.append(StepResult(step, rows, time.monotonic() - started))
+        if on_step:
+            on_step(results[-1])
+    return results
+
+
+def run_all(conn: Any, batch_id: str | None = None) -> dict[str, int]:
+    return {result.step: result.rows for result in run_batch(conn, batch_id)}

@@ -1,0 +1,207 @@
+"""An idle ELT run costs nothing: counted at the Snowflake emulator, it sends no login and no statement.
+
+The DAG runs through ``dag.test()`` against a Snowflake emulator of this module's own, started by the
+same launcher with ``--request-log``, so every login and statement the server receives is counted where
+it arrives. S3 is the session's AWS emulator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local_stack import processes
+from local_stack.ports import free_port
+from tests.seed import seed_lines
+from tests.warehouse_helpers import put_ndjson, scalar
+
+DAGS = Path(__file__).resolve().parents[1] / "dags"
+REPO = Path(__file__).resolve().parents[1]
+DOWNSTREAM = ("transform", "check")
+
+
+@pytest.fixture(scope="module")
+def counted_snowflake(run_dir: Path) -> Iterator[tuple[dict[str, Any], Path]]:
+    """A Snowflake emulator that logs one line per login and per statement it receives."""
+    from local_stack.environment import snowflake_login_secret
+
+    port = free_port()
+    name = f"snowflake-counted-{port}"
+    log = run_dir / f"{name}-requests.jsonl"
+    argv = [sys.executable, "-m", "local_stack.snowflake_emulator", "--port", str(port)]
+    argv += ["--data-dir", str(run_dir / name), "--request-log", str(log)]
+    processes.start(name, argv, run_dir, env={**os.environ, "PYTHONPATH": str(REPO)}, wait_port=port)
+    server = {"host": "127.0.0.1", "port": port, "protocol": "http", "account": "local", "network_timeout": 10}
+    server["password"] = snowflake_login_secret(run_dir / name)
+    yield server, log
+    processes.stop(name, run_dir)
+
+
+class Requests:
+    """Reads the emulator's request log from a mark on."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self.start = 0
+
+    def mark(self) -> None:
+        self.start = len(self._lines())
+
+    def since_mark(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self._lines()[self.start :]]
+
+    def _lines(self) -> list[str]:
+        return self.log.read_text().splitlines() if self.log.exists() else []
+
+
+@pytest.fixture
+def world(counted_snowflake, aws_endpoint, airflow_home, monkeypatch) -> Iterator[dict[str, Any]]:
+    import boto3
+    import snowflake.connector
+
+    from aws_infrastructure.settings import load_settings as load_aws_settings
+    from warehouse import listing_marker, setup
+    from warehouse.settings import load_settings
+
+    server, log = counted_snowflake
+    extra = {k: v for k, v in server.items() if k != "password"}
+    password = str(server["password"])
+    database = f"IDLE_{uuid.uuid4().hex[:12].upper()}"
+    aws = load_aws_settings()
+    s3 = boto3.client("s3")
+    if aws.bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        s3.create_bucket(Bucket=aws.bucket)
+    listing_marker.reset(s3, aws.bucket)  # the bucket is the session's: earlier tests' runs may have set it
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SNOWFLAKE_DEFAULT",
+        json.dumps({"conn_type": "snowflake", "login": "local", "password": password, "extra": extra}),
+    )
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_AWS_DEFAULT", json.dumps({"conn_type": "aws", "extra": {"endpoint_url": aws_endpoint}})
+    )
+    monkeypatch.setenv("SNOWFLAKE_DATABASE", database)
+    conn = snowflake.connector.connect(**server, user="local", database=database)
+    conn.cursor().execute(f"create database if not exists {database}")
+    setup.run_setup(conn, load_settings())
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(DAGS)).get_dag("mobile_events_elt")
+    yield {"s3": s3, "bucket": aws.bucket, "conn": conn, "dag": dag, "requests": Requests(log)}
+    conn.close()
+
+
+def states(run: Any) -> dict[str, str]:
+    return {ti.task_id: ti.state for ti in run.get_task_instances()}
+
+
+def asset_events(run: Any) -> int:
+    from airflow.models.asset import AssetEvent
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        return session.query(AssetEvent).filter(AssetEvent.source_run_id == run.run_id).count()
+
+
+def test_idle_run_sends_no_statement_and_publishes_no_asset_event(world) -> None:
+    dag, requests = world["dag"], world["requests"]
+    put_ndjson(world["s3"], world["bucket"], seed_lines())
+
+    requests.mark()
+    busy = dag.test()
+    assert busy.state == "success"
+    sent = requests.since_mark()
+    # The counter sees the work of a run with new files, so its zero below means something.
+    assert any(r["kind"] == "login" for r in sent) and sum(r["kind"] == "query" for r in sent) > 10
+    assert asset_events(busy) == 4
+    assert scalar(world["conn"], "select count(*) from analytics.orders") == 100
+
+    requests.mark()
+    idle = dag.test()
+    assert idle.state == "success"
+    assert requests.since_mark() == []  # no login, no statement: the warehouse is never resumed
+    assert states(idle) == {"load_new_files": "success", "transform": "skipped", "check": "skipped"}
+    assert asset_events(idle) == 0
+
+
+def test_a_failed_file_does_not_keep_later_runs_busy(world) -> None:
+    dag, requests = world["dag"], world["requests"]
+    put_ndjson(world["s3"], world["bucket"], seed_lines()[:10])
+    put_ndjson(world["s3"], world["bucket"], b"\x1f\x8b\x08 truncated gzip")
+    assert dag.test().state == "success"
+    assert scalar(world["conn"], "select count(*) from raw.load_audit where status = 'FAILED'") == 1
+
+    requests.mark()
+    assert dag.test().state == "success"
+    assert requests.since_mark() == []
+
+
+def test_a_failed_check_fails_at_once_and_the_next_run_does_the_work_again(world) -> None:
+    """A data-quality failure is not retried, and it leaves the marker alone: the next run is not idle."""
+    dag, requests = world["dag"], world["requests"]
+    put_ndjson(world["s3"], world["bucket"], seed_lines())
+    assert dag.test().state == "success"
+    world["conn"].cursor().execute("delete from analytics.users")  # orders whose users do not exist
+
+    put_ndjson(world["s3"], world["bucket"], seed_lines()[:5], name="late")
+    failed = dag.test()
+    assert failed.state == "failed"
+    check = next(ti for ti in failed.get_task_instances() if ti.task_id == "check")
+    assert (check.state, check.try_number) == ("failed", 1)  # no retry of bad data
+
+    requests.mark()
+    again = dag.test()
+    assert again.state == "failed"
+    assert states(again)["transform"] == "success"
+    assert any(r["kind"] == "query" for r in requests.since_mark())
+
+
+def test_replay_makes_the_next_run_reload_the_forgotten_files(world) -> None:
+    from warehouse import pipeline
+
+    dag, requests = world["dag"], world["requests"]
+    key = put_ndjson(world["s3"], world["bucket"], seed_lines())
+    assert dag.test().state == "success"
+    requests.mark()
+    assert dag.test().state == "success"
+    assert requests.since_mark() == []
+
+    forgotten = pipeline.replay("2000-01-01T00:00:00", "2100-01-01T00:00:00")
+    assert key in forgotten
+    assert scalar(world["conn"], f"select count(*) from raw.load_audit where file_name = '{key}'") == 0
+    assert dag.test().state == "success"
+    assert scalar(world["conn"], f"select count(*) from raw.load_audit where file_name = '{key}'") == 1
+    assert scalar(world["conn"], "select count(*) from analytics.orders") == 100
+
+
+def test_a_reset_during_a_run_wins_over_that_run(aws_endpoint) -> None:
+    """A run that read the marker before a replay reset it cannot record its listing afterwards."""
+    from tests.warehouse_helpers import new_bucket
+    from warehouse import listing_marker
+
+    s3, bucket = new_bucket()
+    put_ndjson(s3, bucket, seed_lines()[:3])
+    folders = ("landing/", "errors/")
+    first, unchanged = listing_marker.look(s3, bucket, folders)
+    assert not unchanged  # no marker yet
+    assert listing_marker.remember(s3, bucket, first)
+    assert listing_marker.look(s3, bucket, folders)[1]  # now idle
+
+    in_flight, _ = listing_marker.look(s3, bucket, folders)
+    listing_marker.reset(s3, bucket)
+    assert not listing_marker.remember(s3, bucket, in_flight)
+    assert not listing_marker.look(s3, bucket, folders)[1]
+
+    # A second writer that read no marker cannot overwrite one written meanwhile either.
+    s3b, bucket_b = new_bucket()
+    put_ndjson(s3b, bucket_b, seed_lines()[:3])
+    a, _ = listing_marker.look(s3b, bucket_b, folders)
+    b, _ = listing_marker.look(s3b, bucket_b, folders)
+    assert listing_marker.remember(s3b, bucket_b, a)
+    assert not listing_marker.remember(s3b, bucket_b, b)
