@@ -17,7 +17,7 @@ from data_generation.faults import MALFORMERS, FaultInjector
 from data_generation.generator import KEYS, EventGenerator, generate_events, to_line
 from data_generation.report import DUPLICATE, EVENT, LATE, MALFORMED
 from data_generation.settings import load_settings, parse_settings
-from tests.test_generator_contract import EXTRA_KEYS, SEED_KEYS, problems
+from tests.test_generator_contract import EXTRA_KEYS, FAILED_STATUSES, SEED_KEYS, problems
 
 N = 60_000
 
@@ -133,7 +133,7 @@ def test_widened_values_add_failed_purchases_that_do_not_count() -> None:
     generator = EventGenerator(seed=2, users=100, widen_values=True)
     records = [json.loads(line) for line, _, _ in itertools.islice(generator, 20_000)]
     failed = [r for r in records if r["ORDER_TYPE"] == "PURCHASE" and r["STATUS"] != "COMPLETED"]
-    assert {r["STATUS"] for r in failed} == set(load_settings().failed_statuses)
+    assert {r["STATUS"] for r in failed} == FAILED_STATUSES
     assert all(not problems(to_line(r), widened=True) for r in failed)
     assert any(problems(to_line(r)) for r in failed[:1]), "outside the seed's own value sets"
     completed = sum(r["STATUS"] == "COMPLETED" for r in records)

@@ -6,7 +6,6 @@ rather than against the generator's own tables, so a drift in config/generator.j
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import uuid
@@ -14,7 +13,8 @@ from datetime import datetime
 
 import pytest
 
-from tests.seed import SEED_DIR, seed_lines
+from tests.seed import seed_lines
+from warehouse import contract
 
 SEED_KEYS = (
     "USER_ID",
@@ -34,29 +34,16 @@ SEED_KEYS = (
     "DAILY_PURCHASE_COUNT",
 )
 EXTRA_KEYS = ("EVENT_ID", "DEVICE_MODEL")
-CITY_COORDS = {
-    "Mexico City": (19.4326, -99.1332),
-    "Guadalajara": (20.6597, -103.3496),
-    "Monterrey": (25.6866, -100.3161),
-    "Puebla": (19.0414, -98.2063),
-    "Tijuana": (32.5149, -117.0382),
-}
-OPERATING_SYSTEMS = {"Android_13", "iOS_16", "Windows_11", "macOS_Monterey", "Linux_Ubuntu_22.04"}
-PAYMENT_METHODS = {"Credit_card", "Spei", "PayPal", "OXXO Pay"}
-CATEGORIES = {"ELECTRONICS", "CLOTHING", "FOOD", "HOME_APPLIANCES", "BOOKS", "SPORTS"}
-FAILED_STATUSES = {
-    "FAILED_CHECKOUT",
-    "FAILED_API_RESPONSE",
-    "INSUFFICIENT_FUNDS",
-    "USER_ERROR",
-    "FRAUD",
-    "PENDING",
-    "CANCELLED",
-}
-PHONE_MODELS = {
-    row["Phone_Model"]
-    for row in csv.DictReader((SEED_DIR / "raw_data" / "phone_models.csv").read_text(encoding="utf-8").splitlines())
-}
+# The value sets come from the event contract (config/event_contract.schema.json), never repeated here.
+_CONTRACT = contract.load()
+CITY_COORDS = {city: tuple(xy) for city, xy in _CONTRACT["properties"]["CITY"]["x-seed-coordinates"].items()}
+OPERATING_SYSTEMS = contract.known_values("OS_USER", _CONTRACT)
+PAYMENT_METHODS = contract.known_values("PAYMENT_METHOD", _CONTRACT)
+# EVENT_OUT's known values are the categories and the two places a session ends without browsing.
+CATEGORIES = contract.known_values("EVENT_OUT", _CONTRACT) - {"HOME", "LAUNCH_APP"}
+# STATUS's closed set without the seed's own two: the outcomes of a purchase that did not complete.
+FAILED_STATUSES = contract.known_values("STATUS", _CONTRACT) - {"COMPLETED", "UNCONVERTED"}
+PHONE_MODELS = contract.known_values("DEVICE_MODEL", _CONTRACT)
 VISIT = ("USER_VISIT", "UNCONVERTED", "Null")
 USER_ID = re.compile(r"^[0-9a-f]{10}$")
 CREATED_AT = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}$")

@@ -76,17 +76,20 @@ def test_unreadable_file_is_recorded_and_does_not_block_others(pipeline) -> None
     assert loader.load_new_files(conn, s3, bucket, "landing/", settings).files_failed == 0
 
 
-def test_values_outside_the_accepted_sets_are_quarantined_with_the_field(pipeline) -> None:
+def test_unknown_closed_values_are_quarantined_and_open_ones_load_as_drift(pipeline) -> None:
     conn, s3, bucket, settings = pipeline
     good = json.loads(seed_lines()[0])
-    bad_city = {**good, "CITY": "Atlantis", "CREATED_AT": "2024-01-29 10:00:00"}
+    new_city = {**good, "CITY": "Atlantis", "CREATED_AT": "2024-01-29 10:00:00"}
     bad_status = {**good, "STATUS": "MAYBE", "CREATED_AT": "2024-01-29 11:00:00"}
     iso_time = {**good, "CREATED_AT": "2024-01-29T12:00:00"}
-    put_ndjson(s3, bucket, [json.dumps(r) for r in (good, bad_city, bad_status, iso_time)])
+    put_ndjson(s3, bucket, [json.dumps(r) for r in (good, new_city, bad_status, iso_time)])
     run_pipeline(conn, s3, bucket, settings)
     reasons = sorted(r[0] for r in conn.cursor().execute("select reason from raw.rejected_events").fetchall())
-    assert reasons == ["unknown CITY: Atlantis", "unknown STATUS: MAYBE"]
-    assert scalar(conn, "select count(*) from analytics.orders") == 2
+    assert reasons == ["unknown STATUS: MAYBE"]
+    assert scalar(conn, "select count(*) from analytics.orders") == 3
+    assert conn.cursor().execute("select field, value, count from analytics.value_drift").fetchall() == [
+        ("CITY", "Atlantis", 1)
+    ]
 
 
 def test_late_purchase_corrects_its_day_and_counts_are_derived(pipeline) -> None:

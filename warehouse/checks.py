@@ -1,10 +1,13 @@
 """Data-quality checks after each run: each ``sql/checks/*.sql`` returns one number, its failures.
 
-A failed check fails the run and says which check failed and by how much.
+A failed check fails the run and says which check failed and by how much. A report
+(``sql/checks/reports/*.sql``) returns rows for people to look at, such as new values of open fields;
+its rows are logged and never fail the run.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -12,6 +15,8 @@ from warehouse import sql_files
 from warehouse.settings import load_settings
 
 CHECKS = [PurePosixPath(p).stem for p in sql_files.files("checks")]
+REPORTS = [PurePosixPath(p).stem for p in sql_files.files("checks/reports")]
+log = logging.getLogger(__name__)
 
 
 class ChecksFailed(AssertionError):
@@ -27,7 +32,18 @@ def run_checks(conn: Any, freshness_hours: int | None = None) -> dict[str, int]:
     cursor = conn.cursor()
     params = {"freshness_hours": hours}
     results = {name: int(sql_files.run_file(cursor, f"checks/{name}.sql", params)[0][0]) for name in CHECKS}
+    run_reports(conn)
     failing = {name: count for name, count in results.items() if count}
     if failing:
         raise ChecksFailed(failing)
     return results
+
+
+def run_reports(conn: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """Run every report; log and return its rows. A report never fails the run."""
+    cursor = conn.cursor()
+    found = {name: sql_files.run_file(cursor, f"checks/reports/{name}.sql") for name in REPORTS}
+    for name, rows in found.items():
+        for row in rows:
+            log.warning("report %s: %s", name, ", ".join(map(str, row)))
+    return found

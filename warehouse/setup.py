@@ -24,8 +24,7 @@ from typing import Any
 
 from snowflake.connector.errors import DatabaseError
 
-import config
-from warehouse import sql_files
+from warehouse import contract, sql_files
 from warehouse.identifiers import identifier
 from warehouse.settings import WarehouseSettings
 
@@ -77,7 +76,7 @@ def run_setup(conn: Any, settings: WarehouseSettings, account_variables: Mapping
         return run_account_files(cursor, account_variables)
     ensure_database(cursor, settings.database)
     applied = migrate(cursor)
-    refresh_accepted_values(cursor, accepted_values())
+    contract.refresh(cursor, contract.fields())
     return applied
 
 
@@ -155,47 +154,3 @@ def migrate(cursor: Any) -> list[str]:
         )
         applied.append(migration.relative)
     return applied
-
-
-# The fields sql/transform/01_stg_events.sql checks against raw.accepted_values.
-CHECKED_FIELDS = (
-    "INITIAL_EVENT",
-    "EVENT_2",
-    "EVENT_3",
-    "EVENT_OUT",
-    "OS_USER",
-    "CITY",
-    "ORDER_TYPE",
-    "STATUS",
-    "PAYMENT_METHOD",
-)
-
-
-def accepted_values() -> dict[str, list[str]]:
-    """config/accepted_values.json: field -> accepted values (keys starting with _ are comments)."""
-    raw = config.load("accepted_values")
-    where = config.config_dir() / "accepted_values.json"
-    missing = [field for field in CHECKED_FIELDS if field not in raw]
-    if missing:
-        raise config.ConfigError(f"{where}: missing field(s) {', '.join(missing)}; each needs its accepted values")
-    values = {}
-    for field, accepted in raw.items():
-        if field.startswith("_"):
-            continue
-        if not isinstance(accepted, list) or not all(isinstance(v, str) for v in accepted):
-            raise config.ConfigError(f"{where}: field {field!r} must be a list of strings")
-        values[identifier(field, "field name")] = accepted
-    return values
-
-
-def refresh_accepted_values(cursor: Any, values: dict[str, list[str]]) -> None:
-    """Replace raw.accepted_values with the configured sets, atomically."""
-    rows = [(field, value) for field, accepted in values.items() for value in accepted]
-    cursor.execute("begin")
-    try:
-        cursor.execute("delete from raw.accepted_values")
-        cursor.executemany("insert into raw.accepted_values (field, value) values (%s, %s)", rows)
-        cursor.execute("commit")
-    except BaseException:
-        cursor.execute("rollback")
-        raise

@@ -1,4 +1,7 @@
--- The batch's raw records, typed, validated and deduplicated: the one input of every model after it.
+-- The batch's raw records, typed, validated against the event contract and deduplicated: the one input of
+-- every model after it. The contract (config/event_contract.schema.json, copied into raw.contract_fields and
+-- raw.known_values by setup) quarantines only what cannot be represented faithfully or would corrupt a
+-- metric; an open field's value (city, OS, payment method, device, step names) loads exactly as sent.
 create or replace transient table raw.stg_events as
 with
 
@@ -6,6 +9,8 @@ source as (
     select
         raw_events.event_key,
         raw_events.record,
+        -- Rows loaded before raw.events_raw had record_hash fall back to the content hash they were keyed by.
+        coalesce(raw_events.record_hash, sha2(to_json(raw_events.record), 256)) as record_hash,
         raw_events.file_name,
         raw_events.loaded_at
     from raw.events_raw as raw_events
@@ -34,33 +39,110 @@ renamed as (
         nullif(source.record:CREATED_AT::varchar, 'Null') as created_at_text,
         nullif(source.record:HOURLY_PURCHASE_COUNT::varchar, 'Null') as hourly_count_text,
         nullif(source.record:DAILY_PURCHASE_COUNT::varchar, 'Null') as daily_count_text,
+        -- The first text field holding a JSON number, boolean, array or object instead of a string (TO_JSON's
+        -- text starts with a quote for a string, with n for a JSON null).
+        case
+            when left(to_json(source.record:INITIAL_EVENT), 1) not in ('"', 'n') then 'INITIAL_EVENT'
+            when left(to_json(source.record:EVENT_2), 1) not in ('"', 'n') then 'EVENT_2'
+            when left(to_json(source.record:EVENT_3), 1) not in ('"', 'n') then 'EVENT_3'
+            when left(to_json(source.record:EVENT_OUT), 1) not in ('"', 'n') then 'EVENT_OUT'
+            when left(to_json(source.record:OS_USER), 1) not in ('"', 'n') then 'OS_USER'
+            when left(to_json(source.record:CITY), 1) not in ('"', 'n') then 'CITY'
+            when left(to_json(source.record:ORDER_TYPE), 1) not in ('"', 'n') then 'ORDER_TYPE'
+            when left(to_json(source.record:STATUS), 1) not in ('"', 'n') then 'STATUS'
+            when left(to_json(source.record:PAYMENT_METHOD), 1) not in ('"', 'n') then 'PAYMENT_METHOD'
+            when left(to_json(source.record:DEVICE_MODEL), 1) not in ('"', 'n') then 'DEVICE_MODEL'
+        end as non_text_field,
         to_json(source.record) as raw_text,
-        sha2(to_json(source.record), 256) as record_hash,
+        source.record_hash,
         source.file_name,
         source.loaded_at
     from source
 ),
 
-typed as (
+-- CREATED_AT's parts when it has an accepted shape: 'YYYY-MM-DD HH:MM:SS' (the seed's) or ISO-8601 with a T,
+-- fractional seconds and a zone (Z, +hh:mm, -hh:mm); no zone means UTC.
+created_at_parts as (
     select
         renamed.*,
-        try_to_double(renamed.latitude_text) as latitude,
-        try_to_double(renamed.longitude_text) as longitude,
-        try_to_number(renamed.hourly_count_text) as producer_hourly_purchase_count,
-        try_to_number(renamed.daily_count_text) as producer_daily_purchase_count,
-        -- The seed writes 'YYYY-MM-DD HH:MM:SS'; its README's sample uses ISO-8601 with a T.
+        iff(
+            regexp_like(
+                renamed.created_at_text,
+                '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})?$'
+            ),
+            substr(renamed.created_at_text, 1, 10) || ' ' || substr(renamed.created_at_text, 12, 8),
+            null
+        ) as created_at_seconds,
+        nullif(regexp_substr(substr(renamed.created_at_text, 20), '^[.][0-9]+'), '') as created_at_fraction,
         coalesce(
-            try_to_timestamp_ntz(renamed.created_at_text, 'YYYY-MM-DD HH24:MI:SS'),
-            try_to_timestamp_ntz(replace(renamed.created_at_text, 'T', ' '), 'YYYY-MM-DD HH24:MI:SS')
-        ) as created_at
+            nullif(regexp_substr(renamed.created_at_text, '[+-][0-9]{2}:[0-9]{2}$'), ''), '+00:00'
+        ) as created_at_zone
     from renamed
 ),
 
-accepted as (
+typed as (
     select
-        accepted_values.field,
-        accepted_values.value
-    from raw.accepted_values as accepted_values
+        created_at_parts.* exclude (created_at_seconds, created_at_fraction, created_at_zone),
+        try_to_double(created_at_parts.latitude_text) as latitude,
+        try_to_double(created_at_parts.longitude_text) as longitude,
+        try_to_number(created_at_parts.hourly_count_text) as producer_hourly_purchase_count,
+        try_to_number(created_at_parts.daily_count_text) as producer_daily_purchase_count,
+        -- In UTC, parsed with one explicit format per shape (with or without fractional seconds).
+        convert_timezone(
+            'UTC',
+            iff(
+                created_at_parts.created_at_fraction is null,
+                try_to_timestamp_tz(
+                    created_at_parts.created_at_seconds || ' ' || created_at_parts.created_at_zone,
+                    'YYYY-MM-DD HH24:MI:SS TZH:TZM'
+                ),
+                try_to_timestamp_tz(
+                    created_at_parts.created_at_seconds || created_at_parts.created_at_fraction
+                    || ' ' || created_at_parts.created_at_zone,
+                    'YYYY-MM-DD HH24:MI:SS.FF TZH:TZM'
+                )
+            )
+        )::timestamp_ntz as created_at
+    from created_at_parts
+),
+
+-- One row per record and closed field of the contract (raw.contract_fields), with the record's value.
+closed_values as (
+    select
+        typed.event_key,
+        typed.record_hash,
+        contract_fields.field,
+        case contract_fields.field
+            when 'INITIAL_EVENT' then typed.initial_event
+            when 'EVENT_2' then typed.event_2
+            when 'EVENT_3' then typed.event_3
+            when 'EVENT_OUT' then typed.event_out
+            when 'OS_USER' then typed.os_user
+            when 'CITY' then typed.city
+            when 'ORDER_TYPE' then typed.order_type
+            when 'STATUS' then typed.status
+            when 'PAYMENT_METHOD' then typed.payment_method
+            when 'DEVICE_MODEL' then typed.device_model
+        end as value
+    from typed
+    cross join raw.contract_fields as contract_fields
+    where contract_fields.is_closed
+),
+
+-- Per record, the first value of a closed field that the contract does not know.
+unknown_closed as (
+    select
+        closed_values.event_key,
+        closed_values.record_hash,
+        'unknown ' || closed_values.field || ': ' || closed_values.value as problem
+    from closed_values
+    left join raw.known_values as known
+        on closed_values.field = known.field and closed_values.value = known.value
+    where closed_values.value is not null and known.value is null
+    qualify row_number() over (
+        partition by closed_values.event_key, closed_values.record_hash
+        order by closed_values.field
+    ) = 1
 ),
 
 validated as (
@@ -82,40 +164,19 @@ validated as (
                 then 'coordinates out of range'
             when typed.order_type is null then 'missing ORDER_TYPE'
             when typed.status is null then 'missing STATUS'
-            when ok_order_type.value is null then 'unknown ORDER_TYPE: ' || typed.order_type
-            when ok_status.value is null then 'unknown STATUS: ' || typed.status
-            when typed.initial_event is not null and ok_initial.value is null
-                then 'unknown INITIAL_EVENT: ' || typed.initial_event
-            when typed.event_2 is not null and ok_event_2.value is null then 'unknown EVENT_2: ' || typed.event_2
-            when typed.event_3 is not null and ok_event_3.value is null then 'unknown EVENT_3: ' || typed.event_3
-            when typed.event_out is not null and ok_event_out.value is null
-                then 'unknown EVENT_OUT: ' || typed.event_out
-            when typed.os_user is not null and ok_os.value is null then 'unknown OS_USER: ' || typed.os_user
-            when typed.city is not null and ok_city.value is null then 'unknown CITY: ' || typed.city
-            when typed.payment_method is not null and ok_payment.value is null
-                then 'unknown PAYMENT_METHOD: ' || typed.payment_method
+            when typed.non_text_field is not null
+                then 'malformed ' || typed.non_text_field || ': must be a JSON string'
+            when unknown_closed.problem is not null then unknown_closed.problem
             when typed.producer_hourly_purchase_count < 0 or typed.producer_daily_purchase_count < 0
                 then 'negative purchase count'
+            when not regexp_like(typed.hourly_count_text, '^[0-9]+$')
+                then 'malformed HOURLY_PURCHASE_COUNT: expected a whole number'
+            when not regexp_like(typed.daily_count_text, '^[0-9]+$')
+                then 'malformed DAILY_PURCHASE_COUNT: expected a whole number'
         end as reason
     from typed
-    left join accepted as ok_order_type
-        on ok_order_type.field = 'ORDER_TYPE' and typed.order_type = ok_order_type.value
-    left join accepted as ok_status
-        on ok_status.field = 'STATUS' and typed.status = ok_status.value
-    left join accepted as ok_initial
-        on ok_initial.field = 'INITIAL_EVENT' and typed.initial_event = ok_initial.value
-    left join accepted as ok_event_2
-        on ok_event_2.field = 'EVENT_2' and typed.event_2 = ok_event_2.value
-    left join accepted as ok_event_3
-        on ok_event_3.field = 'EVENT_3' and typed.event_3 = ok_event_3.value
-    left join accepted as ok_event_out
-        on ok_event_out.field = 'EVENT_OUT' and typed.event_out = ok_event_out.value
-    left join accepted as ok_os
-        on ok_os.field = 'OS_USER' and typed.os_user = ok_os.value
-    left join accepted as ok_city
-        on ok_city.field = 'CITY' and typed.city = ok_city.value
-    left join accepted as ok_payment
-        on ok_payment.field = 'PAYMENT_METHOD' and typed.payment_method = ok_payment.value
+    left join unknown_closed
+        on typed.event_key = unknown_closed.event_key and typed.record_hash = unknown_closed.record_hash
 ),
 
 ranked as (
@@ -132,14 +193,18 @@ ranked as (
     from validated
 ),
 
--- A redelivered record (same key, same content) is kept once. A record reusing a key with other
--- content (here, or already in analytics.orders) is a conflict: quarantined, never merged.
+-- A redelivered record (same key, same line) is kept once. A record reusing a key with other content
+-- (here, or already in analytics.orders) is a conflict: quarantined, never merged.
 flagged as (
     select
         ranked.*,
         (
             ranked.record_hash != ranked.first_hash
-            or (known.record_hash is not null and ranked.record_hash != known.record_hash)
+            -- Orders merged before record_hash was the delivered line's hash hold the content hash instead.
+            or (
+                known.record_hash is not null
+                and known.record_hash not in (ranked.record_hash, sha2(ranked.raw_text, 256))
+            )
         ) as is_conflict
     from ranked
     left join analytics.orders as known on ranked.event_key = known.order_id
@@ -147,7 +212,7 @@ flagged as (
 
 deduped as (
     select
-        flagged.* exclude (reason, copy_number, first_hash, is_conflict),
+        flagged.* exclude (reason, copy_number, first_hash, is_conflict, non_text_field),
         coalesce(
             flagged.reason,
             iff(flagged.is_conflict, 'conflicting duplicate: EVENT_ID already seen with other content', null)

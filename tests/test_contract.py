@@ -1,0 +1,161 @@
+"""The event contract (config/event_contract.schema.json) is the one source of the event's format.
+
+The SQL validation reads it from tables setup fills, the generator's tests take their value sets from it,
+the README's data-model table is generated from it, and no SQL file repeats a value set.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+import config
+from data_generation.generator import EventGenerator
+from tests.seed import SEED_DIR, seed_lines
+from tests.test_bad_input_corpus import CASES
+from warehouse import contract, sql_files
+from warehouse.settings import load_settings
+from warehouse.setup import run_setup
+
+REPO = Path(__file__).resolve().parents[1]
+FIELDS = contract.fields()
+WITH_VALUES = [f for f in FIELDS if f.known]
+# Rules a JSON Schema pattern cannot state (the calendar, the clock); the transforms enforce them.
+BEYOND_THE_SCHEMA = {"impossible_date", "impossible_hour_z", "far_future", "far_future_iso"}
+
+
+def validator() -> Draft202012Validator:
+    return Draft202012Validator(contract.load())
+
+
+def test_the_contract_is_a_draft_2020_12_schema_with_a_rule_and_reason_per_field() -> None:
+    schema = contract.load()
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert all(f.rule and f.reason and f.column for f in FIELDS)
+    assert {f.name for f in FIELDS if f.closed} == {"ORDER_TYPE", "STATUS"}
+    assert {f.name for f in FIELDS if f.closed is False} == {
+        "INITIAL_EVENT",
+        "EVENT_2",
+        "EVENT_3",
+        "EVENT_OUT",
+        "OS_USER",
+        "CITY",
+        "PAYMENT_METHOD",
+        "DEVICE_MODEL",
+    }
+    assert schema["additionalProperties"] is True, "keys nobody asked for are kept, not refused"
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        (lambda p: p["CITY"].pop("x-reason"), "needs x-reason"),
+        (lambda p: p["CITY"].update({"x-closed": True}), "a closed field has 'enum'"),
+        (lambda p: p["STATUS"].pop("x-closed"), "a closed field has 'enum'"),
+        (lambda p: p["USER_ID"].update({"type": "text"}), "not a valid JSON Schema"),
+    ],
+)
+def test_a_contract_that_breaks_the_rules_is_refused(tmp_path, monkeypatch, change, complaint: str) -> None:
+    schema = contract.load()
+    change(schema["properties"])
+    (tmp_path / f"{contract.CONTRACT}.json").write_text(json.dumps(schema), encoding="utf-8")
+    monkeypatch.setenv("PIPELINE_CONFIG_DIR", str(tmp_path))
+    with pytest.raises(config.ConfigError, match=complaint):
+        contract.load()
+
+
+def test_seed_and_generated_events_are_valid_under_the_contract() -> None:
+    check = validator()
+    generated = [line for line, _, _ in itertools.islice(EventGenerator(seed=5, users=100, widen_values=True), 2000)]
+    errors = {line: [e.message for e in check.iter_errors(json.loads(line))] for line in seed_lines() + generated}
+    assert {line: found for line, found in errors.items() if found} == {}
+
+
+def test_every_value_the_generator_can_send_is_known_to_the_contract() -> None:
+    generator = config.load("generator")
+    known = {f.name: set(f.known) for f in WITH_VALUES}
+    assert set(generator["cities"]) <= known["CITY"]
+    assert set(generator["os"]) <= known["OS_USER"]
+    assert set(generator["payment_online"]) <= known["PAYMENT_METHOD"]
+    assert set(generator["phone_models"]) <= known["DEVICE_MODEL"]
+    assert set(generator["purchase_statuses"]) <= known["STATUS"]
+    assert {generator["initial_event"]} <= known["INITIAL_EVENT"]
+    assert set(generator["second_event"]) <= known["EVENT_2"]
+    assert set(generator["third_event"]) <= known["EVENT_3"]
+    assert set(generator["event_category"]) <= known["EVENT_OUT"]
+    coordinates = contract.load()["properties"]["CITY"]["x-seed-coordinates"]
+    assert {city: list(xy) for city, xy in generator["city_coords"].items()} == coordinates
+
+
+def test_the_seeds_device_models_are_the_contracts() -> None:
+    rows = (SEED_DIR / "raw_data" / "phone_models.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "Phone_Model"
+    assert set(rows[1:]) == contract.known_values("DEVICE_MODEL")
+
+
+def test_no_sql_file_repeats_a_value_set() -> None:
+    """At most one value of any field's set may be quoted in a SQL file (a metric's definition, say)."""
+    repeated = {}
+    for path in sorted((REPO / "sql").rglob("*.sql")):
+        text = path.read_text(encoding="utf-8")
+        for f in WITH_VALUES:
+            quoted = [value for value in f.known if f"'{value}'" in text]
+            if len(quoted) > 1:
+                repeated[f"{path.relative_to(REPO)} {f.name}"] = quoted
+    assert repeated == {}
+
+
+@pytest.mark.parametrize("relative", ["transform/01_stg_events.sql", "transform/07_value_drift.sql"])
+def test_the_sql_reads_every_field_that_has_a_value_set(relative: str) -> None:
+    text = sql_files.path(relative).read_text(encoding="utf-8")
+    unmapped = [f.name for f in WITH_VALUES if not re.search(rf"when '{f.name}' then \w+\.\w+", text)]
+    assert unmapped == []
+
+
+def test_the_type_check_covers_every_text_field() -> None:
+    text = sql_files.path("transform/01_stg_events.sql").read_text(encoding="utf-8")
+    unchecked = [f.name for f in WITH_VALUES if f"left(to_json(source.record:{f.name}), 1)" not in text]
+    assert unchecked == []
+
+
+def test_the_readme_data_model_table_is_generated_from_the_contract() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- event contract: [^\n]*-->\n(.*?)\n<!-- end of event contract -->", readme, re.S)
+    assert block, "README's data-model section lost its generated table"
+    assert block.group(1) == contract.markdown_table(FIELDS), "regenerate it: python -m warehouse.contract"
+    assert "stored in UTC" in readme
+
+
+def test_the_corpus_outcomes_follow_the_contract() -> None:
+    """Each record case of the bad-input corpus loads exactly when the schema accepts it."""
+    check = validator()
+    disagree = []
+    for case in CASES:
+        try:
+            parsed = json.loads(case.line)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(parsed, dict) or case.name in BEYOND_THE_SCHEMA:
+            continue
+        if check.is_valid(parsed) != case.loads:
+            disagree.append((case.name, [e.message for e in check.iter_errors(parsed)]))
+    assert disagree == []
+    assert not any(case.loads for case in CASES if case.name in BEYOND_THE_SCHEMA)
+
+
+def test_setup_copies_the_contract_into_the_tables_the_transforms_join(snowflake_conn, snowflake_database) -> None:
+    import dataclasses
+
+    settings = dataclasses.replace(load_settings(), database=snowflake_database, stage_mode="internal")
+    run_setup(snowflake_conn, settings)
+    run_setup(snowflake_conn, settings)  # a second run replaces, never appends
+    cursor = snowflake_conn.cursor()
+    rows = cursor.execute("select field, is_required, is_closed, rule, reason from raw.contract_fields").fetchall()
+    assert sorted(rows) == sorted((f.name, f.required, f.closed, f.rule, f.reason) for f in FIELDS)
+    values = cursor.execute("select field, value from raw.known_values").fetchall()
+    assert sorted(values) == sorted((f.name, v) for f in WITH_VALUES for v in f.known)

@@ -1,0 +1,132 @@
+"""The event contract, config/event_contract.schema.json: one JSON Schema (draft 2020-12) for the event.
+
+It is the one place the event's keys, types, required keys and value sets live. Every setup run copies it
+into RAW.CONTRACT_FIELDS and RAW.KNOWN_VALUES, which the transforms join: an unknown value of a closed
+field (``enum``, ``x-closed: true``) is quarantined; an open field (``x-known-values``, ``x-closed: false``)
+loads any text as sent and its unknown values are counted as drift (ANALYTICS.VALUE_DRIFT). The generator's
+tests and the README's data-model table are checked against the same file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import config
+from warehouse.identifiers import identifier
+
+CONTRACT = "event_contract.schema"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of the event as the contract states it."""
+
+    name: str
+    required: bool
+    closed: bool | None  # None: no value set
+    known: tuple[str, ...]
+    rule: str
+    reason: str
+    column: str
+    description: str
+    kind: str  # the JSON type(s) in words
+
+
+def load() -> dict[str, Any]:
+    """The contract, checked to be a valid draft 2020-12 schema that states a rule and a reason per field."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    schema = config.load(CONTRACT)
+    where = config.config_dir() / f"{CONTRACT}.json"
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise config.ConfigError(f"{where}: not a valid JSON Schema: {exc.message}") from None
+    for name, spec in schema.get("properties", {}).items():
+        missing = [key for key in ("x-on-invalid", "x-reason", "x-column", "description") if key not in spec]
+        if missing:
+            raise config.ConfigError(f"{where}: field {name!r} needs {', '.join(missing)}")
+        if ("enum" in spec) != (spec.get("x-closed") is True) or (
+            "x-known-values" in spec and spec.get("x-closed") is not False
+        ):
+            raise config.ConfigError(
+                f"{where}: field {name!r}: a closed field has 'enum' and 'x-closed': true, an open one "
+                "'x-known-values' and 'x-closed': false"
+            )
+    return schema
+
+
+def fields(schema: dict[str, Any] | None = None) -> list[Field]:
+    """Every field of the contract, in the contract's order."""
+    schema = schema if schema is not None else load()
+    required = set(schema.get("required", []))
+    return [
+        Field(
+            name=identifier(name, "field name"),
+            required=name in required,
+            closed=spec.get("x-closed"),
+            known=tuple(spec.get("enum", spec.get("x-known-values", ()))),
+            rule=spec["x-on-invalid"],
+            reason=spec["x-reason"],
+            column=spec["x-column"],
+            description=spec["description"],
+            kind=_kind(spec),
+        )
+        for name, spec in schema["properties"].items()
+    ]
+
+
+def _kind(spec: dict[str, Any]) -> str:
+    reference = spec.get("$ref", "").rsplit("/", 1)[-1]
+    if reference == "timestamp":
+        return "text timestamp"
+    if reference == "count":
+        return "whole number >= 0 (or its text)"
+    types = spec["type"] if isinstance(spec["type"], list) else [spec["type"]]
+    return " or ".join("text" if t == "string" else t for t in types if t != "null")
+
+
+def known_values(field: str, schema: dict[str, Any] | None = None) -> frozenset[str]:
+    """The known values of one field (closed or open)."""
+    by_name = {f.name: f for f in fields(schema)}
+    if not by_name[field].known:
+        raise KeyError(f"the contract gives {field} no value set")
+    return frozenset(by_name[field].known)
+
+
+def markdown_table(contract_fields: list[Field]) -> str:
+    """The README's table of the event's keys, generated from the contract (a test keeps the README equal)."""
+    lines = [
+        "| key | type | required | values | lands in | on bad input | why |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for f in contract_fields:
+        values = "" if f.closed is None else ("closed: " if f.closed else "open, known: ") + ", ".join(f.known)
+        cells = [f"`{f.name}`", f.kind, "yes" if f.required else "no", values, f.column, f.rule, f.reason]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines)
+
+
+def refresh(cursor: Any, contract_fields: list[Field]) -> None:
+    """Replace RAW.CONTRACT_FIELDS and RAW.KNOWN_VALUES with the contract's, in one transaction."""
+    field_rows = [(f.name, f.required, f.closed, f.rule, f.reason) for f in contract_fields]
+    value_rows = [(f.name, value) for f in contract_fields for value in f.known]
+    cursor.execute("begin")
+    try:
+        cursor.execute("delete from raw.contract_fields")
+        cursor.executemany(
+            "insert into raw.contract_fields (field, is_required, is_closed, rule, reason) values (%s, %s, %s, %s, %s)",
+            field_rows,
+        )
+        cursor.execute("delete from raw.known_values")
+        cursor.executemany("insert into raw.known_values (field, value) values (%s, %s)", value_rows)
+        cursor.execute("commit")
+    except BaseException:
+        cursor.execute("rollback")
+        raise
+
+
+if __name__ == "__main__":
+    print(markdown_table(fields()))
