@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,260 @@ def statement_errors_as_failures(app: Any) -> Any:
     return wrapped
 
 
+# Snowflake's data-error family (100xxx) is what a file that cannot be read raises; the loader parks such a
+# file and fails the task on anything else, so the emulator's own read errors use numbers from that family.
+_FILE_DATA_ERROR = 100075
+_INVALID_UTF8_ERROR = 100182
+
+
+def _copy_format_options(expr: Any, duck_conn: Any, database: str | None, schema: str | None) -> dict[str, Any]:
+    from fakesnow.transforms.file_format import lookup_file_format
+    from fakesnow.transforms.options import parse_options
+
+    for param in expr.args.get("params", []):
+        if param.this.name.upper() == "FILE_FORMAT":
+            options = parse_options(param.expressions)
+            if name := options.pop("FORMAT_NAME", None):
+                options = {**lookup_file_format(duck_conn, str(name), database, schema), **options}
+            return options
+    return {}
+
+
+def _is_text_line_format(options: dict[str, Any]) -> bool:
+    """A CSV format that lands whole lines (FIELD_DELIMITER = NONE), which fakesnow cannot read."""
+    is_csv = str(options.get("TYPE", "CSV")).upper() == "CSV"
+    return is_csv and str(options.get("FIELD_DELIMITER", "")).upper() == "NONE"
+
+
+def _data_error(errno: int, message: str) -> Exception:
+    import snowflake.connector.errors
+
+    return snowflake.connector.errors.ProgrammingError(msg=message, errno=errno, sqlstate="22000")
+
+
+def split_lines(data: bytes, options: dict[str, Any]) -> list[str]:
+    """A text-line file's records as Snowflake lands them: one per LF (a CR before it dropped), a leading
+    byte order mark skipped, blank lines skipped when SKIP_BLANK_LINES, invalid UTF-8 replaced by U+FFFD
+    when REPLACE_INVALID_CHARACTERS (else the file fails); no NULL_IF, quoting or escaping applies."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    pieces = data.split(b"\n")
+    if pieces and pieces[-1] == b"":
+        pieces.pop()
+    replace = bool(options.get("REPLACE_INVALID_CHARACTERS", False))
+    skip_blank = bool(options.get("SKIP_BLANK_LINES", False))
+    lines = []
+    for number, piece in enumerate(pieces, start=1):
+        piece = piece[:-1] if piece.endswith(b"\r") else piece
+        if skip_blank and not piece:
+            continue
+        try:
+            lines.append(piece.decode("utf-8", "replace" if replace else "strict"))
+        except UnicodeDecodeError:
+            raise _data_error(_INVALID_UTF8_ERROR, f"Invalid UTF8 detected in string on line {number}") from None
+    return lines
+
+
+def _read_staged(path: str, options: dict[str, Any]) -> bytes:
+    import gzip
+    import os
+    import zlib
+
+    with open(path, "rb") as handle:
+        data = handle.read()
+    compression = str(options.get("COMPRESSION", "AUTO")).upper()
+    if compression == "GZIP" or (compression in ("AUTO", "AUTO_DETECT") and data[:2] == b"\x1f\x8b"):
+        try:
+            return gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            name = os.path.basename(path)
+            message = f"Invalid data encountered during decompression for file: '{name}', cause: {exc}"
+            raise _data_error(_FILE_DATA_ERROR, message) from None
+    return data
+
+
+def _staged_paths(duck_conn: Any, location: str, names: list[str] | None) -> list[str]:
+    """The files a COPY names: FILES relative to the location (only those that exist inside it), else
+    every file under the location as a prefix, as Snowflake reads them."""
+    import os
+
+    from fakesnow.transforms import stage
+
+    if names is None:
+        return sorted(row[0] for row in duck_conn.execute(stage.internal_files_sql(location)).fetchall())
+    base = location.rstrip("/")
+    inside = os.path.realpath(base) + os.sep
+    paths = [f"{base}/{name}" for name in names]
+    return [p for p in paths if os.path.isfile(p) and os.path.realpath(p).startswith(inside)]
+
+
+def copy_text_lines(duck_conn: Any, database: str | None, schema: str | None, expr: Any, table_stages: Any) -> str:
+    """COPY from an internal stage with a FIELD_DELIMITER = NONE format, plain or with the transform
+    ``(select metadata$filename, metadata$file_row_number, $1 from @stage/path/)`` and FILES relative to
+    the location; runs the insert and returns SQL whose result is COPY's per-file result rows."""
+    from fakesnow import copy_into as fs_copy
+    from fakesnow.transforms import stage
+    from sqlglot import exp
+
+    options = _copy_format_options(expr, duck_conn, database, schema)
+    source = fs_copy._from_source(expr)
+    if not source.startswith("@"):
+        raise NotImplementedError("COPY of a text-line format from a URL")
+    target = fs_copy._extract_table(expr.this)
+    location = fs_copy.stage_url_from_var(source[1:], duck_conn, database, schema, table_stages, target)
+    if not stage.is_internal(location):
+        raise NotImplementedError("COPY of a text-line format from an external stage")
+    names = None
+    for param in expr.args.get("params", []):
+        if param.this.name.upper() == "FILES":
+            names = [literal.name for literal in param.find_all(exp.Literal)]
+    from_ = expr.args["files"][0]
+    selected = ["$1"]
+    if isinstance(from_, exp.Subquery):
+        selected = [column.sql(dialect="snowflake").lower() for column in from_.this.expressions]
+        unknown = set(selected) - {"metadata$filename", "metadata$file_row_number", "$1"}
+        if unknown:
+            raise NotImplementedError(f"COPY transform columns {sorted(unknown)}")
+    into = expr.this.sql(dialect="duckdb")
+    results = []
+    for path in _staged_paths(duck_conn, location, names):
+        lines = split_lines(_read_staged(path, options), options)
+        file_name = stage.internal_file_name(path)
+        values = {
+            "metadata$filename": [file_name] * len(lines),
+            "metadata$file_row_number": list(range(1, len(lines) + 1)),
+            "$1": lines,
+        }
+        if lines:
+            unnests = ", ".join(f"unnest(?) as c{i}" for i in range(len(selected)))
+            insert = f"insert into {into} select * from (select {unnests})"  # noqa: S608 (a parsed table name)
+            duck_conn.execute(insert, [values[c] for c in selected])
+        results.append((file_name, "LOADED", len(lines), len(lines), 1, 0, None, None, None, None))
+    if not results:
+        sql = "select 'Copy executed with 0 files processed.' as status"
+    else:
+        columns = (
+            *("file", "status", "rows_parsed", "rows_loaded", "error_limit", "errors_seen", "first_error"),
+            *("first_error_line", "first_error_character", "first_error_column_name"),
+        )
+        sql = exp.select("*").from_(exp.values(results, alias="t", columns=columns)).sql(dialect="duckdb")
+    duck_conn.execute(sql)
+    return sql
+
+
+def patch_text_line_copy() -> None:
+    """Defects in loading whole lines as text (the landing file format, ``FIELD_DELIMITER = NONE``): fakesnow takes
+    ``FIELD_DELIMITER = NONE`` literally (the text NONE becomes the separator), lacks
+    REPLACE_INVALID_CHARACTERS, RECORD_DELIMITER and SKIP_BLANK_LINES, has no COPY transform
+    (``metadata$filename``, ``metadata$file_row_number``) and fails ``FILES = (...)`` on internal stages
+    ("invalid URL prefix"). COPY with such a format is read here, line by line, as Snowflake documents it, and
+    returns Snowflake's per-file result rows (``copy_text_lines``)."""
+    from fakesnow import cursor
+
+    original = cursor.copy_into
+    if getattr(original, "_local_stack_patched", False):
+        return
+
+    def copy_into(duck_conn: Any, database: Any, schema: Any, expr: Any, table_stages: Any, params: Any = None) -> str:
+        if _is_text_line_format(_copy_format_options(expr, duck_conn, database, schema)):
+            return copy_text_lines(duck_conn, database, schema, expr, table_stages)
+        return original(duck_conn, database, schema, expr, table_stages, params)
+
+    copy_into._local_stack_patched = True  # type: ignore[attr-defined]
+    cursor.copy_into = copy_into
+
+
+_REMOVE = re.compile(r"\s*(?:remove|rm)\s+(@[^\s;']+|'@[^']+')\s*;?\s*", re.IGNORECASE)
+
+
+def remove_staged(cur: Any, location: str) -> list[tuple[str, str]]:
+    """REMOVE @stage/path: delete every internal-stage file whose path starts with it, as Snowflake does."""
+    import os
+
+    from fakesnow import copy_into as fs_copy
+    from fakesnow.transforms import stage
+    from sqlglot import exp
+
+    conn, duck = cur._conn, cur._duck_conn
+    unused = exp.Table(this=exp.to_identifier("unused"))
+    url = fs_copy.stage_url_from_var(location[1:], duck, conn.database, conn.schema, conn.table_stages, unused)
+    removed = []
+    for path in _staged_paths(duck, url, None):
+        os.remove(path)
+        removed.append((stage.internal_file_name(path), "removed"))
+    return removed
+
+
+def patch_remove() -> None:
+    """Defect: no ``REMOVE`` (a DuckDB parser error); the fix deletes the internal-stage files under the path."""
+    from fakesnow.cursor import FakeSnowflakeCursor
+    from sqlglot import exp
+
+    original = FakeSnowflakeCursor.execute
+    if getattr(original, "_local_stack_patched", False):
+        return
+
+    def execute(self: Any, command: str, *args: Any, **kwargs: Any) -> Any:
+        match = _REMOVE.fullmatch(command) if isinstance(command, str) else None
+        if not match:
+            return original(self, command, *args, **kwargs)
+        removed = remove_staged(self, match.group(1).strip("'"))
+        if removed:
+            command = exp.select("*").from_(exp.values(removed, alias="t", columns=["name", "result"])).sql()
+        else:
+            command = "select null::varchar as name, null::varchar as result where false"
+        return original(self, command, server=kwargs.get("server", False))
+
+    execute._local_stack_patched = True  # type: ignore[attr-defined]
+    FakeSnowflakeCursor.execute = execute
+
+
+def _call(name: str, *args: Any) -> Any:
+    from sqlglot import exp
+
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def strict_try_functions(node: Any) -> Any:
+    """TRY_BASE64_DECODE_* as DuckDB's try(from_base64(...)); TRY_PARSE_JSON NULL on duplicate keys."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.TryBase64DecodeBinary):
+        return _call("TRY", _call("FROM_BASE64", node.this))
+    if isinstance(node, exp.TryBase64DecodeString):
+        return _call("TRY", _call("DECODE", _call("FROM_BASE64", node.this)))
+    if isinstance(node, exp.ParseJSON) and node.args.get("safe") and not node.meta.get("local_stack"):
+        keys = _call("TRY", _call("JSON_KEYS", exp.TryCast(this=node.this.copy(), to=exp.DataType.build("JSON"))))
+        duplicated = exp.NEQ(this=_call("LEN", keys), expression=_call("LEN", _call("LIST_DISTINCT", keys.copy())))
+        inner = node.copy()
+        inner.meta["local_stack"] = True
+        return exp.If(this=exp.func("coalesce", duplicated, exp.false()), true=exp.null(), false=inner)
+    return node
+
+
+def patch_try_functions() -> None:
+    """Defect: no ``TRY_BASE64_DECODE_STRING``/``_BINARY``, and ``TRY_PARSE_JSON`` accepts duplicate keys, which
+    Snowflake rejects (NULL) unless given the 'd' parameter; the fix rewrites both (top-level keys)."""
+    from fakesnow.cursor import FakeSnowflakeCursor
+
+    original = FakeSnowflakeCursor._transform
+    if getattr(original, "_local_stack_patched", False):
+        return
+
+    def _transform(self: Any, expression: Any, params: Any) -> Any:
+        return original(self, expression.transform(strict_try_functions, copy=False), params)
+
+    _transform._local_stack_patched = True  # type: ignore[attr-defined]
+    FakeSnowflakeCursor._transform = _transform
+
+
+# --- lock-down: without the stack's login secret a local user gets nothing, and SQL reads no file of the user's ---
+
+# Snowflake's answer to a wrong password: "Incorrect username or password was specified." (error 390100).
+_LOGIN_FAILED = {"code": "390100", "message": "Incorrect username or password was specified."}
+_UPLOAD_SIGNATURE = "signature"
+
+
 def persist_global_catalog(duck_conn: Any, path: Path) -> None:
     """Swap fakesnow's in-memory ``_fs_global`` catalog for one kept in ``path`` (created on first start)."""
     from fakesnow import info_schema
@@ -148,6 +403,9 @@ def build_app(data_dir: Path) -> Any:
     persist_global_catalog(server.shared_fs.duck_conn, data_dir / "fs_global.duckdb")
     patch_null_timestamps()
     patch_copy_hive_partitioning()
+    patch_text_line_copy()
+    patch_remove()
+    patch_try_functions()
     return statement_errors_as_failures(server.app)
 
 

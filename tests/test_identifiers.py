@@ -33,8 +33,8 @@ def test_stage_paths_refuse_quotes_spaces_and_parent_folders() -> None:
             stage_path(bad)
 
 
-def test_copy_statement_names_stage_and_file() -> None:
-    sql = copy_statement("RAW.LANDING_INTERNAL", "landing/year=2026/f.gz")
-    assert sql.startswith("copy into raw.landing_lines from @RAW.LANDING_INTERNAL/landing/year=2026/f.gz ")
+def test_copy_statement_names_each_file_exactly() -> None:
+    sql = copy_statement("@RAW.LANDING_INTERNAL/f00/", ["year=2026/f.gz"])
+    assert " from @RAW.LANDING_INTERNAL/f00/) files = ('year=2026/f.gz') " in sql
     with pytest.raises(IdentifierError):
-        copy_statement("RAW.LANDING_INTERNAL", "landing/it's.gz")
+        copy_statement("@RAW.LANDING_INTERNAL/f00/", ["landing/it's.gz"])

@@ -1,24 +1,37 @@
-"""Load delivered files into RAW: only files not loaded before, each in its own transaction.
+"""Load delivered files into RAW: only files not loaded before, many files per COPY, each exactly once.
 
-One path for both stage modes. The files to load are listed in S3 and compared with ``raw.load_audit``
-(not with COPY's 64-day load memory). In internal-stage mode each file is first copied from S3 to the
-internal stage with PUT; in external-stage mode Snowflake reads it from S3 itself. Then the same COPY
-lands its lines as text, and SQL splits them: JSON objects into ``raw.events_raw``, everything else into
-``raw.rejected_events`` with a reason. A file that cannot be read at all (truncated gzip, not UTF-8) is
-recorded as FAILED with the database's message and does not block the others; a lost connection is
-raised, so the task's retry redoes the file from the start.
+One path for both stage modes. The objects to load are listed in S3 and compared with ``raw.load_audit``
+(not with COPY's 64-day load memory). Every key is validated whole at listing time: a key that is not one
+canonical stage path is recorded as REJECTED_KEY with the reason and the others load on.
 
-Records Firehose could not deliver (empty, several lines, not UTF-8) are in S3 too, under the delivery
-stream's error output prefix, one JSON error record per line. Those objects are loaded the same way
-(listed, audited by name and ETag, one transaction each, the same COPY) and each record is quarantined
-with Firehose's reason (``sql/load/firehose_errors.sql``), so no record sent escapes the warehouse.
+Files load in batches of up to ``files_per_copy`` (Snowflake's limit for FILES is 1,000): in internal-stage
+mode the batch is PUT, in one statement, to a folder of its own on the internal stage under names the
+loader gives it; in external-stage mode Snowflake reads the objects from S3 itself. One COPY names exactly
+the batch's files (``FILES = (...)``, relative to the location, never a prefix) and lands every line as
+text with its file's name into the session's temporary ``landing_lines``; COPY's per-file result rows must
+say each named file LOADED with as many rows parsed as lines landed. SQL then splits the lines (JSON
+objects into ``raw.events_raw``, everything else into ``raw.rejected_events`` with a reason) and writes
+each file's audit row, all in the batch's one transaction. The staged copies are removed afterwards.
+
+Only Snowflake's data errors (the 100xxx family: a file that cannot be decompressed or decoded) are a
+file's fault. When a batch fails on one, it is retried one file at a time, so the bad file is parked
+FAILED with the database's message and the rest load. Anything else (privileges, a missing object, S3 or
+KMS access, a timeout, no warehouse, a lost connection, a COPY result that does not add up) rolls back and
+is raised, so the task fails, its retry and alert fire, and no file is marked.
+
+Records Firehose could not deliver are in S3 too, under the delivery stream's error output prefix, one
+JSON error record per line. Those objects load the same way (always through the internal stage: the
+storage integration is granted only the landing prefix) and each record is quarantined with Firehose's
+reason (``sql/load/firehose_errors.sql``), so no record sent escapes the warehouse.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -27,11 +40,12 @@ from typing import Any
 from snowflake.connector.errors import ProgrammingError
 
 from warehouse import sql_files
-from warehouse.identifiers import qualified_name, stage_path
+from warehouse.identifiers import key_problem, qualified_name, stage_path
 from warehouse.settings import WarehouseSettings
 
-# How Snowflake (and the emulator) words a compilation error for an object that is missing or not granted.
-MISSING_OBJECT = "does not exist or not authorized"
+# Snowflake's limit on the file names one COPY may list in FILES.
+MAX_FILES_PER_COPY = 1000
+_SAFE_LOCAL_PATH = re.compile(r"[A-Za-z0-9_./-]+")
 
 
 @dataclass(frozen=True)
@@ -51,7 +65,20 @@ class LoadReport:
     # Of the above: objects from Firehose's error output, and the records quarantined from them.
     error_files_loaded: int = 0
     error_records_quarantined: int = 0
+    # Every file parked FAILED by this run, with the database's message.
     failures: dict[str, str] = field(default_factory=dict)
+    # Every key recorded as REJECTED_KEY by this run, with the reason.
+    rejected_keys: dict[str, str] = field(default_factory=dict)
+    copy_statements: int = 0
+
+
+class CopyResultError(RuntimeError):
+    """COPY's result rows do not account for exactly the files it was given, each loaded whole."""
+
+
+def is_data_error(exc: BaseException) -> bool:
+    """Snowflake's data errors (100xxx: the file's bytes cannot be decompressed, decoded or parsed)."""
+    return isinstance(exc, ProgrammingError) and exc.errno is not None and 100000 <= int(exc.errno) <= 100999
 
 
 def list_landed_files(s3: Any, bucket: str, prefix: str, with_times: bool = False) -> list[LandedFile]:
@@ -59,7 +86,7 @@ def list_landed_files(s3: Any, bucket: str, prefix: str, with_times: bool = Fals
     found = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
-            if obj["Key"].endswith("/"):
+            if obj["Key"].endswith("/") and obj["Size"] == 0:
                 continue  # a folder marker, not a delivery
             modified = obj["LastModified"] if with_times else None
             found.append(LandedFile(obj["Key"], obj["ETag"].strip('"'), obj["Size"], modified))
@@ -71,82 +98,207 @@ def new_files(cursor: Any, landed: Iterable[LandedFile]) -> list[LandedFile]:
     return [f for f in landed if (f.key, f.etag) not in known]
 
 
-def copy_statement(stage: str, key: str) -> str:
-    """COPY one staged file's lines into raw.landing_lines (names validated: they cannot be bound)."""
+def copy_statement(location: str, staged_names: Sequence[str]) -> str:
+    """COPY exactly the named files at ``location`` into the session's landing_lines, with their names.
+
+    Names cannot be bound in COPY: the location is a validated stage name (and a loader-made folder), the
+    file names are canonical paths (warehouse.identifiers) written as quoted literals."""
+    files = ", ".join(f"'{stage_path(name)}'" for name in staged_names)
     return (
-        f"copy into raw.landing_lines from @{qualified_name(stage, 'stage')}/{stage_path(key)} "
-        "file_format = (format_name = 'raw.ndjson_lines') force = true"
+        "copy into landing_lines (file_name, line_number, line) from ("  # noqa: S608 (validated names)
+        f"select metadata$filename, metadata$file_row_number, $1 from {location}"
+        f") files = ({files}) file_format = (format_name = 'raw.ndjson_lines') force = true"
     )
 
 
-def put_to_internal_stage(cursor: Any, s3: Any, bucket: str, stage: str, key: str) -> None:
-    """Copy one S3 object to the same path on the internal stage."""
-    folder = str(PurePosixPath(key).parent)
-    with tempfile.TemporaryDirectory(prefix="load-") as tmp:
-        local = Path(tmp) / PurePosixPath(key).name
-        s3.download_file(bucket, key, str(local))
-        target = f"@{qualified_name(stage, 'stage')}/{stage_path(folder)}/"
-        cursor.execute(f"put 'file://{local.as_posix()}' {target} auto_compress = false overwrite = true")
+def match_staged_name(reported: str, staged_names: Iterable[str]) -> str | None:
+    """The staged name a COPY result or METADATA$FILENAME refers to: equal, or its longest path suffix
+    (Snowflake reports internal files as stage/path and external ones as a full URL)."""
+    matches = [n for n in staged_names if reported == n or reported.endswith("/" + n)]
+    return max(matches, key=len) if matches else None
 
 
-# How each kind of object's lines are split once COPY has landed them in raw.landing_lines.
-LANDING_SPLIT = ("load/events_raw.sql", "load/rejected_lines.sql")
-ERROR_OUTPUT_SPLIT = ("load/firehose_errors.sql",)
+def check_copy_result(
+    description: Any, rows: list[tuple[Any, ...]], landed: dict[str, int], staged_names: Sequence[str]
+) -> None:
+    """Every named file LOADED once, nothing else, rows parsed = rows loaded = lines landed for it.
+
+    ``landed``: lines in landing_lines per reported file name. Raises CopyResultError otherwise."""
+    columns = [c[0].lower() for c in description or []]
+    if "file" not in columns or "status" not in columns:
+        summary = rows[0][0] if rows and rows[0] else "no result"
+        raise CopyResultError(f"COPY of {len(staged_names)} file(s) reported {summary!r}")
+    seen: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        result = dict(zip(columns, row, strict=False))
+        name = match_staged_name(str(result["file"]), staged_names)
+        if name is None or name in seen:
+            raise CopyResultError(f"COPY reported a file it was not given (or twice): {result['file']!r}")
+        seen[name] = result
+    missing = [n for n in staged_names if n not in seen]
+    if missing:
+        raise CopyResultError(f"COPY did not load {len(missing)} named file(s), first {missing[0]!r}")
+    per_name: dict[str, int] = {}
+    for reported, count in landed.items():
+        name = match_staged_name(reported, staged_names)
+        if name is None:
+            raise CopyResultError(f"COPY landed lines of a file it was not given: {reported!r}")
+        per_name[name] = per_name.get(name, 0) + count
+    for name, result in seen.items():
+        parsed, loaded = int(result.get("rows_parsed") or 0), int(result.get("rows_loaded") or 0)
+        lines = per_name.get(name, 0)
+        if str(result["status"]).upper() != "LOADED" or not parsed == loaded == lines:
+            raise CopyResultError(
+                f"COPY of {name!r}: status {result['status']}, {parsed} rows parsed, {loaded} loaded, {lines} landed"
+                f" ({result.get('first_error')})"
+            )
 
 
-def load_file(
-    conn: Any, landed: LandedFile, settings: WarehouseSettings, s3: Any, bucket: str, error_output: bool = False
-) -> tuple[int, int]:
-    """Load one file atomically; return (rows loaded, rows rejected). Raises on anything but bad data.
+def configure_session(cursor: Any) -> None:
+    """The session's private landing tables, created once per run outside any transaction (DDL commits).
+    LOCK_TIMEOUT and STATEMENT_TIMEOUT_IN_SECONDS come with the connection (plugins/snowflake_hook.py)."""
+    sql_files.run_file(cursor, "load/landing_tables.sql")
 
-    ``error_output``: the object is from Firehose's error output; its records are quarantined. It is always
-    PUT to the internal stage: the storage integration of external-stage mode is granted only the landing
-    prefix, and error objects are few and small.
-    """
-    cursor = conn.cursor()
-    stage = settings.internal_stage if error_output else settings.stage
-    load_id = uuid.uuid4().hex
-    params = {"file_name": landed.key, "file_etag": landed.etag, "file_size": landed.size, "load_id": load_id}
-    if landed.size == 0:
-        # Nothing to copy (and COPY of a 0-byte file fails on the emulator): record it as loaded, empty.
-        sql_files.run_file(cursor, "load/record_load.sql", params)
-        return 0, 0
-    if error_output or settings.stage_mode == "internal":
-        put_to_internal_stage(cursor, s3, bucket, stage, landed.key)
+
+@dataclass
+class Batch:
+    """Files loaded by one COPY: staged name (relative to ``location``) -> the S3 object."""
+
+    location: str
+    staged: dict[str, LandedFile]
+    empty: list[LandedFile]
+    internal_folder: str | None = None
+
+
+def stage_batch(
+    cursor: Any, s3: Any, bucket: str, files: list[LandedFile], stage: str, internal: bool, prefix: str
+) -> Batch:
+    """Make a batch's files readable by COPY. Internal: download them and PUT them in one statement to a
+    new folder of the internal stage, as ``<n>-<file name>``. External: they are read where they are,
+    relative to the external stage (whose URL is the landing prefix)."""
+    stage_name = qualified_name(stage, "stage")
+    empty = [f for f in files if f.size == 0]
+    nonempty = [f for f in files if f.size > 0]
+    if not internal:
+        return Batch(f"@{stage_name}", {f.key[len(prefix) :]: f for f in nonempty}, empty)
+    folder = uuid.uuid4().hex
+    staged = {f"{n:05d}-{PurePosixPath(f.key).name}": f for n, f in enumerate(nonempty)}
+    if staged:
+        with tempfile.TemporaryDirectory(prefix="load-") as tmp:
+            if not _SAFE_LOCAL_PATH.fullmatch(tmp):
+                raise RuntimeError(f"the temporary folder {tmp!r} cannot be named in a PUT statement")
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                list(
+                    pool.map(
+                        lambda item: s3.download_file(bucket, item[1].key, str(Path(tmp) / item[0])), staged.items()
+                    )
+                )
+            cursor.execute(
+                f"put 'file://{Path(tmp).as_posix()}/*' @{stage_name}/{folder}/ "
+                "auto_compress = false overwrite = true parallel = 8"
+            )
+            uploaded = {row[1] for row in cursor.fetchall() if str(row[6]).upper() in ("UPLOADED", "SKIPPED")}
+    else:
+        uploaded = set()
+    if set(staged) - uploaded:
+        raise RuntimeError(f"PUT did not upload {len(set(staged) - uploaded)} file(s) of the batch")
+    return Batch(f"@{stage_name}/{folder}/", staged, empty, internal_folder=f"@{stage_name}/{folder}/")
+
+
+def copy_and_split(cursor: Any, batch: Batch, error_output: bool) -> dict[str, tuple[int, int]]:
+    """One transaction: COPY the batch, check its result, split the lines, audit each file.
+    Returns key -> (rows loaded, rows rejected)."""
     cursor.execute("begin")
     try:
-        cursor.execute("delete from raw.landing_lines")
-        try:
-            cursor.execute(copy_statement(stage, landed.key))
-        except ProgrammingError as exc:
-            cursor.execute("rollback")
-            if MISSING_OBJECT in str(exc.msg):
-                # A missing stage, table or file format is the setup's fault, not the file's: fail the task
-                # (its retry, or the run after `warehouse setup`, loads the file) rather than park it FAILED.
-                raise
-            # The file itself is unreadable: record why, in a transaction of its own, and move on.
-            cursor.execute("begin")
-            sql_files.run_file(cursor, "load/record_failure.sql", {**params, "error": str(exc.msg)[:4000]})
-            cursor.execute("commit")
-            raise UnreadableFile(str(exc.msg)) from exc
-        for split in ERROR_OUTPUT_SPLIT if error_output else LANDING_SPLIT:
-            sql_files.run_file(cursor, split, params)
-        sql_files.run_file(cursor, "load/record_load.sql", params)
-        cursor.execute("delete from raw.landing_lines")
+        cursor.execute("delete from landing_lines")
+        cursor.execute("delete from landing_files")
+        if batch.staged:
+            cursor.execute(copy_statement(batch.location, list(batch.staged)))
+            description, rows = cursor.description, cursor.fetchall()
+            landed = dict(cursor.execute("select file_name, count(*) from landing_lines group by file_name").fetchall())
+            check_copy_result(description, rows, landed, list(batch.staged))
+            by_name = {name: reported for reported in landed for name in [match_staged_name(reported, batch.staged)]}
+        else:
+            by_name = {}
+        entries = [(by_name.get(name, name), f) for name, f in batch.staged.items()] + [("", f) for f in batch.empty]
+        load_ids = {f.key: uuid.uuid4().hex for _, f in entries}
+        cursor.executemany(
+            "insert into landing_files (staged_name, file_name, file_etag, file_size, load_id) "
+            "values (%s, %s, %s, %s, %s)",
+            [(staged, f.key, f.etag, f.size, load_ids[f.key]) for staged, f in entries],
+        )
+        for split in (
+            ("load/firehose_errors.sql",) if error_output else ("load/events_raw.sql", "load/rejected_lines.sql")
+        ):
+            sql_files.run_file(cursor, split)
+        sql_files.run_file(cursor, "load/record_load.sql")
         counts = cursor.execute(
-            "select rows_loaded, rows_rejected from raw.load_audit where load_id = %(load_id)s", params
-        ).fetchone()
+            "select files.file_name, audit.rows_loaded, audit.rows_rejected from raw.load_audit as audit "
+            "inner join landing_files as files on audit.load_id = files.load_id"
+        ).fetchall()
+        cursor.execute("delete from landing_lines")
         cursor.execute("commit")
-        return int(counts[0]), int(counts[1])
-    except UnreadableFile:
+    except BaseException:
+        cursor.execute("rollback")
         raise
+    return {str(key): (int(loaded), int(rejected)) for key, loaded, rejected in counts}
+
+
+def record_failure(cursor: Any, landed: LandedFile, error: str, relative: str = "load/record_failure.sql") -> None:
+    params = {
+        "file_name": landed.key,
+        "file_etag": landed.etag,
+        "file_size": landed.size,
+        "load_id": uuid.uuid4().hex,
+        "error": error[:4000],
+    }
+    cursor.execute("begin")
+    try:
+        sql_files.run_file(cursor, relative, params)
+        cursor.execute("commit")
     except BaseException:
         cursor.execute("rollback")
         raise
 
 
-class UnreadableFile(Exception):
-    pass
+def load_batch(
+    cursor: Any, batch: Batch, error_output: bool, report: LoadReport
+) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
+    """Load a staged batch in one transaction; when it fails on a file's data (or COPY's result does not
+    add up), one file at a time, parking a file FAILED only for a data error of its own.
+    Returns (key -> counts of each loaded file, key -> error of each file parked FAILED)."""
+    try:
+        report.copy_statements += 1 if batch.staged else 0
+        return copy_and_split(cursor, batch, error_output), {}
+    except (ProgrammingError, CopyResultError) as exc:
+        if len(batch.staged) == 1 and is_data_error(exc):
+            landed = next(iter(batch.staged.values()))
+            error = str(getattr(exc, "msg", None) or exc)
+            record_failure(cursor, landed, error)
+            loaded = copy_and_split(cursor, Batch(batch.location, {}, batch.empty), error_output) if batch.empty else {}
+            return loaded, {landed.key: error}
+        if len(batch.staged) <= 1 or not (is_data_error(exc) or isinstance(exc, CopyResultError)):
+            raise
+    loaded: dict[str, tuple[int, int]] = {}
+    failed: dict[str, str] = {}
+    singles = [Batch(batch.location, {name: f}, []) for name, f in batch.staged.items()]
+    if batch.empty:
+        singles.append(Batch(batch.location, {}, batch.empty))
+    for single in singles:
+        done, parked = load_batch(cursor, single, error_output, report)
+        loaded.update(done)
+        failed.update(parked)
+    return loaded, failed
+
+
+def remove_staged(cursor: Any, batch: Batch) -> None:
+    if batch.internal_folder:
+        cursor.execute(f"remove {batch.internal_folder}")
+
+
+def _chunks(items: list[LandedFile], size: int) -> Iterable[list[LandedFile]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def load_new_files(
@@ -157,30 +309,58 @@ def load_new_files(
     settings: WarehouseSettings,
     progress: Callable[[int, int, LandedFile], None] | None = None,
     error_prefix: str | None = None,
+    files_per_copy: int = MAX_FILES_PER_COPY,
 ) -> LoadReport:
-    """Load every landed file the audit does not know yet, oldest first; then, given ``error_prefix`` (the
-    fixed folder of Firehose's error output), every new error object, quarantining its records."""
+    """Load every landed file the audit does not know yet, oldest first, ``files_per_copy`` per COPY; then,
+    given ``error_prefix`` (the fixed folder of Firehose's error output), every new error object,
+    quarantining its records."""
     if error_prefix and (error_prefix.startswith(prefix) or prefix.startswith(error_prefix)):
         raise ValueError(f"the error output folder {error_prefix!r} overlaps the landing folder {prefix!r}")
+    if not 1 <= files_per_copy <= MAX_FILES_PER_COPY:
+        raise ValueError(f"files_per_copy must be 1 to {MAX_FILES_PER_COPY} (got {files_per_copy})")
     cursor = conn.cursor()
-    pending = [(landed, False) for landed in new_files(cursor, list_landed_files(s3, bucket, prefix))]
+    groups = [(prefix, False, new_files(cursor, list_landed_files(s3, bucket, prefix)))]
     if error_prefix:
-        errors = list_landed_files(s3, bucket, error_prefix)
-        pending += [(landed, True) for landed in new_files(cursor, errors)]
+        groups.append((error_prefix, True, new_files(cursor, list_landed_files(s3, bucket, error_prefix))))
     report = LoadReport()
-    for done, (landed, error_output) in enumerate(pending, start=1):
-        try:
-            loaded, rejected = load_file(conn, landed, settings, s3, bucket, error_output)
-        except UnreadableFile as exc:
-            report.files_failed += 1
-            report.failures[landed.key] = str(exc)
-        else:
-            report.files_loaded += 1
-            report.rows_loaded += loaded
-            report.rows_rejected += rejected
-            if error_output:
-                report.error_files_loaded += 1
-                report.error_records_quarantined += rejected
-        if progress:
-            progress(done, len(pending), landed)
+    total = sum(len(files) for _, _, files in groups)
+    if not total:
+        return report
+    configure_session(cursor)
+    done = 0
+    for folder, error_output, files in groups:
+        loadable = []
+        for landed in files:
+            problem = key_problem(landed.key, folder)
+            if problem is None:
+                loadable.append(landed)
+                continue
+            record_failure(cursor, landed, problem, "load/record_rejected_key.sql")
+            report.rejected_keys[landed.key] = problem
+            done += 1
+            if progress:
+                progress(done, total, landed)
+        internal = error_output or settings.stage_mode == "internal"
+        stage = settings.internal_stage if error_output else settings.stage
+        for chunk in _chunks(loadable, files_per_copy):
+            batch = stage_batch(cursor, s3, bucket, chunk, stage, internal, folder)
+            try:
+                loaded, failed = load_batch(cursor, batch, error_output, report)
+            finally:
+                remove_staged(cursor, batch)
+            for landed in chunk:
+                done += 1
+                if landed.key in failed:
+                    report.files_failed += 1
+                    report.failures[landed.key] = failed[landed.key]
+                else:
+                    rows, rejected = loaded[landed.key]
+                    report.files_loaded += 1
+                    report.rows_loaded += rows
+                    report.rows_rejected += rejected
+                    if error_output:
+                        report.error_files_loaded += 1
+                        report.error_records_quarantined += rejected
+                if progress:
+                    progress(done, total, landed)
     return report

@@ -3,10 +3,8 @@
 -- record: errorCode, errorMessage, rawData (the record's bytes in base64) and kinesisMetadata.
 -- reject_id is the record's place in the stream (stream ARN, shard, sequence number, arrival time), so a
 -- record written to the error output twice, or an error object loaded again, is quarantined once.
--- raw_text is the record as text when its bytes are UTF-8, else its base64 (the reason says so). UTF-8 is
--- tested on the bytes' hex form before decoding: fakesnow has no TRY_BASE64_DECODE_STRING, and
--- BASE64_DECODE_STRING fails the whole statement on bytes that are not UTF-8. CASE evaluates a branch only
--- for the rows that reach it, on Snowflake as on DuckDB.
+-- raw_text is the record as text when its bytes are UTF-8, else its base64 (the reason says so).
+-- landing_lines and landing_files are the session's temporary tables (see the loader).
 insert into raw.rejected_events (
     reject_id, raw_text, file_name, reason, rejected_in, load_id, rejected_at
 )
@@ -15,14 +13,19 @@ with
 error_lines as (
     select
         lines.line,
+        files.file_name,
+        files.load_id,
         iff(startswith(ltrim(lines.line), '{'), try_parse_json(lines.line), null) as error_record
-    from raw.landing_lines as lines
-    where trim(coalesce(lines.line, '')) != ''
+    from landing_lines as lines
+    inner join landing_files as files on lines.file_name = files.staged_name
+    where trim(lines.line) != ''
 ),
 
 error_fields as (
     select
         error_lines.line,
+        error_lines.file_name,
+        error_lines.load_id,
         error_lines.error_record is not null as is_error_record,
         'firehose could not deliver the record ('
         || coalesce(error_lines.error_record:errorCode::varchar, 'no error code') || '): '
@@ -42,6 +45,8 @@ error_fields as (
 raw_data_kinds as (
     select
         error_fields.line,
+        error_fields.file_name,
+        error_fields.load_id,
         error_fields.is_error_record,
         error_fields.firehose_reason,
         error_fields.raw_data,
@@ -49,26 +54,11 @@ raw_data_kinds as (
         error_fields.shard_id,
         error_fields.sequence_number,
         error_fields.arrival_timestamp,
+        try_base64_decode_string(error_fields.raw_data) as raw_data_text,
         case
-            when error_fields.raw_data is null then 'missing'
-            when
-                not regexp_like(error_fields.raw_data, '^[A-Za-z0-9+/]*={0,2}$')
-                or mod(length(error_fields.raw_data), 4) != 0
-                then 'missing'
-            -- Well-formed UTF-8, one byte sequence (two hex digits per byte) at a time.
-            when regexp_like(
-                hex_encode(base64_decode_binary(error_fields.raw_data)),
-                '^([0-7][0-9A-F]'
-                || '|(C[2-9A-F]|D[0-9A-F])[89AB][0-9A-F]'
-                || '|E0[AB][0-9A-F][89AB][0-9A-F]'
-                || '|(E[1-9A-CEF])[89AB][0-9A-F][89AB][0-9A-F]'
-                || '|ED[89][0-9A-F][89AB][0-9A-F]'
-                || '|F0[9AB][0-9A-F]([89AB][0-9A-F]){2}'
-                || '|F[1-3]([89AB][0-9A-F]){3}'
-                || '|F48[0-9A-F]([89AB][0-9A-F]){2}'
-                || ')*$'
-            ) then 'utf-8'
-            else 'binary'
+            when try_base64_decode_binary(error_fields.raw_data) is null then 'missing'
+            when try_base64_decode_string(error_fields.raw_data) is null then 'binary'
+            else 'utf-8'
         end as raw_data_kind
     from error_fields
 ),
@@ -85,10 +75,12 @@ quarantined_records as (
             256
         ) as reject_id,
         case raw_data_kinds.raw_data_kind
-            when 'utf-8' then base64_decode_string(raw_data_kinds.raw_data)
+            when 'utf-8' then raw_data_kinds.raw_data_text
             when 'binary' then raw_data_kinds.raw_data
             else raw_data_kinds.line
         end as raw_text,
+        raw_data_kinds.file_name,
+        raw_data_kinds.load_id,
         case
             when not raw_data_kinds.is_error_record
                 then 'firehose error output holds a line that is not a JSON error record; raw_text is that line'
@@ -104,10 +96,10 @@ quarantined_records as (
 select
     quarantined_records.reject_id,
     quarantined_records.raw_text,
-    %(file_name)s as file_name,
+    quarantined_records.file_name,
     quarantined_records.reason,
     'firehose' as rejected_in,
-    %(load_id)s as load_id,
+    quarantined_records.load_id,
     sysdate() as rejected_at
 from quarantined_records
 where

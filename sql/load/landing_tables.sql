@@ -1,0 +1,17 @@
+-- The session's private landing area: temporary tables, so a transaction left open by a dropped connection
+-- locks nothing another session needs. landing_lines holds a batch's lines as COPY landed them (file_name:
+-- the staged file's name as COPY reports it); landing_files maps each staged file to its S3 object and load.
+-- Unqualified: a temporary table lives in the session's current schema (RAW).
+create temporary table if not exists landing_lines (
+    file_name varchar,
+    line_number number,
+    line varchar
+);
+
+create temporary table if not exists landing_files (
+    staged_name varchar,
+    file_name varchar,
+    file_etag varchar,
+    file_size number,
+    load_id varchar
+)
