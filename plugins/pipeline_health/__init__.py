@@ -1,0 +1,1 @@
+"""The "Pipeline health" page inside the Airflow UI (see health_plugin.py)."""

@@ -1,0 +1,281 @@
+"""The health page's numbers and rendering, against the Snowflake and AWS emulators, shown in headless Chromium.
+
+The sections are read through the real connector from tables the real load and transforms filled, and
+compared with direct queries of those tables; the rendered page is opened in a real browser (Debian's
+``chromium``), whose DOM is read back. A quarantined record holding markup must show as text and never run.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.seed import seed_records
+from tests.warehouse_helpers import PREFIX, new_bucket, prepare, put_ndjson, run_pipeline, scalar, settings_for
+from warehouse import health, loader, report
+
+REPO = Path(__file__).resolve().parents[1]
+SCREENSHOTS = REPO / ".local" / "screenshots"
+# document.title would change if any of these ran; the page keeps its own title.
+HOSTILE = '<script>document.title="pwned"</script><img src=x onerror="document.title=\'pwned\'">'
+
+
+# --- headless Chromium --------------------------------------------------------------------------------
+
+
+def chromium() -> str:
+    """The browser binary; a clear skip where it is not installed, a failure in CI (which installs it)."""
+    found = shutil.which("chromium")
+    if found:
+        return found
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail("chromium is not installed: .ci/run installs it (apt-get install -y chromium)")
+    pytest.skip("chromium is not installed (apt-get install -y chromium; .ci/run installs it)")
+
+
+def browse(url: str, screenshot: Path | None = None, height: int = 2000) -> str:
+    """Open url in headless Chromium, let it settle (virtual time), return the rendered DOM; optionally a screenshot."""
+    binary = chromium()
+    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        flags = [
+            binary,
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            "--virtual-time-budget=15000",
+            "--window-size=1500,1000",
+        ]
+        shot = [f"--window-size=1500,{height}"] if screenshot is not None else []
+        dom = subprocess.run([*flags, "--dump-dom", url], capture_output=True, text=True, timeout=120, check=True)
+        if screenshot is not None:
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            command = [*flags, *shot, f"--screenshot={screenshot}", url]
+            subprocess.run(command, capture_output=True, timeout=120, check=True)
+            assert screenshot.stat().st_size > 10_000, f"{screenshot} is (nearly) empty"
+    return dom.stdout
+
+
+class PageReader(HTMLParser):
+    """What a reader sees in a rendered page: metric values, the title, text per element class, SVG charts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.metrics: dict[str, str] = {}
+        self.title = ""
+        self.samples: list[str] = []
+        self.charts = 0
+        self.chart_marks = 0
+        self.scripts = 0
+        self.attributes: dict[str, str] = {}
+        self._open: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        self.attributes.update({k: v or "" for k, v in found.items() if k.startswith("data-")})
+        if tag == "script":
+            self.scripts += 1
+        if tag == "svg" and "chart" in (found.get("class") or ""):
+            self.charts += 1
+        if tag in ("rect", "circle") and found.get("class") in ("bar", "point"):
+            self.chart_marks += 1
+        key = found.get("data-metric") or ("sample" if "sample" in (found.get("class") or "") else None)
+        key = key or ("title" if tag == "title" and not self._inside("svg") else None)
+        self._open.append((tag, key))
+
+    def _inside(self, tag: str) -> bool:
+        return any(t == tag for t, _ in self._open)
+
+    def handle_endtag(self, tag: str) -> None:
+        while self._open:
+            if self._open.pop()[0] == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        for _, key in reversed(self._open):
+            if key is None:
+                continue
+            if key == "title":
+                self.title += data
+            elif key == "sample":
+                self.samples.append(data)
+            else:
+                self.metrics[key] = self.metrics.get(key, "") + data
+            break
+
+
+def read_page(dom: str) -> PageReader:
+    page = PageReader()
+    page.feed(dom)
+    return page
+
+
+def number(page: PageReader, name: str) -> int:
+    assert name in page.metrics, f"the page shows no {name}; it shows {sorted(page.metrics)}"
+    return int(re.sub(r"[^0-9-]", "", page.metrics[name]))
+
+
+# --- the warehouse behind it --------------------------------------------------------------------------
+
+
+def fresh_records(n: int) -> list[dict[str, Any]]:
+    """Seed records sent just now: CREATED_AT a minute ago, so they fall in every window."""
+    now = datetime.now(UTC) - timedelta(minutes=1)
+    records = seed_records()[:n]
+    return [{**r, "EVENT_ID": f"health-{i}", "CREATED_AT": f"{now:%Y-%m-%d %H:%M:%S}"} for i, r in enumerate(records)]
+
+
+@pytest.fixture(scope="module")
+def loaded(aws_endpoint, snowflake_server) -> Iterator[tuple[Any, Any]]:
+    """Tables filled by the real load and transforms: good records, a redelivered file, a malformed line
+    holding markup, a record failing validation, an unreadable file, and a file left waiting in S3.
+    Filled once for the module (the tests only read); its own database on the session's emulator."""
+    import snowflake.connector
+
+    database = f"TEST_HEALTH_{uuid.uuid4().hex[:8].upper()}"
+    snowflake_conn = snowflake.connector.connect(**snowflake_server, database=database)
+    snowflake_conn.cursor().execute(f"create database if not exists {database}")
+    settings = settings_for(database)
+    prepare(snowflake_conn, settings)
+    s3, bucket = new_bucket()
+    good = [json.dumps(r) for r in fresh_records(40)]
+    invalid = json.dumps({**fresh_records(41)[40], "USER_ID": "not-hex", "EVENT_ID": "health-invalid"})
+    key = put_ndjson(s3, bucket, [*good[:30], HOSTILE, invalid], name="first")
+    s3.copy_object(Bucket=bucket, Key=key.replace("first", "again"), CopySource={"Bucket": bucket, "Key": key})
+    put_ndjson(s3, bucket, good[30:], name="second")
+    put_ndjson(s3, bucket, gzip.compress(b'{"a": 1}\n')[:-6], name="truncated")
+    run_pipeline(snowflake_conn, s3, bucket, settings)
+    put_ndjson(s3, bucket, good[:2], name="late")  # landed after the run: waiting
+
+    def landed() -> list[loader.LandedFile]:
+        return loader.list_landed_files(s3, bucket, PREFIX, with_times=True)
+
+    yield snowflake_conn, landed
+    snowflake_conn.close()
+
+
+def test_every_section_matches_the_tables(loaded) -> None:
+    conn, landed = loaded
+    reading = health.collect(conn, "day", landed)
+    for name in ("conservation", "freshness", "volume", "files", "quarantine", "drift"):
+        assert getattr(reading, name).error is None, f"{name}: {getattr(reading, name).error}"
+
+    t = reading.conservation.totals
+    distinct_keys = scalar(conn, "select count(distinct event_key) from raw.events_raw")
+    load_rejects = scalar(conn, "select count(*) from raw.rejected_events where rejected_in <> 'transform'")
+    assert t["delivered"] == distinct_keys + load_rejects == 42  # 40 good, 1 invalid, 1 malformed line
+    assert t["redelivered"] == scalar(conn, "select count(*) - count(distinct event_key) from raw.events_raw") == 31
+    assert t["in_tables"] == scalar(conn, "select count(*) from analytics.orders") == 40
+    assert t["quarantined"] == scalar(conn, "select count(*) from raw.rejected_events") == 2
+    assert (t["waiting"], t["lost"], t["duplicated"]) == (0, 0, 0)
+
+    assert reading.volume.events == scalar(conn, "select count(*) from analytics.events")
+    purchases = "select count(*) from analytics.orders where order_type = 'PURCHASE' and status = 'COMPLETED'"
+    assert reading.volume.purchases == scalar(conn, purchases) > 0
+
+    fresh = reading.freshness
+    assert fresh.newest_loaded_at == scalar(conn, "select max(loaded_at) from raw.events_raw")
+    assert sum(row["orders"] for row in fresh.hourly) == 40
+    assert all(0 <= row["p50_seconds"] <= row["p95_seconds"] < 3600 for row in fresh.hourly)
+
+    files = reading.files
+    assert files.by_status["LOADED"]["files"] == scalar(
+        conn, "select count(*) from raw.load_audit where status = 'LOADED'"
+    )
+    assert [f["file_name"].rsplit("/", 1)[-1] for f in files.failed] == ["truncated.gz"]
+    assert files.failed[0]["error"], "a failed file is shown with its error"
+    assert files.waiting == 1 and files.waiting_files[0]["key"].endswith("late.gz")
+
+    q = reading.quarantine
+    assert q.total == 2 and q.reasons == 2
+    by_reason = dict(scalar_rows(conn, "select reason, count(*) from raw.rejected_events group by reason"))
+    assert {r["reason"]: r["records"] for r in q.by_reason} == by_reason
+    assert any(HOSTILE in s["text"] for r in q.by_reason for s in r["samples"])
+
+    if drift_view(conn):
+        assert reading.drift.available
+        assert reading.drift.new_values == scalar(conn, "select count(*) from analytics.value_drift")
+    else:
+        assert not reading.drift.available
+
+
+def drift_view(conn: Any) -> bool:
+    views = "select count(*) from information_schema.views where table_schema = 'ANALYTICS'"
+    return scalar(conn, views + " and table_name = 'VALUE_DRIFT'") == 1
+
+
+def scalar_rows(conn: Any, sql: str) -> list[tuple[Any, ...]]:
+    return conn.cursor().execute(sql).fetchall()
+
+
+def test_page_in_a_browser_shows_the_numbers_and_markup_in_samples_as_text(loaded, tmp_path) -> None:
+    conn, landed = loaded
+    reading = health.collect(conn, "day", landed)
+    page_file = tmp_path / "index.html"
+    page_file.write_text(report.render(reading, report.STATIC_PAGES), encoding="utf-8")
+
+    page = read_page(browse(page_file.as_uri(), SCREENSHOTS / "health-static.png"))
+
+    assert page.title == "Pipeline health", f"the document's title changed to {page.title!r}: the sample ran"
+    assert page.scripts == 0, "the page holds a <script> element: a sample was inserted as markup"
+    assert any(HOSTILE in text for text in page.samples), f"the hostile sample is not shown as text: {page.samples}"
+    assert page.charts == 3 and page.chart_marks > 0
+    t = reading.conservation.totals
+    for name in ("delivered", "in_tables", "quarantined", "waiting", "lost", "duplicated", "redelivered"):
+        assert number(page, f"conservation.{name}") == t[name]
+    assert number(page, "volume.events") == reading.volume.events
+    assert number(page, "volume.purchases") == reading.volume.purchases
+    assert number(page, "files.failed") == 1 and number(page, "files.waiting") == 1
+    assert number(page, "quarantine.total") == 2
+    expected = str(len(reading.drift.rows)) if reading.drift.available else "not available"
+    assert page.attributes.get("data-drift") == expected
+
+
+def test_report_writes_a_page_per_window_that_links_the_others(loaded, tmp_path) -> None:
+    conn, landed = loaded
+    index = report.write(tmp_path / "report", lambda window: health.collect(conn, window, landed))
+    assert index.name == "index.html"
+    for window, name in report.STATIC_PAGES.items():
+        html = (tmp_path / "report" / name).read_text()
+        assert all(f'href="{other}"' in html for other in report.STATIC_PAGES.values())
+        assert f'class="current">last {window}<' in html
+        assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', ""), "the report needs the network"
+
+
+def test_a_section_that_cannot_be_read_says_why_and_the_others_still_show(snowflake_conn) -> None:
+    """An empty database (no schemas): every section reports its error instead of failing the page."""
+    reading = health.collect(snowflake_conn, "hour", landed=None)
+    assert reading.conservation.error and "does not exist" in reading.conservation.error
+    html = report.render(reading, report.STATIC_PAGES)
+    assert html.count("Could not read this section") == 5
+    assert 'data-drift="not available"' in html  # no drift view in an empty database: said, not an error
+
+
+def test_cache_reads_once_per_window_within_its_time() -> None:
+    calls: list[str] = []
+
+    def read(window: str) -> Any:
+        calls.append(window)
+        return window
+
+    cache = health.HealthCache(read, ttl=3600)
+    assert [cache.get("day"), cache.get("day"), cache.get("hour")] == ["day", "day", "hour"]
+    assert calls == ["day", "hour"]
+    assert health.HealthCache(read, ttl=0).get("day") == "day" and calls == ["day", "hour", "day"]
