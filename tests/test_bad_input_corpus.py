@@ -252,11 +252,15 @@ def test_conflicting_duplicate_is_quarantined_and_the_first_copy_kept(corpus_run
 
 def test_file_level_cases_are_recorded_and_block_nothing(corpus_run) -> None:
     conn, report, _ = corpus_run
-    assert report.files_loaded == 3  # the corpus, the redelivery, the empty file
-    assert report.files_failed == 2
-    assert {key.rsplit("/", 1)[1] for key in report.failures} == {"d-truncated.gz", "e-not-utf8.gz"}
+    assert report.files_loaded == 4  # the corpus, the redelivery, the empty file, the not-UTF-8 line's file
+    assert report.files_failed == 1
+    assert {key.rsplit("/", 1)[1] for key in report.failures} == {"d-truncated.gz"}
     failed = conn.cursor().execute("select error from raw.load_audit where status = 'FAILED'").fetchall()
-    assert len(failed) == 2 and all(error for (error,) in failed)
+    assert len(failed) == 1 and all(error for (error,) in failed)
+    not_utf8 = conn.cursor().execute("select reason from raw.rejected_events where file_name like '%e-not-utf8%'")
+    assert [reason for (reason,) in not_utf8.fetchall()] == [
+        "not UTF-8: the line holds bytes that are not UTF-8 text (landed as U+FFFD)"
+    ]
 
 
 def test_every_line_is_in_the_tables_or_in_quarantine_once(corpus_run) -> None:
@@ -265,7 +269,7 @@ def test_every_line_is_in_the_tables_or_in_quarantine_once(corpus_run) -> None:
     quarantined = conn.cursor().execute("select count(*) from raw.rejected_events").fetchone()[0]
     expected_loaded = sum(c.loads for c in CASES)
     assert orders == expected_loaded
-    assert quarantined == len(CASES) - expected_loaded + 1  # + the conflicting duplicate
+    assert quarantined == len(CASES) - expected_loaded + 2  # + the conflicting duplicate, the not-UTF-8 line
 
 
 def scalar_rows(conn, sql: str, params: dict) -> list[tuple]:
