@@ -7,7 +7,7 @@ FAULT_RATE  ?= 0
 STAMP       := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo soak up down status test test-fast audit bench lock clean
+.PHONY: help install demo soak up down status report test test-fast audit bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ down: $(STAMP) ## stop everything `make up` started
 
 status: $(STAMP) ## show what the local stack is running
 	$(PY) -m local_stack status
+
+report: $(STAMP) ## write the running stack's pipeline health report (static HTML) to .local/report/
+	$(PY) -m local_stack run -- $(PY) -m warehouse report --out .local/report
 
 test: $(STAMP) ## run lint and the test suite
 	$(PY) -m ruff check .

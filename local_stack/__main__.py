@@ -1,4 +1,7 @@
-"""``python -m local_stack {demo,soak,up,down,status,firehose}``: the local stack's commands (behind the Makefile)."""
+"""``python -m local_stack {demo,soak,up,down,status,firehose,run}``: the local stack's commands.
+
+The Makefile's targets call them.
+"""
 
 from __future__ import annotations
 
@@ -37,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("up", help="start the long-running local stack")
     sub.add_parser("down", help="stop everything `up` started")
     sub.add_parser("status", help="show what runs")
+    run_cmd = sub.add_parser(
+        "run",
+        help="run a command with the running stack's connections, e.g. run -- python -m warehouse summary",
+    )
+    run_cmd.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARG ...]")
     args = parser.parse_args(argv)
 
     if args.command == "demo":
@@ -49,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         return demo(args.events, args.seed, args.fault_rate)
     if args.command == "firehose":
         return firehose_cli.run(args)
+    if args.command == "run":
+        from local_stack.with_stack import run_with_stack_env
+
+        return run_with_stack_env(args.argv)
     if args.command == "soak":
         from local_stack.soak import soak
 

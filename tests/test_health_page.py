@@ -250,8 +250,8 @@ def test_page_in_a_browser_shows_the_numbers_and_markup_in_samples_as_text(loade
 
 def test_report_writes_a_page_per_window_that_links_the_others(loaded, tmp_path) -> None:
     conn, landed = loaded
-    index = report.write(tmp_path / "report", lambda window: health.collect(conn, window, landed))
-    assert index.name == "index.html"
+    index, problems = report.write(tmp_path / "report", lambda window: health.collect(conn, window, landed))
+    assert index.name == "index.html" and problems == []
     for window, name in report.STATIC_PAGES.items():
         html = (tmp_path / "report" / name).read_text()
         assert all(f'href="{other}"' in html for other in report.STATIC_PAGES.values())
@@ -263,6 +263,7 @@ def test_a_section_that_cannot_be_read_says_why_and_the_others_still_show(snowfl
     """An empty database (no schemas): every section reports its error instead of failing the page."""
     reading = health.collect(snowflake_conn, "hour", landed=None)
     assert reading.conservation.error and "does not exist" in reading.conservation.error
+    assert set(reading.errors()) == {"conservation", "freshness", "volume", "files", "quarantine"}
     html = report.render(reading, report.STATIC_PAGES)
     assert html.count("Could not read this section") == 5
     assert 'data-drift="not available"' in html  # no drift view in an empty database: said, not an error

@@ -1,4 +1,4 @@
-"""Run the warehouse steps from a shell: ``python -m warehouse {setup,load,transform,check,summary}``.
+"""Run the warehouse steps from a shell: ``python -m warehouse {setup,load,transform,check,summary,report}``.
 
 The same functions the Airflow DAGs call, with the same connections (``AIRFLOW_CONN_SNOWFLAKE_DEFAULT``,
 ``AIRFLOW_CONN_AWS_DEFAULT``). Exit status: 0 ok, 1 a step or check failed, 2 bad usage or config.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import config
 from warehouse.identifiers import IdentifierError
@@ -37,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("transform", help="run every transform step on the files loaded since the last run")
     sub.add_parser("check", help="run the data-quality checks")
     sub.add_parser("summary", help="print row counts per table as JSON")
+    report_cmd = sub.add_parser(
+        "report", help="write the pipeline health page as static HTML: DIR/index.html (last day), hour.html, week.html"
+    )
+    report_cmd.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to write the pages into")
     args = parser.parse_args(argv)
 
     from warehouse import checks, pipeline, setup, transform
@@ -57,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(transform.run_all(conn), indent=2))
         elif args.command == "check":
             print(json.dumps(pipeline.check(), indent=2))
+        elif args.command == "report":
+            return _report(args.out)
         else:
             print(json.dumps(pipeline.counts(), indent=2))
     except (config.ConfigError, IdentifierError) as exc:
@@ -66,6 +73,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _report(out: Path) -> int:
+    from warehouse import report
+
+    index, problems = report.write(out)
+    print(f"report: {index}")
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def _account_variables(text: str) -> dict[str, str]:

@@ -93,6 +93,11 @@ class Health:
     quarantine: Quarantine
     drift: Drift
 
+    def errors(self) -> dict[str, str]:
+        """The sections that could not be read, with why."""
+        sections = ("conservation", "freshness", "volume", "files", "quarantine", "drift")
+        return {name: error for name in sections if (error := getattr(self, name).error)}
+
     def hours(self) -> list[datetime]:
         """Every hour the window touches, oldest first (charts show empty hours as zero)."""
         hour = self.since.replace(minute=0, second=0, microsecond=0)

@@ -123,9 +123,17 @@ def render(reading: health.Health, links: Mapping[str, str], cache_seconds: floa
     )
 
 
-def write(out: Path, read: Callable[[str], health.Health] = health.read) -> Path:
-    """Write the static report (one page per window, index.html the last day) into ``out``; return index.html."""
+def write(out: Path, read: Callable[[str], health.Health] = health.read) -> tuple[Path, list[str]]:
+    """Write the static report (one page per window, index.html the last day) into ``out``.
+
+    Returns index.html and the sections that could not be read (each page says so too)."""
     out.mkdir(parents=True, exist_ok=True)
+    problems = []
     for window, page in STATIC_PAGES.items():
-        (out / page).write_text(render(read(window), STATIC_PAGES), encoding="utf-8")
-    return out / STATIC_PAGES[health.DEFAULT_WINDOW]
+        reading = read(window)
+        (out / page).write_text(render(reading, STATIC_PAGES), encoding="utf-8")
+        by_error: dict[str, list[str]] = {}
+        for name, error in reading.errors().items():
+            by_error.setdefault(error, []).append(name)
+        problems += [f"{window}: {', '.join(names)}: {error}" for error, names in by_error.items()]
+    return out / STATIC_PAGES[health.DEFAULT_WINDOW], problems
