@@ -8,17 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from aws_infrastructure.errors import InfrastructureError, UsageError, explain
+from aws_infrastructure.errors import EXIT_OK, run_command
 from aws_infrastructure.provisioning import SNOWFLAKE_EXTERNAL_ID_ENV, SNOWFLAKE_USER_ENV, Stack, snowflake_identity
 from aws_infrastructure.settings import load_settings
-from config import ConfigError
-
-EXIT_OK, EXIT_AWS, EXIT_USAGE = 0, 1, 2
 
 DESCRIPTION = """Create, inspect and remove the pipeline's AWS resources (S3 bucket, Kinesis stream, Firehose
 delivery stream and its role, SNS alerts topic, SQS queue for new landing files, Snowflake's role). Names and
@@ -116,20 +110,4 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return run(args)
-    except ConfigError as exc:
-        print(f"config error:\n{exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except InfrastructureError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_AWS
-    except (ClientError, BotoCoreError) as exc:
-        print(f"error: {explain(exc)}", file=sys.stderr)
-        return EXIT_AWS
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return run_command(lambda: run(args))

@@ -7,6 +7,8 @@ non-empty bucket without --force); 1 means AWS (or the emulator) did not do what
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -16,6 +18,10 @@ from botocore.exceptions import (
     NoRegionError,
     PartialCredentialsError,
 )
+
+from config import ConfigError
+
+EXIT_OK, EXIT_AWS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class UsageError(Exception):
@@ -57,3 +63,24 @@ def explain(exc: BaseException) -> str:
     if isinstance(exc, BotoCoreError):
         return f"AWS client error: {exc}"
     return str(exc)
+
+
+def run_command(command: Callable[[], int]) -> int:
+    """Run a command-line action and turn the failures above into a message on stderr and an exit status."""
+    try:
+        return command()
+    except ConfigError as exc:
+        print(f"config error:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except InfrastructureError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_AWS
+    except (ClientError, BotoCoreError) as exc:
+        print(f"error: {explain(exc)}", file=sys.stderr)
+        return EXIT_AWS
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -1,7 +1,7 @@
 """Generator benchmark: our generation + NDJSON serialisation to a file against a naive per-event-Faker
 generator of the same fields, in the same run; and peak memory at two sizes, to show it stays flat.
 
-Prints measured figures and asserts nothing about time. Targets (issue 3): at least 200,000 events/s on
+Prints measured figures and asserts nothing about time. Targets: at least 200,000 events/s on
 one core and at least 10x the naive generator. Both run single-threaded in this process, one after the
 other; CPU-time rates are printed too, since a busy machine slows wall-clock figures.
 

@@ -1,7 +1,7 @@
 """Producer benchmark: batched PutRecords (our KinesisProducer) against one put_record call per event,
 both into a local moto Kinesis started for the run on a free loopback port and stopped by PID at the end.
 
-Prints measured figures and asserts nothing about time. Target (issue 3): batched at least 20x the
+Prints measured figures and asserts nothing about time. Target: batched at least 20x the
 per-event rate. Each method writes to a fresh one-shard stream; the records in each stream are counted
 afterwards to show both delivered everything.
 

@@ -1,9 +1,9 @@
-"""Mobile-app event generator and Kinesis producer (issue 3). Run ``python -m data_generation --help``.
+"""Mobile-app event generator and Kinesis producer. Run ``python -m data_generation --help``.
 
 Modules, in the order data flows through them:
 - settings: config/generator.json (the seed's value sets and the simulation's knobs), checked once.
 - population: users built once with Faker pools; ids: unique, reproducible event ids.
-- generator: seed-shaped events (``generate_events``, ``EventGenerator``) and ``to_line``.
+- generator: seed-shaped events (``EventGenerator``) and ``to_line``.
 - faults: duplicates and malformed records; late events come from the generator itself.
 - pipeline: the run loop (count/duration, rate, progress, cooperative stop).
 - sinks: the sink interface and the NDJSON file/stdout sink; producer: ``KinesisProducer``.

@@ -19,7 +19,6 @@ the general serialiser and yields the same bytes for any record this module make
 from __future__ import annotations
 
 import bisect
-import itertools
 import json
 import math
 import random
@@ -257,24 +256,3 @@ class EventGenerator:
             )
             id_index += 1
             yield line, user_id, kind
-
-
-def generate_events(
-    n: int,
-    seed: int = 0,
-    users: int = 1000,
-    *,
-    late_rate: float = 0.0,
-    widen_values: bool = False,
-    start_epoch: int | None = None,
-    settings: GeneratorSettings | None = None,
-) -> Iterator[dict[str, Any]]:
-    """``n`` events as dicts (seed keys in seed order, then EVENT_ID, DEVICE_MODEL); same arguments, same events.
-
-    Each dict is parsed from the event's line, so ``to_line(record)`` gives that line back exactly.
-    """
-    generator = EventGenerator(
-        settings, seed=seed, users=users, late_rate=late_rate, widen_values=widen_values, start_epoch=start_epoch
-    )
-    for line, _, _ in itertools.islice(generator, n):
-        yield json.loads(line)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import signal
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from config.signals import on_stop_signals
 from data_generation.faults import FaultInjector
 from data_generation.generator import Event
 from data_generation.progress import Progress
@@ -44,12 +44,8 @@ class StopFlag:
     @contextmanager
     def installed(self) -> Iterator[StopFlag]:
         """Route SIGINT and SIGTERM to this flag while the block runs, then restore the old handlers."""
-        previous = {sig: signal.signal(sig, self.request) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
+        with on_stop_signals(self.request):
             yield self
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
 
 
 def run(

@@ -1,16 +1,15 @@
 """Kinesis producer: batched PutRecords within the service limits, retries, and a dead-letter spool.
 
-The seed sent one record per call and slept between events. Here records are buffered into PutRecords
-calls of at most 500 records and 5 MiB (partition keys included), sent when a batch is full or has
-waited ``linger_seconds``. PutRecords is not atomic: each record may fail on its own (FailedRecordCount,
-ProvisionedThroughputExceededException, InternalFailure), and the whole call may fail (throttling, 5xx,
-network). Failed records are re-sent with exponential backoff and jitter; what still fails after
-``max_attempts`` goes to the spool with its last error, never dropped. A record over 1 MiB can never
-be accepted and is spooled at once. An error that retrying cannot fix (missing stream, no permission)
-spools the batch and stops the producer: every later record is spooled too and ``put`` raises
-``DeliveryError`` so the caller stops generating.
+Records are buffered into PutRecords calls of at most 500 records and 5 MiB (partition keys included), sent
+when a batch is full or has waited ``linger_seconds``. PutRecords is not atomic: each record may fail on its
+own (FailedRecordCount, ProvisionedThroughputExceededException, InternalFailure), and the whole call may fail
+(throttling, 5xx, network). Failed records are re-sent with exponential backoff and jitter; what still fails
+after ``max_attempts`` goes to the spool with its last error, never dropped. A record over 1 MiB can never be
+accepted and is spooled at once. An error that retrying cannot fix (missing stream, no permission) spools the
+batch and stops the producer: every later record is spooled too and ``put`` raises ``DeliveryError`` so the
+caller stops generating.
 
-Ctrl-C: ``close`` (and ``send``, which ends with it) sends what is buffered. A KeyboardInterrupt while
+Ctrl-C: ``close`` sends what is buffered. A KeyboardInterrupt while
 a call is in flight spools the unconfirmed records, so they may be delivered twice but never lost.
 
 The client is plain ``boto3.client("kinesis")``: the endpoint comes from AWS_ENDPOINT_URL or the default
@@ -23,7 +22,6 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +31,6 @@ from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoC
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from config import ConfigError
-from data_generation.generator import to_line
 from data_generation.report import EVENT, Report
 from data_generation.sinks import DeliveryError, OnDelivered, Record
 from data_generation.spool import Spool, default_spool_path
@@ -163,20 +160,6 @@ class KinesisProducer:
             self.spool.close()
             self.report.spool_path = self.spool.path if self.spool.count else None
         return self.report
-
-    def send(self, records: Iterable[dict[str, Any]]) -> Report:
-        """Send event dicts (partition key USER_ID) and close; stops early, spooling, on a fatal error."""
-        start = time.monotonic()
-        try:
-            for record in records:
-                self.report.generated += 1
-                self.put(to_line(record), str(record.get("USER_ID") or "unknown"))
-        except DeliveryError:
-            pass  # already in the report, and the records are in the spool
-        finally:
-            report = self.close()
-            report.seconds = time.monotonic() - start
-        return report
 
     def defer(self, records: list[Record], reason: str) -> None:
         """Spool (line, partition key, kind) records without trying them, e.g. the unsent rest of a stopped replay."""

@@ -1,35 +1,9 @@
-"""AWS emulator for the local stack: moto's server on 127.0.0.1, with two Kinesis defects fixed and, with
-``--journal PATH``, state that survives a restart.
+"""AWS emulator for the local stack: moto's server on 127.0.0.1 with moto's Kinesis and S3 defects fixed
+(each fix names the defect) and, with ``--journal PATH``, state that survives a restart (``aws_journal``).
 
 Run: ``python -m local_stack.aws_emulator [--port 4566] [--journal .local/aws-journal.jsonl]`` (``--journal``
-defaults to ``$AWS_EMULATOR_JOURNAL``; ``local_stack.stack`` sets it for ``make up``, demo and soak). All
-services share the one port, so ``aws --endpoint-url http://127.0.0.1:4566 ...`` and boto3 with
-``AWS_ENDPOINT_URL`` both work.
-
-Workarounds (moto 5.2.5, ``moto/kinesis/models.py``, class ``Shard``), applied before the server starts:
-- ``Shard.put_record`` finds the last sequence number with ``list(self.records.keys())[-1]``, copying
-  every key on every put, so puts slow from ~6.6k rec/s to ~300 rec/s once a shard holds 100k records;
-  ``get_records`` likewise scans the shard from its first record on every call.
-- ``Shard.put_record`` is documented "not safe for concurrency" and the server is threaded: concurrent
-  producers on one shard get the same sequence number and silently overwrite each other's records.
-- ``Stream.get_shard_for_key`` returns the first shard whose hash range holds the key, closed or not:
-  after a split or merge every record keeps going to the closed parent and the children stay empty.
-  Kinesis routes to the open shard covering the key.
-- ``Stream.split_shard`` and ``merge_shards`` move (split) or copy (merge) the parents' records into the
-  children; Kinesis leaves them in the closed parents, readable until they expire, and starts the
-  children empty. A consumer that drained the parents would otherwise read everything twice.
-Moto's sequence numbers are consecutive integers per shard, which the fixes below rely on.
-
-And one S3 defect (``moto/s3/responses.py`` ``_key_response`` with ``moto/iam/access_control.py``
-``IAMPolicyStatement.is_action_permitted``): moto evaluates a bucket policy on every object request with no
-request context (no ``aws:SecureTransport``, no ``aws:PrincipalArn``), and a statement whose Condition it
-cannot satisfy answers DENIED whatever its Effect, so the bucket's conditional Deny statements (TLS only;
-only the Firehose role writes the delivery folders) refuse every object read and write. The fix leaves
-conditional statements out of moto's evaluation; unconditional ones still apply. The local stack has
-neither TLS nor IAM principals for those conditions to be about; tests read the policy back instead.
-
-The journal (``--journal``), which makes a restarted emulator come back with what it had, is
-``local_stack.aws_journal``.
+defaults to ``$AWS_EMULATOR_JOURNAL``). All services share the one port, so ``aws --endpoint-url ...`` and
+boto3 with ``AWS_ENDPOINT_URL`` both work.
 """
 
 from __future__ import annotations
@@ -56,7 +30,22 @@ from local_stack.ports import HOST, PortInUseError, ensure_free, port
 
 
 def patch_moto_kinesis() -> None:
-    """Make moto's Kinesis shard O(1) per put and per record read, and safe under concurrent puts."""
+    """Make moto's Kinesis shard O(1) per put and per record read, safe under concurrent puts, and route and
+    reshard as Kinesis does. Defects of moto 5.2.5 (``moto/kinesis/models.py``) fixed here:
+
+    - ``Shard.put_record`` finds the last sequence number with ``list(self.records.keys())[-1]``, copying
+      every key on every put (puts slow from ~6.6k rec/s to ~300 rec/s once a shard holds 100k records);
+      ``get_records`` likewise scans the shard from its first record on every call.
+    - ``Shard.put_record`` is documented "not safe for concurrency" and the server is threaded: concurrent
+      producers on one shard get the same sequence number and silently overwrite each other's records.
+    - ``Stream.get_shard_for_key`` returns the first shard whose hash range holds the key, closed or not, so
+      after a split or merge every record goes to the closed parent; Kinesis routes to the open shard.
+    - ``Stream.split_shard`` and ``merge_shards`` move or copy the parents' records into the children;
+      Kinesis leaves them in the closed parents and starts the children empty (a consumer that drained the
+      parents would otherwise read everything twice).
+
+    The fixes rely on moto's sequence numbers being consecutive integers per shard.
+    """
     from moto.kinesis import models
 
     shard_cls = models.Shard
@@ -137,7 +126,15 @@ def patch_moto_kinesis() -> None:
 
 
 def patch_moto_conditional_bucket_policy() -> None:
-    """Evaluate only a bucket policy's unconditional statements (see the module docstring)."""
+    """Evaluate only a bucket policy's unconditional statements.
+
+    moto (``moto/s3/responses.py`` ``_key_response`` with ``moto/iam/access_control.py``
+    ``IAMPolicyStatement.is_action_permitted``) evaluates a bucket policy on every object request with no
+    request context (no ``aws:SecureTransport``, no ``aws:PrincipalArn``), and a statement whose Condition it
+    cannot satisfy answers DENIED whatever its Effect, so the bucket's conditional Deny statements (TLS only;
+    only the Firehose role writes the delivery folders) would refuse every object read and write. The local
+    stack has neither TLS nor IAM principals for those conditions to be about; tests read the policy back.
+    """
     from moto.iam.access_control import IAMPolicy, PermissionResult
     from moto.s3 import models
 

@@ -1,33 +1,9 @@
-"""A write-ahead journal for moto's server: state that survives a killed and restarted AWS emulator.
+"""A write-ahead journal for moto's server, so a killed and restarted AWS emulator keeps its state.
 
-Used by ``python -m local_stack.aws_emulator --journal PATH``. Why: moto keeps every stream, record, bucket
-and object in memory only (it has no snapshot persistence), so a killed or restarted emulator comes back
-empty, where real AWS is durable. With a journal, every request that can change state is appended to PATH as
-one JSON line (method, raw path and query, headers, body in base64, and the emulator's clock for that request)
-once moto has answered it with a status below 400, and *before* the answer is sent; at start the journal is
-replayed in-process, in file order, before the port is bound. So every write a client saw acknowledged
-survives a SIGKILL (the line is flushed to the OS, not fsynced: this defends against a killed process, not a
-crashed machine).
-- One lock covers dispatch and append, so journal order is processing order and replay reproduces moto's
-  state exactly where it is a function of the requests: Kinesis sequence numbers (consecutive per shard)
-  come out identical, which the local Firehose's checkpoints rely on. Read-only calls (GET, HEAD, OPTIONS;
-  JSON- and query-protocol actions named Get*, Describe*, List*) are neither locked nor journaled.
-- Time and randomness are pinned per journaled request: moto's clock (``moto.core.utils.utcnow``, behind
-  Kinesis arrival and stream-creation timestamps, S3 LastModified, Firehose timestamps) reads the request's
-  journaled time, and moto's random source (``mock_random``: S3 version ids, SQS message ids, SNS
-  subscription ARNs, ...) is seeded from the request's place in the journal, on the live call and on replay
-  alike. What moto takes from elsewhere comes out new on replay: S3 bucket CreationDate
-  (``datetime.now``), multipart upload ids (``os.urandom``), SQS timestamps taken with ``time.time``.
-- SQS ReceiveMessage is not journaled: it would hold the lock for a whole long poll, and its receipt handles
-  are drawn outside any journaled request. So a DeleteMessage cannot be replayed (moto answers
-  ReceiptHandleIsInvalid; the replay log counts such requests) and after a restart SQS hands out again the
-  messages that were received and deleted before it: at-least-once, as SQS itself is.
-- A request that was journaled but whose answer never reached the client (killed in between) is replayed,
-  and the client retries it: one more copy of those records in the stream. Kinesis itself is
-  at-least-once for the same reason; the warehouse deduplicates by EVENT_ID.
-- A last line cut short by the kill (not complete JSON) is dropped and the file truncated to the last good
-  line; that request was never answered, so its client retries it. A bad line anywhere else stops the start.
-- The journal only grows (``make clean`` deletes it); replay time grows with it.
+moto keeps everything in memory, where real AWS is durable. ``Journal`` appends every acknowledged request
+that can change state to a JSON-lines file before its answer goes out and replays the file in-process before
+the emulator opens its port; moto's clock and random source are pinned per request so the replay gives the
+same sequence numbers, ETags and ids. Used by ``python -m local_stack.aws_emulator --journal PATH``.
 """
 
 from __future__ import annotations
@@ -51,7 +27,10 @@ from local_stack.ports import HOST
 JOURNAL_ENV = "AWS_EMULATOR_JOURNAL"  # the default for --journal (how local_stack.stack passes it)
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 READ_ONLY_PREFIXES = ("Get", "Describe", "List")
-# Changes SQS visibility, but see the module docstring: a long poll must not hold the journal's lock.
+# ReceiveMessage changes SQS visibility but is not journaled: it would hold the lock for a whole long poll, and
+# its receipt handles are drawn outside any journaled request. So a DeleteMessage cannot be replayed (moto
+# answers ReceiptHandleIsInvalid; the replay log counts those) and after a restart SQS hands out again the
+# messages received and deleted before it: at-least-once, as SQS itself is.
 UNJOURNALED_ACTIONS = frozenset({"ReceiveMessage"})
 
 _request_state = threading.local()  # .now (moto's clock) and .random (moto's random source) per journaled request
@@ -195,7 +174,14 @@ class _PinnedRandom:
 
 
 def pin_moto_clock_and_random() -> None:
-    """Route moto's clock and random source through ``_request_state`` (see the module docstring).
+    """Route moto's clock and random source through ``_request_state``, pinned per journaled request.
+
+    moto's clock (``moto.core.utils.utcnow``: Kinesis arrival and stream-creation timestamps, S3
+    LastModified, Firehose timestamps) reads the request's journaled time, and its random source
+    (``mock_random``: S3 version ids, SQS message ids, SNS subscription ARNs, ...) is seeded from the
+    request's place in the journal, on the live call and on replay alike. What moto takes from elsewhere
+    comes out new on replay: S3 bucket CreationDate (``datetime.now``), multipart upload ids
+    (``os.urandom``), SQS timestamps taken with ``time.time``.
 
     Both are replaced where moto looks them up: in the modules that defined them (so modules imported
     later, as backends are on their first request, bind the replacements) and in every moto module that
@@ -256,7 +242,17 @@ def _pinned_call(app: Any, environ: dict[str, Any], now: datetime.datetime, inde
 
 
 class Journal:
-    """WSGI middleware: append every acknowledged state-changing request to the journal (see the docstring)."""
+    """WSGI middleware: append every acknowledged state-changing request to the journal.
+
+    A line (method, raw path and query, headers, body in base64, the request's clock) is appended once moto
+    answered below 400 and before the answer is sent, and flushed to the OS (not fsynced: this defends
+    against a killed process, not a crashed machine). One lock covers dispatch and append, so journal order
+    is processing order and replay reproduces moto's state where it is a function of the requests: Kinesis
+    sequence numbers come out identical, which the local Firehose's checkpoints rely on. Read-only calls
+    take neither the lock nor a line. A request journaled whose answer never reached its client (killed in
+    between) is replayed and then retried by the client: one more copy in the stream, as Kinesis itself can
+    produce; the warehouse deduplicates by EVENT_ID. The journal only grows (``make clean`` deletes it).
+    """
 
     def __init__(self, app: Any, path: Path) -> None:
         self.app = app
@@ -279,6 +275,8 @@ class Journal:
         self._repair()
 
     def _repair(self) -> None:
+        """Drop a last line cut short by a kill (never answered, so its client retries it); a bad line
+        anywhere else stops the start."""
         assert self.file is not None
         self.file.seek(0)
         good_end, torn = 0, None
@@ -330,7 +328,10 @@ class Journal:
         log(f"journal {self.path}: replayed {self.count:,} requests in {seconds:.2f}s{rate}")
         if failures:
             shown = "; ".join(failures[:5]) + (" ..." if len(failures) > 5 else "")
-            log(f"journal: {len(failures):,} replayed requests failed this time (see the module docstring): {shown}")
+            log(
+                f"journal: {len(failures):,} replayed requests failed this time (DeleteMessage of a receipt "
+                f"handle from an unjournaled ReceiveMessage is expected to): {shown}"
+            )
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ["REQUEST_METHOD"] in READ_ONLY_METHODS:

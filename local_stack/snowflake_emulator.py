@@ -1,28 +1,8 @@
-"""Snowflake emulator for the local stack: fakesnow's server on 127.0.0.1, with its defects fixed.
+"""Snowflake emulator for the local stack: fakesnow's server on 127.0.0.1 (fakesnow 0.12.1), one shared,
+file-backed database for every connection, with fakesnow's defects fixed where each fix is defined.
 
 Run: ``python -m local_stack.snowflake_emulator [--port 8765] [--data-dir DIR]``. Clients connect with
-the real snowflake connector (``host=127.0.0.1, port=8765, protocol="http"``, any account/user/password).
-
-What the launcher adds to a plain ``fakesnow -s`` (fakesnow 0.12.1):
-- One shared database for every connection for the life of the server, file-backed under ``--data-dir``
-  (``fakesnow.server.shared_fs``), so tables, rows and load history outlive connections, Airflow task
-  processes and restarts. Internal-stage files live under the same folder
-  (``fakesnow.transforms.stage.LOCAL_BUCKET_PATH``, a fresh temporary folder per start upstream).
-- Defect: even with ``db_path``, fakesnow keeps its ``_fs_global`` catalog (stages, file formats, the
-  Snowflake column types behind VARIANT/TIMESTAMP_NTZ columns, users) in memory (``instance.py``,
-  ``ATTACH ':memory:' AS _fs_global``), so after a restart the tables are back but every stage is gone
-  ("Stage ... does not exist"). The fix re-attaches that catalog from a file beside the databases.
-- Defect: NULL TIMESTAMP values come back as 1970-01-01. ``fakesnow.arrow.timestamp_to_sf_struct`` builds
-  the connector's timestamp struct without the column's null mask; the fix passes the mask.
-- Defect: any error DuckDB raises that fakesnow does not translate becomes HTTP 500 (``server.py``,
-  ``ServerError(status_code=500, ...)``). The connector treats 500 as transient and re-sends the
-  statement 6-7 times, re-running it (a partly failed COPY left 7x the rows). The fix answers such errors
-  as Snowflake answers a failed statement (HTTP 200, ``success: false``), so the client raises
-  ``ProgrammingError`` once and nothing is re-run.
-- Defect: COPY reads staged CSV files with DuckDB's ``read_csv`` (``copy_into.py``), whose hive
-  partitioning auto-detection turns a path segment like ``year=2024/`` into an extra column, so a COPY
-  from a Firehose-style prefix fails ("table has 1 columns but 2 values were supplied"). Snowflake adds
-  no such column; the fix turns the detection off.
+the real snowflake connector (``host=127.0.0.1, port=8765, protocol="http"``).
 """
 
 from __future__ import annotations
@@ -41,6 +21,8 @@ _STATEMENT_ERROR_CODE = "002003"
 
 
 def patch_null_timestamps() -> None:
+    """Defect: NULL TIMESTAMP values come back as 1970-01-01. ``fakesnow.arrow.timestamp_to_sf_struct`` builds
+    the connector's timestamp struct without the column's null mask; the fix passes the mask."""
     import pyarrow as pa
     from fakesnow import arrow
 
@@ -70,6 +52,10 @@ def _error_message(body: bytes) -> str:
 
 
 def patch_copy_hive_partitioning() -> None:
+    """Defect: COPY reads staged CSV files with DuckDB's ``read_csv`` (``copy_into.py``), whose hive
+    partitioning auto-detection turns a path segment like ``year=2024/`` into an extra column, so a COPY from
+    a Firehose-style prefix fails ("table has 1 columns but 2 values were supplied"). Snowflake adds no such
+    column; the fix turns the detection off."""
     from fakesnow import copy_into
     from sqlglot import exp
 
@@ -88,7 +74,13 @@ def patch_copy_hive_partitioning() -> None:
 
 
 def statement_errors_as_failures(app: Any) -> Any:
-    """ASGI middleware: turn fakesnow's HTTP 500 for a failed statement into Snowflake's failed-statement reply."""
+    """ASGI middleware: turn fakesnow's HTTP 500 for a failed statement into Snowflake's failed-statement reply.
+
+    Defect: any error DuckDB raises that fakesnow does not translate becomes HTTP 500 (``server.py``,
+    ``ServerError(status_code=500, ...)``). The connector treats 500 as transient and re-sends the statement
+    6-7 times, re-running it (a partly failed COPY left 7x the rows). Answered as Snowflake answers a failed
+    statement (HTTP 200, ``success: false``), the client raises ``ProgrammingError`` once and nothing re-runs.
+    """
 
     async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"] != "/queries/v1/query-request":
@@ -376,7 +368,12 @@ _UPLOAD_SIGNATURE = "signature"
 
 
 def persist_global_catalog(duck_conn: Any, path: Path) -> None:
-    """Swap fakesnow's in-memory ``_fs_global`` catalog for one kept in ``path`` (created on first start)."""
+    """Swap fakesnow's in-memory ``_fs_global`` catalog for one kept in ``path`` (created on first start).
+
+    Defect: even with ``db_path``, fakesnow keeps that catalog (stages, file formats, the Snowflake column
+    types behind VARIANT/TIMESTAMP_NTZ columns, users) in memory (``instance.py``, ``ATTACH ':memory:' AS
+    _fs_global``), so after a restart the tables are back but every stage is gone ("Stage ... does not exist").
+    """
     from fakesnow import info_schema
     from fakesnow.instance import GLOBAL_DATABASE_NAME
     from fakesnow.transforms import show
@@ -389,7 +386,13 @@ def persist_global_catalog(duck_conn: Any, path: Path) -> None:
 
 
 def build_app(data_dir: Path) -> Any:
-    """Configure fakesnow for a shared, file-backed database under data_dir and return the ASGI app."""
+    """Configure fakesnow for a shared, file-backed database under data_dir and return the ASGI app.
+
+    One database for every connection for the life of the server (``fakesnow.server.shared_fs``), so tables,
+    rows and load history outlive connections, Airflow task processes and restarts; internal-stage files live
+    under the same folder (``fakesnow.transforms.stage.LOCAL_BUCKET_PATH``, a fresh temporary folder per
+    start upstream).
+    """
     import fakesnow.server as server
     from fakesnow.instance import FakeSnow
     from fakesnow.transforms import stage

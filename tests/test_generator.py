@@ -14,7 +14,7 @@ import pytest
 import config
 from config import ConfigError
 from data_generation.faults import MALFORMERS, FaultInjector
-from data_generation.generator import KEYS, EventGenerator, generate_events, to_line
+from data_generation.generator import KEYS, EventGenerator, to_line
 from data_generation.report import DUPLICATE, EVENT, LATE, MALFORMED
 from data_generation.settings import load_settings, parse_settings
 from tests.test_generator_contract import EXTRA_KEYS, FAILED_STATUSES, SEED_KEYS, problems
@@ -24,7 +24,7 @@ N = 60_000
 
 @pytest.fixture(scope="module")
 def records() -> list[dict]:
-    return list(generate_events(N, seed=11, users=1000))
+    return [json.loads(line) for line, _, _ in itertools.islice(EventGenerator(seed=11, users=1000), N)]
 
 
 def test_every_event_meets_the_contract_with_seed_keys_first(records: list[dict]) -> None:

@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeou
 
 from data_generation.cli import main
 from data_generation.faults import FaultInjector
-from data_generation.generator import EventGenerator, generate_events
+from data_generation.generator import EventGenerator
 from data_generation.pipeline import run
 from data_generation.producer import MAX_BYTES_PER_CALL, MAX_RECORDS_PER_CALL, KinesisProducer
 from data_generation.replay import replay_spool
@@ -105,8 +105,8 @@ def throttle_error() -> ClientError:
 
 def test_batches_within_limits_deliver_everything_once_with_user_id_keys(kinesis: Any, stream: str) -> None:
     client = FaultyKinesis(kinesis)
-    report = KinesisProducer(stream, client=client).send(generate_events(1234, seed=1, users=100))
-    expected = [(json.dumps(r, separators=(",", ":")), r["USER_ID"]) for r in generate_events(1234, 1, 100)]
+    report = run(EventGenerator(seed=1, users=100), KinesisProducer(stream, client=client), count=1234)
+    expected = [(line, key) for line, key, _ in itertools.islice(EventGenerator(seed=1, users=100), 1234)]
     assert stream_records(kinesis, stream) == expected
     assert [len(call) for call in client.calls] == [500, 500, 234]
     assert (report.sent, report.unique_events, report.generated, report.retried, report.failed) == (1234,) * 3 + (0, 0)
@@ -198,7 +198,7 @@ def test_a_replay_that_fails_again_spools_into_a_new_file(kinesis: Any, stream: 
     first = KinesisProducer(
         stream, client=FaultyKinesis(kinesis, lambda r: THROTTLED), max_attempts=1, spool_path=tmp_path / "a.ndjson"
     )
-    assert first.send(generate_events(50, seed=2)).spooled == 50
+    assert run(EventGenerator(seed=2), first, count=50).spooled == 50
     again = KinesisProducer(
         stream, client=FaultyKinesis(kinesis, lambda r: THROTTLED), max_attempts=2, spool_path=tmp_path / "b.ndjson"
     )
@@ -208,7 +208,7 @@ def test_a_replay_that_fails_again_spools_into_a_new_file(kinesis: Any, stream: 
     final = replay_spool(tmp_path / "b.ndjson", KinesisProducer(stream, spool_path=tmp_path / "c.ndjson"))
     assert (final.sent, final.unique_events, final.failed) == (50, 50, 0)
     assert [d for d, _ in stream_records(kinesis, stream)] == [
-        json.dumps(r, separators=(",", ":")) for r in generate_events(50, seed=2)
+        line for line, _, _ in itertools.islice(EventGenerator(seed=2), 50)
     ]
     assert not (tmp_path / "c.ndjson").exists()
 
@@ -234,17 +234,6 @@ def test_ctrl_c_delivers_what_is_buffered(kinesis: Any, stream: str) -> None:
     assert report.interrupted
     assert [d for d, _ in stream_records(kinesis, stream)] == [line for line, _, _ in made]
     assert report.sent == report.generated == 1234
-
-    other = make_stream(kinesis)
-    records = list(generate_events(700, seed=4))
-
-    def dicts_then_ctrl_c() -> Iterator[dict]:
-        yield from records
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        KinesisProducer(other).send(dicts_then_ctrl_c())
-    assert len(stream_records(kinesis, other)) == 700
 
 
 def test_ctrl_c_during_a_call_spools_the_unconfirmed_batch_and_the_rest_of_the_chunk(

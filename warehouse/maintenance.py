@@ -10,16 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from warehouse import loader, sql_files
+from warehouse.transactions import transaction
 
 
 def _in_transaction(cursor: Any, relative: str, params: dict[str, Any] | None = None) -> None:
-    cursor.execute("begin")
-    try:
+    with transaction(cursor):
         sql_files.run_file(cursor, relative, params)
-        cursor.execute("commit")
-    except BaseException:
-        cursor.execute("rollback")
-        raise
 
 
 def rebuild(conn: Any) -> None:

@@ -19,12 +19,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from aws_infrastructure.errors import UsageError, explain
 from aws_infrastructure.settings import load_settings
+from config.signals import on_stop_signals
 from local_stack.firehose.delivery import (
     MAX_BACKOFF_SECONDS,
     Delivery,
     DeliveryReport,
     log_to_stderr,
-    stop_on_signals,
 )
 
 STATE_DIR_ENV = "FIREHOSE_STATE_DIR"
@@ -57,7 +57,7 @@ def deliver(
         delivery_stream = delivery_stream or settings.firehose.name
         region = region or settings.region
     stop = stop or threading.Event()
-    with stop_on_signals(stop):
+    with on_stop_signals(lambda *_: stop.set()):
         if once:
             return Delivery(delivery_stream, region, state_dir(state_directory), log).run(once, stop, poll_seconds)
         return _serve(delivery_stream, region, state_dir(state_directory), poll_seconds, stop, log)

@@ -8,15 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from aws_infrastructure.errors import InfrastructureError, UsageError, explain
-from config import ConfigError
+from aws_infrastructure.errors import EXIT_OK, run_command
 from local_stack.firehose import STATE_DIR_ENV, deliver
-
-EXIT_OK, EXIT_AWS, EXIT_USAGE = 0, 1, 2
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,24 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
+    def deliver_and_report() -> int:
         report = deliver(
             once=args.once,
             delivery_stream=args.delivery_stream,
             state_directory=args.state_dir,
             poll_seconds=args.poll_seconds,
         )
-    except ConfigError as exc:
-        print(f"config error:\n{exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except InfrastructureError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_AWS
-    except (ClientError, BotoCoreError) as exc:
-        print(f"error: {explain(exc)}", file=sys.stderr)
-        return EXIT_AWS
-    print(json.dumps(report.to_dict(), indent=2) if args.json else report.summary())
-    return EXIT_OK
+        print(json.dumps(report.to_dict(), indent=2) if args.json else report.summary())
+        return EXIT_OK
+
+    return run_command(deliver_and_report)
