@@ -30,6 +30,8 @@ class PipelineSnowflakeHook(SnowflakeHook):
 
     def _get_conn_params(self) -> dict[str, Any]:
         params = dict(super()._get_conn_params())
-        if isinstance(params.get("session_parameters"), dict):
-            params["session_parameters"] = dict(params["session_parameters"])
+        # A lock held by a dropped session's open transaction fails a statement after LOCK_TIMEOUT seconds
+        # instead of stalling the retry; no statement runs unbounded. The connection's own values win.
+        timeouts = {"LOCK_TIMEOUT": 120, "STATEMENT_TIMEOUT_IN_SECONDS": 3600}
+        params["session_parameters"] = {**timeouts, **(params.get("session_parameters") or {})}
         return params
