@@ -322,10 +322,27 @@ def test_account_variables_are_validated(name: str, value: object, message: str)
         account.setup_variables(values(**{name: value}))
 
 
+def cli_values(**overrides: Any) -> dict[str, Any]:
+    """What an administrator passes: bucket and landing folder come from config/aws.json."""
+    return {k: v for k, v in values(**overrides).items() if k not in ("bucket", "landing_prefix") or k in overrides}
+
+
 def test_the_cli_refuses_bad_account_variables_before_connecting(capsys) -> None:
     import json
 
     from warehouse.__main__ import main
 
-    assert main(["setup", "--account-objects", json.dumps(values(public_key="MIIB"))]) == 2
+    assert main(["setup", "--account-objects", json.dumps(cli_values(public_key="MIIB"))]) == 2
     assert "public_key" in capsys.readouterr().err
+
+
+def test_the_cli_points_the_external_stage_at_the_folder_the_loader_lists(capsys) -> None:
+    import json
+
+    from warehouse import __main__ as cli
+    from warehouse.pipeline import landing
+
+    assert cli.main(["setup", "--account-objects", json.dumps(cli_values(landing_prefix="other/"))]) == 2
+    assert "the loader reads" in capsys.readouterr().err
+    checked = cli._account_variables(json.dumps(cli_values()))
+    assert (checked["bucket"], checked["landing_prefix"]) == (landing().bucket, landing().prefix)

@@ -94,6 +94,17 @@ def _account_variables(text: str) -> dict[str, str]:
         raise config.ConfigError(f"--account-objects: not valid JSON: {exc.msg}") from None
     if not isinstance(values, dict):
         raise config.ConfigError("--account-objects: a JSON object of variable names and values")
+    # The external stage must be the folder the loader lists, whose keys it names relative to that folder.
+    from warehouse.pipeline import landing
+
+    where = landing()
+    values = {"bucket": where.bucket, "landing_prefix": where.prefix, **values}
+    if (values["bucket"], values["landing_prefix"]) != (where.bucket, where.prefix):
+        raise config.ConfigError(
+            f"--account-objects: the external stage would point at s3://{values['bucket']}/{values['landing_prefix']}"
+            f", but the loader reads s3://{where.bucket}/{where.prefix} (config/aws.json); leave bucket and "
+            "landing_prefix out to use config/aws.json"
+        )
     return setup_variables(values)
 
 
