@@ -1,4 +1,4 @@
-"""Command line: ``python -m aws_infrastructure {plan,up,down,status}``.
+"""Command line: ``python -m aws_infrastructure {plan,up,down,status,template}``.
 
 Exit status: 0 done; 2 the config, the options or the request must change (the message says how);
 1 AWS or the emulator failed (the message says what it refused, and why when known).
@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from aws_infrastructure.errors import EXIT_OK, run_command
 from aws_infrastructure.provisioning import SNOWFLAKE_EXTERNAL_ID_ENV, SNOWFLAKE_USER_ENV, Stack, snowflake_identity
 from aws_infrastructure.settings import load_settings
+from aws_infrastructure.template import render
 
 DESCRIPTION = """Create, inspect and remove the pipeline's AWS resources (S3 bucket, Kinesis stream, Firehose
 delivery stream and its role, SNS alerts topic, SQS queue for new landing files, Snowflake's role). Names and
@@ -54,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="show names, endpoints and which resources exist")
     status.add_argument("--json", action="store_true", help="print one JSON object (for scripts)")
 
+    template = commands.add_parser(
+        "template",
+        help="write a CloudFormation template of the same resources (JSON), generated from what `up` converges",
+    )
+    template.add_argument("--out", metavar="FILE", help="write the template to FILE (default: stdout)")
+
     return parser
 
 
@@ -75,6 +84,14 @@ def _print_status(status: dict[str, object]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
+    if args.command == "template":
+        text = render(settings)
+        if args.out:
+            Path(args.out).write_text(text, encoding="utf-8")
+            print(f"wrote {args.out}", file=sys.stderr)
+        else:
+            print(text, end="")
+        return EXIT_OK
     identity = None
     if args.command in ("plan", "up"):
         identity = snowflake_identity(args.snowflake_iam_user_arn, args.snowflake_external_id)

@@ -102,8 +102,9 @@ class Stack:
     snowflake_role: SnowflakeRole
 
     @classmethod
-    def build(cls, settings: Settings, identity: SnowflakeIdentity | None = None) -> Stack:
-        aws = Aws(settings.region)
+    def build(cls, settings: Settings, identity: SnowflakeIdentity | None = None, aws: Aws | None = None) -> Stack:
+        """The resources of ``settings``; ``aws`` (default: the settings' region) computes ARNs and clients."""
+        aws = aws or Aws(settings.region)
         fh = settings.firehose
         firehose_role = Role(
             aws,
