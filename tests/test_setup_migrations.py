@@ -108,3 +108,19 @@ def test_two_files_with_one_version_are_refused(sql_copy) -> None:
     (sql_copy / "migrations" / "V001__again.sql").write_text("select 1;\n")
     with pytest.raises(setup.SetupError, match="version 001 is also"):
         setup.migrations()
+
+
+def test_a_failed_migration_is_not_recorded_and_runs_again_from_the_start(
+    snowflake_conn, snowflake_database, sql_copy
+) -> None:
+    """Snowflake commits each DDL statement on its own: a half-applied migration is rerun whole, never skipped."""
+    settings = settings_for(snowflake_database)
+    prepare(snowflake_conn, settings)
+    migration = sql_copy / "migrations" / "V009__probe_table.sql"
+    migration.write_text("create table if not exists raw.probe (n number);\ninsert into raw.missing values (1);\n")
+    with pytest.raises(setup.SetupError, match=r"V009__probe_table\.sql, statement 2"):
+        setup.run_setup(snowflake_conn, settings)
+    assert scalar(snowflake_conn, "select count(*) from raw.schema_migrations where version = 9") == 0
+    migration.write_text("create table if not exists raw.probe (n number);\ninsert into raw.probe values (1);\n")
+    assert setup.run_setup(snowflake_conn, settings) == ["migrations/V009__probe_table.sql"]
+    assert scalar(snowflake_conn, "select count(*) from raw.probe") == 1
