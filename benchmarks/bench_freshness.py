@@ -28,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from local_stack.environment import EMULATOR_AWS_CREDENTIALS  # noqa: E402
+from local_stack.environment import EMULATOR_AWS_CREDENTIALS, snowflake_login_secret  # noqa: E402
 from local_stack.ports import free_port  # noqa: E402
 
 
@@ -51,12 +51,15 @@ def measure(mode: str, minutes: float, rate: float, tail_seconds: float) -> dict
     os.environ.update(EMULATOR_AWS_CREDENTIALS, AWS_ENDPOINT_URL=f"http://127.0.0.1:{ports['AWS_EMULATOR_PORT']}")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     try:
-        return _send_and_watch(mode, ports["SNOWFLAKE_EMULATOR_PORT"], minutes, rate, tail_seconds)
+        sf_password = snowflake_login_secret(state / "snowflake")
+        return _send_and_watch(mode, ports["SNOWFLAKE_EMULATOR_PORT"], sf_password, minutes, rate, tail_seconds)
     finally:
         subprocess.run([*stack, "down"], env=env, capture_output=True, timeout=300)
 
 
-def _send_and_watch(mode: str, sf_port: int, minutes: float, rate: float, tail_seconds: float) -> dict[str, float]:
+def _send_and_watch(
+    mode: str, sf_port: int, sf_password: str, minutes: float, rate: float, tail_seconds: float
+) -> dict[str, float]:
     import itertools
 
     import snowflake.connector
@@ -94,7 +97,7 @@ def _send_and_watch(mode: str, sf_port: int, minutes: float, rate: float, tail_s
     sender = threading.Thread(target=send, daemon=True)
     sender.start()
     conn = snowflake.connector.connect(
-        host="127.0.0.1", port=sf_port, protocol="http", account="local", user="local", password="local",
+        host="127.0.0.1", port=sf_port, protocol="http", account="local", user="local", password=sf_password,
         database="MOBILE_EVENTS", network_timeout=60,
     )  # fmt: skip
     query = "select distinct order_id from analytics.events where order_id like %(tag)s"

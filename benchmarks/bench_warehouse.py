@@ -29,7 +29,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from local_stack import processes  # noqa: E402
-from local_stack.environment import EMULATOR_AWS_CREDENTIALS  # noqa: E402
+from local_stack.environment import (  # noqa: E402
+    EMULATOR_AWS_CREDENTIALS,
+    SNOWFLAKE_SECRET_ENV,
+    snowflake_login_secret,
+)
 from local_stack.ports import free_port  # noqa: E402
 
 
@@ -75,6 +79,7 @@ def main() -> int:
     processes.start("aws", [py, "-m", "local_stack.aws_emulator", "--port", str(aws_port)], run_dir, env, aws_port)
     sf_argv = [py, "-m", "local_stack.snowflake_emulator", "--port", str(sf_port), "--data-dir", str(run_dir / "sf")]
     sf_pid = processes.start("snowflake", sf_argv, run_dir, env, sf_port)
+    os.environ[SNOWFLAKE_SECRET_ENV] = snowflake_login_secret(run_dir / "sf")  # what bench() logs in with
     os.environ.update(EMULATOR_AWS_CREDENTIALS, AWS_ENDPOINT_URL=f"http://127.0.0.1:{aws_port}")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     try:
@@ -92,12 +97,13 @@ def bench(args: argparse.Namespace, sf_port: int, sf_pid: int) -> int:
     from warehouse.settings import load_settings
 
     s3 = boto3.client("s3")
+    sf_password = os.environ[SNOWFLAKE_SECRET_ENV]
     print(f"generating {args.events:,} + {args.batch:,} events ...", flush=True)
     history, batch = lines(args.events, seed=1), lines(args.batch, seed=2)
 
     def connect(database: str):
         conn = snowflake.connector.connect(
-            host="127.0.0.1", port=sf_port, protocol="http", account="bench", user="bench", password="bench",
+            host="127.0.0.1", port=sf_port, protocol="http", account="bench", user="bench", password=sf_password,
             database=database, network_timeout=600,
         )  # fmt: skip
         settings = dataclasses.replace(load_settings(), database=database, stage_mode="internal")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from local_stack import stack
 from local_stack.environment import STATE, local_env
+from local_stack.private_state import private_folder
 from local_stack.steps import StageFailed, airflow_cli, run
 
 DEMO_STATE = STATE / "demo"
@@ -58,6 +59,7 @@ def reconcile(report: dict[str, int], counts: dict[str, int], distinct_orders: i
 
 
 def demo(events: int, seed: int = 42, fault_rate: float = 0.0) -> int:
+    private_folder(STATE)  # what the demo writes under it is the owner's alone
     shutil.rmtree(DEMO_STATE, ignore_errors=True)
     run_dir = DEMO_STATE / "run"
     logs = DEMO_STATE / "logs"

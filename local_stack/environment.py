@@ -11,13 +11,14 @@ import os
 from pathlib import Path
 
 from local_stack.ports import HOST, port
+from local_stack.private_state import read_or_create_secret
 
 REPO = Path(__file__).resolve().parents[1]
 # Everything the local stack writes (PID files, logs, emulator data, Airflow metadata); git ignores it.
 STATE = Path(os.environ.get("LOCAL_STACK_STATE", REPO / ".local"))
 
-# What moto accepts; not secrets, and only ever sent to the emulator on 127.0.0.1. (The Snowflake
-# emulator below accepts any user and password.)
+# What moto accepts; not secrets, and only ever sent to the emulator on 127.0.0.1. (moto checks no
+# credentials at all: the local stack is for single-user machines, see the README.)
 EMULATOR_AWS_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # nosec B105
 
 
@@ -25,12 +26,27 @@ def aws_endpoint() -> str:
     return f"http://{HOST}:{port('aws')}"
 
 
-def snowflake_connection(database: str = "MOBILE_EVENTS") -> dict[str, object]:
-    """The Airflow connection for the Snowflake emulator (any account, user and password are accepted)."""
+# The Snowflake emulator's login secret, when it is given rather than kept in the emulator's data folder
+# (docker-compose.yaml: the emulator and Airflow run in containers that share no folder).
+SNOWFLAKE_SECRET_ENV = "SNOWFLAKE_EMULATOR_SECRET"  # noqa: S105  # nosec B105  # a variable name
+SNOWFLAKE_SECRET_FILE = "login-secret"  # noqa: S105  # nosec B105  # a file name
+
+
+def snowflake_login_secret(data_dir: Path) -> str:
+    """The password the Snowflake emulator serving data_dir accepts, and no other.
+
+    $SNOWFLAKE_EMULATOR_SECRET when set; otherwise the stack's own, made at first use (by the emulator or by
+    whoever writes its connection first) in data_dir/login-secret, mode 0600.
+    """
+    return os.environ.get(SNOWFLAKE_SECRET_ENV) or read_or_create_secret(data_dir / SNOWFLAKE_SECRET_FILE)
+
+
+def snowflake_connection(password: str, database: str = "MOBILE_EVENTS") -> dict[str, object]:
+    """The Airflow connection for the Snowflake emulator (any account and user; the stack's login secret)."""
     return {
         "conn_type": "snowflake",
         "login": "local",
-        "password": "local",  # nosec B105
+        "password": password,
         "schema": "RAW",
         "extra": {
             "account": "local",
@@ -48,7 +64,13 @@ def aws_connection(region: str) -> dict[str, object]:
     return {"conn_type": "aws", "extra": {"endpoint_url": aws_endpoint(), "region_name": region}}
 
 
-def local_env(airflow_home: Path, region: str = "us-east-1") -> dict[str, str]:
+def local_env(airflow_home: Path, region: str = "us-east-1", snowflake_data: Path | None = None) -> dict[str, str]:
+    """The environment of every process of a local stack whose state is airflow_home's parent folder.
+
+    snowflake_data is the Snowflake emulator's --data-dir (default: "snowflake" beside airflow_home, as
+    ``make up``, the demo and the soak lay their state out); its login secret goes into the connection.
+    """
+    snowflake_password = snowflake_login_secret(snowflake_data or airflow_home.parent / "snowflake")
     env = dict(os.environ)
     env.update(EMULATOR_AWS_CREDENTIALS)
     env.update(
@@ -64,7 +86,7 @@ def local_env(airflow_home: Path, region: str = "us-east-1") -> dict[str, str]:
             "AIRFLOW__API__HOST": HOST,
             "AIRFLOW__API__PORT": str(port("airflow")),
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(airflow_home / "logs"),
-            "AIRFLOW_CONN_SNOWFLAKE_DEFAULT": json.dumps(snowflake_connection()),
+            "AIRFLOW_CONN_SNOWFLAKE_DEFAULT": json.dumps(snowflake_connection(snowflake_password)),
             "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws_connection(region)),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         }

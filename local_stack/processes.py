@@ -1,8 +1,8 @@
 """Start and stop the local stack's background processes, each tracked by a PID file.
 
-Every process is started in its own session (so a Ctrl-C in the terminal does not reach it) and
-stopped by its PID: SIGINT first (Airflow and uvicorn shut down cleanly on it), SIGTERM and SIGKILL
-if it lingers.
+Every process is started in its own session (so a Ctrl-C in the terminal does not reach it), with an
+owner-only umask (what it writes is the stack's state: folders 0700, files 0600), and stopped by its PID:
+SIGINT first (Airflow and uvicorn shut down cleanly on it), SIGTERM and SIGKILL if it lingers.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from local_stack.ports import is_listening
+from local_stack.private_state import private_umask
 
 
 class StartError(RuntimeError):
@@ -32,9 +33,10 @@ def start(
     timeout: float = 30.0,
 ) -> int:
     """Start argv in the background, log to run_dir/NAME.log, record run_dir/NAME.pid; wait for wait_port."""
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     log_path = run_dir / f"{name}.log"
-    with open(log_path, "ab") as log:
+    # Logs hold what the processes print (statements, keys, record contents): owner-only whatever our umask.
+    with open(os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab") as log:
         proc = subprocess.Popen(
             list(argv),
             stdout=log,
@@ -42,8 +44,7 @@ def start(
             stdin=subprocess.DEVNULL,
             env=env,
             start_new_session=True,
-            # A child of a non-interactive shell inherits SIGINT ignored; restore the default handler.
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler),
+            preexec_fn=_prepare_child,
         )
     (run_dir / f"{name}.pid").write_text(str(proc.pid))
     if wait_port is None:
@@ -58,6 +59,12 @@ def start(
         time.sleep(0.1)
     stop_pid(proc.pid)
     raise StartError(f"{name} did not listen on 127.0.0.1:{wait_port} within {timeout:.0f}s; see {log_path}")
+
+
+def _prepare_child() -> None:
+    # A child of a non-interactive shell inherits SIGINT ignored; restore the default handler.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    private_umask()
 
 
 def alive(pid: int) -> bool:

@@ -2,20 +2,30 @@
 file-backed database for every connection, with fakesnow's defects fixed where each fix is defined.
 
 Run: ``python -m local_stack.snowflake_emulator [--port 8765] [--data-dir DIR]``. Clients connect with
-the real snowflake connector (``host=127.0.0.1, port=8765, protocol="http"``).
+the real snowflake connector (``host=127.0.0.1, port=8765, protocol="http"``, any account and user) and the
+stack's login secret as password (``local_stack.environment.snowflake_login_secret``: DIR/login-secret, mode
+0600, made at first start, or $SNOWFLAKE_EMULATOR_SECRET). Locked down for a machine other users share:
+``require_login_secret``, ``sign_stage_uploads``, ``lock_down_duckdb``, and a 077 umask for everything under DIR.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import hashlib
+import hmac
 import json
 import re
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
+from local_stack.environment import snowflake_login_secret
 from local_stack.ports import HOST, PortInUseError, ensure_free, port
+from local_stack.private_state import private_umask
 
+GLOBAL_CATALOG_FILE = "fs_global.duckdb"
 # Snowflake's generic "SQL compilation error" code; clients only need a non-retryable failure.
 _STATEMENT_ERROR_CODE = "002003"
 
@@ -367,6 +377,122 @@ _LOGIN_FAILED = {"code": "390100", "message": "Incorrect username or password wa
 _UPLOAD_SIGNATURE = "signature"
 
 
+def lock_down_duckdb(duck_conn: Any, data_dir: Path) -> None:
+    """Let SQL reach only the emulator's own files, for the life of the process.
+
+    fakesnow passes DuckDB's table functions through, so ``select content from read_text('/etc/hostname')``
+    would read any file the developer can (``~/.aws/credentials``, ``~/.ssh``, Airflow's secrets). With
+    external access off, DuckDB opens only the allowed folders and paths (databases, staged files, its spill
+    folder, the catalog), and the locked configuration refuses the ``SET`` that would undo it
+    (https://duckdb.org/docs/stable/operations_manual/securing_duckdb/overview). The login secret, kept in
+    data_dir itself, stays out of reach.
+    """
+    folders = [data_dir / "databases", data_dir / "stages", data_dir / "tmp"]
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    catalog = (data_dir / GLOBAL_CATALOG_FILE).resolve()
+
+    def text(path: Path | str) -> str:
+        return "'" + str(path).replace("'", "''") + "'"
+
+    directories = ", ".join(text(f"{folder.resolve()}/") for folder in folders)
+    paths = ", ".join(text(path) for path in (catalog, f"{catalog}.wal"))
+    duck_conn.execute(f"SET temp_directory = {text(folders[-1].resolve())}")
+    duck_conn.execute(f"SET allowed_directories = [{directories}]")
+    duck_conn.execute(f"SET allowed_paths = [{paths}]")
+    duck_conn.execute("SET autoinstall_known_extensions = false")
+    duck_conn.execute("SET enable_external_access = false")
+    duck_conn.execute("SET lock_configuration = true")
+
+
+def _signature(secret: str, path: str) -> str:
+    return hmac.new(secret.encode(), path.encode(), hashlib.sha256).hexdigest()
+
+
+def sign_stage_uploads(secret: str) -> None:
+    """Sign the upload URL fakesnow hands a PUT, so only a logged-in client can write a staged file.
+
+    fakesnow has the client upload a PUT's file over plain HTTP to ``/fs_bucket/...`` (a GCS-style presigned
+    URL, ``server.gcs_stage_info``) and accepts any request there, so any local user could plant or replace
+    staged files between a PUT and its COPY. The URL now carries an HMAC of its path under the login secret,
+    as a real presigned URL carries its signature, and ``require_login_secret`` refuses an upload without it.
+    """
+    import fakesnow.server as server
+
+    original = server.gcs_stage_info
+    if getattr(original, "_local_stack_patched", False):
+        return
+
+    def gcs_stage_info(request: Any, expr: Any, put_stage_data: Any) -> dict[str, Any]:
+        info = original(request, expr, put_stage_data)
+        path = urlsplit(info["presignedUrl"]).path
+        info["presignedUrl"] += "?" + urlencode({_UPLOAD_SIGNATURE: _signature(secret, path)})
+        return info
+
+    gcs_stage_info._local_stack_patched = True  # type: ignore[attr-defined]
+    server.gcs_stage_info = gcs_stage_info
+
+
+def _login_allowed(body: bytes, secret: str) -> bool:
+    """The password is the secret, and the login does not ask for a database file of its own choosing."""
+    try:
+        data = json.loads(gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body)["data"]
+        password = str(data.get("PASSWORD") or "")
+        parameters = {str(name).upper() for name in (data.get("SESSION_PARAMETERS") or {})}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+    # FAKESNOW_DB_PATH would open a DuckDB of the client's choosing, outside the lock-down.
+    return hmac.compare_digest(password.encode(), secret.encode()) and "FAKESNOW_DB_PATH" not in parameters
+
+
+def _upload_signed(scope: dict[str, Any], secret: str) -> bool:
+    path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+    given = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(_UPLOAD_SIGNATURE, [""])[0]
+    return hmac.compare_digest(given.encode(), _signature(secret, path).encode())
+
+
+def require_login_secret(app: Any, secret: str) -> Any:
+    """ASGI middleware: a login whose password is not the stack's secret fails as on Snowflake; so does an
+    unsigned upload to a stage (HTTP 403). Every other route needs the session token a login returns."""
+
+    async def reply(send: Any, status: int, payload: bytes) -> None:
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        if scope["path"].startswith("/fs_bucket/") and not _upload_signed(scope, secret):
+            await reply(send, 403, b"")
+            return
+        if scope["path"] != "/session/v1/login-request":
+            await app(scope, receive, send)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            body.extend(message.get("body") or b"")
+            if not message.get("more_body"):
+                break
+        if not _login_allowed(bytes(body), secret):
+            await reply(send, 200, json.dumps({"data": None, **_LOGIN_FAILED, "success": False}).encode())
+            return
+        replayed = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if replayed:
+                return {"type": "http.disconnect"}
+            replayed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await app(scope, replay, send)
+
+    return wrapped
+
+
 def persist_global_catalog(duck_conn: Any, path: Path) -> None:
     """Swap fakesnow's in-memory ``_fs_global`` catalog for one kept in ``path`` (created on first start).
 
@@ -403,13 +529,16 @@ def build_app(data_dir: Path) -> Any:
     bucket.mkdir(parents=True, exist_ok=True)
     stage.LOCAL_BUCKET_PATH = str(bucket.resolve())
     server.shared_fs = FakeSnow(db_path=str(databases.resolve()))
-    persist_global_catalog(server.shared_fs.duck_conn, data_dir / "fs_global.duckdb")
+    persist_global_catalog(server.shared_fs.duck_conn, data_dir / GLOBAL_CATALOG_FILE)
+    lock_down_duckdb(server.shared_fs.duck_conn, data_dir)
+    secret = snowflake_login_secret(data_dir)
+    sign_stage_uploads(secret)
     patch_null_timestamps()
     patch_copy_hive_partitioning()
     patch_text_line_copy()
     patch_remove()
     patch_try_functions()
-    return statement_errors_as_failures(server.app)
+    return require_login_secret(statement_errors_as_failures(server.app), secret)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -422,6 +551,7 @@ def main(argv: list[str] | None = None) -> int:
         help="address to bind (default 127.0.0.1; 0.0.0.0 only inside a container, as docker-compose.yaml does)",
     )
     args = parser.parse_args(argv)
+    private_umask()  # its databases, staged files and login secret are the owner's alone
     number = args.port if args.port is not None else port("snowflake")
     try:
         ensure_free("snowflake", number, args.host)

@@ -29,6 +29,7 @@ from pathlib import Path
 from local_stack import processes, stack
 from local_stack.demo import Timer, reconcile, warehouse_counts
 from local_stack.environment import STATE, local_env
+from local_stack.private_state import private_folder
 from local_stack.steps import StageFailed, airflow_cli, run
 
 SOAK_STATE = STATE / "soak"
@@ -113,6 +114,7 @@ def merged(*reports: dict[str, int]) -> dict[str, int]:
 
 
 def soak(events: int, fault_rate: float, kills: int, aws_restarts: int = 1, seed: int = 7) -> int:
+    private_folder(STATE)  # what the soak writes under it is the owner's alone
     shutil.rmtree(SOAK_STATE, ignore_errors=True)
     s = Soak(seed)
     py = sys.executable

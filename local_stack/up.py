@@ -9,7 +9,12 @@ is recorded by PID under .local/run and every socket is bound to 127.0.0.1. `dow
 State that survives `down`: Airflow's metadata database (.local/airflow), the Snowflake emulator's
 database files (.local/snowflake) and the AWS emulator's journal (.local/aws-journal.jsonl: streams, records,
 objects, replayed when it starts; see local_stack/aws_journal.py). `up` provisions again, changing only what
-differs from the config. `make clean` deletes .local.
+differs from the config. `make clean` deletes .local. Everything under .local is its owner's alone (folders
+0700, files 0600: local_stack/private_state.py), the secrets the components share included.
+
+The stack is for a single-user machine: Airflow's API lets every caller act as admin and the AWS emulator
+checks no credentials, so anyone who can reach 127.0.0.1 can drive them (see the README's "Reliability and
+security"); the Snowflake emulator alone asks for a password, the stack's login secret.
 
 ``ELT_TRIGGER=schedule make up`` leaves out the S3-notification trigger: the ELT DAG then runs on its
 cron schedule only.
@@ -17,9 +22,9 @@ cron schedule only.
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
-import secrets
 import subprocess
 import sys
 import time
@@ -29,6 +34,7 @@ import urllib.request
 from local_stack import processes, stack
 from local_stack.environment import STATE, local_env
 from local_stack.ports import HOST, ensure_free, is_listening, port
+from local_stack.private_state import private_folder, read_or_create_secret
 from local_stack.steps import StageFailed, airflow_cli, run
 
 RUN_DIR = STATE / "run"
@@ -37,16 +43,28 @@ DAG_ID = "mobile_events_elt"
 STREAM_RATE = 5  # events per second from the background generator
 
 
+def _fernet_key() -> str:
+    """The key Airflow encrypts connections, variables and trigger arguments with, shared by every component.
+
+    A stack whose airflow.cfg predates this file keeps the key Airflow wrote there, so what it encrypted
+    stays readable.
+    """
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(AIRFLOW_HOME / "airflow.cfg")
+    existing = config.get("core", "fernet_key", fallback="")
+    if existing:
+        return read_or_create_secret(AIRFLOW_HOME / "fernet_key", lambda: existing)
+    from cryptography.fernet import Fernet
+
+    return read_or_create_secret(AIRFLOW_HOME / "fernet_key", lambda: Fernet.generate_key().decode())
+
+
 def _env() -> dict[str, str]:
     env = local_env(AIRFLOW_HOME)
-    # The API server signs the tokens task processes use; every component must share the secret.
-    # It is made here, kept out of the repository, and never leaves the machine.
-    secret_file = AIRFLOW_HOME / "jwt_secret"
-    if not secret_file.exists():
-        AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
-        secret_file.write_text(secrets.token_urlsafe(32))
-        secret_file.chmod(0o600)
-    env["AIRFLOW__API_AUTH__JWT_SECRET"] = secret_file.read_text().strip()
+    # The API server signs the tokens task processes use, and the components share one Fernet key: both
+    # are made here at first use (owner-only from birth), kept out of the repository, and never leave the machine.
+    env["AIRFLOW__API_AUTH__JWT_SECRET"] = read_or_create_secret(AIRFLOW_HOME / "jwt_secret")
+    env["AIRFLOW__CORE__FERNET_KEY"] = _fernet_key()
     env["FIREHOSE_STATE_DIR"] = str(STATE / "firehose")  # the local Firehose's checkpoints, with the stack's state
     env["AIRFLOW__CORE__EXECUTOR"] = "LocalExecutor"
     env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = f"http://{HOST}:{port('airflow')}/execution/"
@@ -76,6 +94,7 @@ def _event_wiring(env: dict[str, str]) -> dict[str, str]:
 
 
 def up() -> int:
+    private_folder(STATE)
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     logs = STATE / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -121,7 +140,7 @@ def up() -> int:
     print(
         f"""
 The local stack is up.
-  Airflow UI and REST API  http://{HOST}:{port("airflow")}/   (no login on the local stack)
+  Airflow UI and REST API  http://{HOST}:{port("airflow")}/   (no login: any local user is admin)
   AWS emulator             http://{HOST}:{port("aws")}        (aws --endpoint-url http://{HOST}:{port("aws")} ...)
   Snowflake emulator       {HOST}:{port("snowflake")}, protocol http
   Logs                     {RUN_DIR}/*.log, {AIRFLOW_HOME}/logs
@@ -167,6 +186,7 @@ def down() -> int:
 
 
 def status() -> int:
+    private_folder(STATE)
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     print("\n".join(stack.describe(RUN_DIR)))
     return 0

@@ -100,8 +100,11 @@ def aws_endpoint(run_dir: Path) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def snowflake_server(run_dir: Path) -> Iterator[dict[str, object]]:
     """Connection parameters for a fakesnow server started by the local-stack launcher."""
+    from local_stack.environment import snowflake_login_secret
+
     port = free_port()
     name = f"snowflake-{port}"
+    data_dir = run_dir / f"snowflake-{port}"
     processes.start(
         name,
         [
@@ -111,7 +114,7 @@ def snowflake_server(run_dir: Path) -> Iterator[dict[str, object]]:
             "--port",
             str(port),
             "--data-dir",
-            str(run_dir / f"snowflake-{port}"),
+            str(data_dir),
         ],
         run_dir,
         env={**os.environ, "PYTHONPATH": str(REPO)},
@@ -123,7 +126,7 @@ def snowflake_server(run_dir: Path) -> Iterator[dict[str, object]]:
         "protocol": "http",
         "account": "local",
         "user": "local",
-        "password": "local",
+        "password": snowflake_login_secret(data_dir),  # the emulator refuses any other
         "network_timeout": 10,
     }
     processes.stop(name, run_dir)

@@ -37,7 +37,19 @@ DOCKERFILE = REPO / "docker" / "Dockerfile"
 POSTGRES_REQUIREMENTS = REPO / "docker" / "requirements-postgres.txt"
 
 # Values for the variables the file requires; placeholders for the test only.
-REQUIRED_VARIABLES = {"AIRFLOW_JWT_SECRET": "test-jwt-secret", "POSTGRES_PASSWORD": "test-postgres-password"}
+REQUIRED_VARIABLES = {
+    "AIRFLOW_JWT_SECRET": "test-jwt-secret",
+    "AIRFLOW_FERNET_KEY": "test-fernet-key",
+    "POSTGRES_PASSWORD": "test-postgres-password",
+    "SNOWFLAKE_EMULATOR_SECRET": "test-snowflake-secret",
+}
+# What make up computes at run time (local_stack/up.py's _env) -> the variable the containers take it from.
+RUN_TIME_SECRETS = {
+    "AIRFLOW__API_AUTH__JWT_SECRET": "AIRFLOW_JWT_SECRET",
+    "AIRFLOW__CORE__FERNET_KEY": "AIRFLOW_FERNET_KEY",
+}
+# The simple auth manager's roles (Airflow's config.yml, [core] simple_auth_manager_users).
+AIRFLOW_ROLES = {"viewer", "user", "op", "admin"}
 # The official image's AIRFLOW_HOME.
 IMAGE_AIRFLOW_HOME = "/opt/airflow"
 # local_stack.ports.PORTS name -> the compose service that serves it.
@@ -51,13 +63,14 @@ COMPOSE_ONLY_VARIABLES = {
     "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "the scheduler's healthcheck",
     "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": "keeps that endpoint on the container's loopback",
     "CONNECTION_CHECK_MAX_COUNT": "the official image's entrypoint: 0 = do not wait for the metadata database",
+    "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "the Docker stack asks for a login; make up lets every caller in",
 }
 # Commands the official image's entrypoint runs as given (anything else becomes `airflow <command>`).
 ENTRYPOINT_COMMANDS = {"airflow", "python", "bash"}
 # Where servers listen inside their containers (published ports stay on the host's loopback).
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104
 ANY = "<any>"  # a token of a local-stack command computed at run time (host, port variable, folder)
-SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE", re.IGNORECASE)
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE|FERNET", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------- running the Compose binary
@@ -214,8 +227,11 @@ def local_env_for_containers() -> dict[str, str]:
     """local_env() as the containers should have it: service names for 127.0.0.1, the image's paths."""
 
     def build(host: str) -> dict[str, str]:
+        # Only what local_env sets (default ports), and the Snowflake emulator's login secret as the
+        # containers get it: from the environment (they share no state folder).
+        secret = {environment.SNOWFLAKE_SECRET_ENV: REQUIRED_VARIABLES["SNOWFLAKE_EMULATOR_SECRET"]}
         with (
-            mock.patch.dict(os.environ, clear=True),  # only what local_env sets; default ports
+            mock.patch.dict(os.environ, secret, clear=True),
             mock.patch.object(environment, "HOST", host),
             mock.patch.object(environment, "REPO", Path(project_dir())),
         ):
@@ -224,6 +240,8 @@ def local_env_for_containers() -> dict[str, str]:
     expected = build(PORT_SERVICES["aws"])
     expected["AIRFLOW_CONN_SNOWFLAKE_DEFAULT"] = build(PORT_SERVICES["snowflake"])["AIRFLOW_CONN_SNOWFLAKE_DEFAULT"]
     expected["AIRFLOW__API__HOST"] = ALL_INTERFACES  # in a container the API server must be reachable from others
+    # make up's stack is for a single-user machine (every local caller is admin); the Docker stack asks for a login.
+    expected["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] = "False"
     return expected
 
 
@@ -299,11 +317,35 @@ def test_the_file_holds_no_secret(raw_services: dict[str, dict[str, Any]]) -> No
             if netloc_password is not None:
                 assert required.match(netloc_password), f"{name}: {key} has a password in its URL"
                 checked += 1
-            if key.startswith("AIRFLOW_CONN_"):
-                password = json.loads(value).get("password")
-                expected = environment.snowflake_connection()["password"] if password else None
-                assert password == expected, f"{name}: {key} carries a password other than the emulator's"
-    assert checked >= 3  # at least the JWT secret, the postgres password and the database URL
+            if key.startswith("AIRFLOW_CONN_") and (password := json.loads(value).get("password")):
+                assert required.match(password), f"{name}: {key} carries a password, not ${{VARIABLE:?message}}"
+                checked += 1
+    # at least the JWT secret, the Fernet key, the postgres password, the database URL, the Snowflake login
+    assert checked >= 5
+
+
+def test_airflow_asks_for_a_login(compose: Any, services: dict[str, dict[str, Any]]) -> None:
+    """The simple auth manager (Airflow's default: no auth_manager override) with named users, never all-admins.
+
+    With all-admins on, anyone who reaches the published port (or the container network) could trigger and
+    clear runs, read logs and XComs and create connections; with it off, every API call needs a token from
+    POST /auth/token with a user's password."""
+    for name, svc in _airflow_services(services).items():
+        env = svc["environment"]
+        assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] == "False", name
+        assert "AIRFLOW__CORE__AUTH_MANAGER" not in env, name
+        users = [entry.split(":") for entry in env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"].split(",")]
+        assert users == [["admin", "admin"]], name
+    result = compose(
+        "config", "--format", "json", variables={**REQUIRED_VARIABLES, "AIRFLOW_USERS": "ann:op,bob:viewer"}
+    )
+    assert result.returncode == 0, result.stderr
+    for name, svc in _airflow_services(json.loads(result.stdout)["services"]).items():
+        users = [
+            entry.split(":") for entry in svc["environment"]["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"].split(",")
+        ]
+        assert users == [["ann", "op"], ["bob", "viewer"]], name
+        assert {role for _, role in users} <= AIRFLOW_ROLES
 
 
 # ---------------------------------------------------------------- components and commands match make up
@@ -436,8 +478,8 @@ def test_airflow_components_get_what_make_up_adds(services: dict[str, dict[str, 
                 assert re.fullmatch(pattern, env[key]), f"{name}: {key}={env[key]!r} is not {pattern}"
             elif key == "FIREHOSE_STATE_DIR":  # a folder of the stack's state: the image's writable .local/
                 assert env[key] == "/opt/mobile-events-elt/.local/firehose", f"{name}: {key}"
-            else:  # computed at run time on the local stack: the JWT secret
-                assert env[key] == REQUIRED_VARIABLES["AIRFLOW_JWT_SECRET"], f"{name}: {key}"
+            else:  # computed at run time on the local stack: the JWT secret, the Fernet key
+                assert env[key] == REQUIRED_VARIABLES[RUN_TIME_SECRETS[key]], f"{name}: {key}"
         execution_api = urlsplit(env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"])
         assert (execution_api.hostname, execution_api.port) == (api_service, api_port), name
 

@@ -106,14 +106,16 @@ def test_snowflake_emulator_killed_and_restarted_keeps_tables_stages_and_types(t
     import snowflake.connector
 
     from local_stack import processes
+    from local_stack.environment import snowflake_login_secret
     from local_stack.ports import free_port
 
     port, data = free_port(), tmp_path / "snowflake"
     argv = [sys.executable, "-m", "local_stack.snowflake_emulator", "--port", str(port), "--data-dir", str(data)]
-    params = dict(host="127.0.0.1", port=port, protocol="http", account="local", user="local", password="local")
     staged = tmp_path / "lines.csv"
     staged.write_text('{"a": 1}\n')
     pid = processes.start("snowflake", argv, tmp_path, wait_port=port)
+    password = snowflake_login_secret(data)  # made by the emulator at its first start, kept across restarts
+    params = dict(host="127.0.0.1", port=port, protocol="http", account="local", user="local", password=password)
     try:
         with snowflake.connector.connect(**params, network_timeout=10) as conn:
             cur = conn.cursor()

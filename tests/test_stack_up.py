@@ -262,13 +262,15 @@ def drop_file(s3: Any, records: list[dict]) -> Dropped:
 def connect(stack: Stack, database: str | None = "MOBILE_EVENTS") -> Any:
     import snowflake.connector
 
+    from local_stack.environment import snowflake_login_secret
+
     return snowflake.connector.connect(
         host="127.0.0.1",
         port=stack.snowflake_port,
         protocol="http",
         account="local",
         user="local",
-        password="local",
+        password=snowflake_login_secret(Path(stack.env["LOCAL_STACK_STATE"]) / "snowflake"),
         database=database,
         network_timeout=30,
     )
