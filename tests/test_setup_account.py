@@ -346,3 +346,16 @@ def test_the_cli_points_the_external_stage_at_the_folder_the_loader_lists(capsys
     assert "the loader reads" in capsys.readouterr().err
     checked = cli._account_variables(json.dumps(cli_values()))
     assert (checked["bucket"], checked["landing_prefix"]) == (landing().bucket, landing().prefix)
+
+
+def test_the_readme_steps_connect_the_pipeline_with_a_key_pair_only() -> None:
+    import json
+
+    readme = (sql_files.SQL_DIR.parent / "README.md").read_text(encoding="utf-8")
+    steps = readme.split("## Running against real AWS and Snowflake", 1)[1].split("\n## ", 1)[0]
+    connections = [json.loads(m) for m in re.findall(r'`(\{"conn_type": "snowflake".*?\})`', steps)]
+    assert connections, "the steps show the pipeline's connection"
+    for connection in connections:
+        assert "password" not in connection and "password" not in connection["extra"]
+        assert {"private_key_file", "private_key_content"} & set(connection["extra"])
+    assert "--account-objects" in steps and "desc integration" in steps and "rsa_key.pub" in steps
