@@ -8,7 +8,8 @@ analytics tables. Three tasks:
    error folders and compares the listing (keys and ETags) with the marker object
    `state/mobile_events_elt/last-complete-listing.json`, written only by a run that finished every step.
    Unchanged: the task returns False, every later task shows as *skipped*, no Snowflake session is opened
-   and no asset event is published, so an idle pipeline never resumes the warehouse. Changed: it loads
+   and no asset event is published, so an idle pipeline never resumes the warehouse (if the newest file
+   is older than `freshness_hours`, the task fails instead, as the freshness check would). Changed: it loads
    each file `RAW.LOAD_AUDIT` does not know yet (PUT + COPY on an internal stage, or COPY from the
    external S3 stage). Lines that are not JSON objects go to `RAW.REJECTED_EVENTS` with a reason; an
    unreadable file is recorded as FAILED and does not block the others. Records Firehose wrote to its
@@ -110,9 +111,14 @@ def _failure_alerts() -> list:
 def mobile_events_elt() -> None:
     @task.short_circuit
     def load_new_files() -> dict | bool:
+        from airflow.sdk.exceptions import AirflowFailException
+
         from warehouse import pipeline
 
-        listing = pipeline.find_new_files(AWS_CONN_ID)
+        try:
+            listing = pipeline.find_new_files(AWS_CONN_ID)
+        except pipeline.NothingDelivered as exc:
+            raise AirflowFailException(str(exc)) from exc
         if listing is None:
             return False
         return {**pipeline.load(SNOWFLAKE_CONN_ID, AWS_CONN_ID), "listing": listing}

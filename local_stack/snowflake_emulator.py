@@ -123,6 +123,39 @@ def statement_errors_as_failures(app: Any) -> Any:
     return wrapped
 
 
+def request_log(app: Any, path: Path) -> Any:
+    """ASGI middleware: append one JSON line per login and per statement to ``path`` (what a test counts)."""
+    import gzip
+    import threading
+
+    kinds = {"/session/v1/login-request": "login", "/queries/v1/query-request": "query"}
+    lock = threading.Lock()
+
+    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        kind = kinds.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if kind is None:
+            await app(scope, receive, send)
+            return
+        body = bytearray()
+
+        async def keep() -> dict[str, Any]:
+            message = await receive()
+            body.extend(message.get("body") or b"")
+            return message
+
+        await app(scope, keep, send)
+        raw = bytes(body)
+        try:
+            text = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+            sql = json.loads(text).get("sqlText") if kind == "query" else None
+        except (OSError, ValueError, AttributeError):
+            sql = None
+        with lock, path.open("a", encoding="utf-8") as log:
+            log.write(json.dumps({"kind": kind, "sql": sql}) + "\n")
+
+    return wrapped
+
+
 # Snowflake's data-error family (100xxx) is what a file that cannot be read raises; the loader parks such a
 # file and fails the task on anything else, so the emulator's own read errors use numbers from that family.
 _FILE_DATA_ERROR = 100075
@@ -550,6 +583,9 @@ def main(argv: list[str] | None = None) -> int:
         default=HOST,
         help="address to bind (default 127.0.0.1; 0.0.0.0 only inside a container, as docker-compose.yaml does)",
     )
+    parser.add_argument(
+        "--request-log", type=Path, default=None, help="append one JSON line per login and statement here (tests)"
+    )
     args = parser.parse_args(argv)
     private_umask()  # its databases, staged files and login secret are the owner's alone
     number = args.port if args.port is not None else port("snowflake")
@@ -560,7 +596,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import uvicorn
 
-    uvicorn.run(build_app(args.data_dir), host=args.host, port=number, log_level="warning")
+    app = build_app(args.data_dir)
+    if args.request_log:
+        app = request_log(app, args.request_log)
+    uvicorn.run(app, host=args.host, port=number, log_level="warning")
     return 0
 
 

@@ -12,6 +12,7 @@ import os
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -109,9 +110,21 @@ def asset_events(run: Any) -> int:
         return session.query(AssetEvent).filter(AssetEvent.source_run_id == run.run_id).count()
 
 
-def test_idle_run_sends_no_statement_and_publishes_no_asset_event(world) -> None:
-    dag, requests = world["dag"], world["requests"]
-    put_ndjson(world["s3"], world["bucket"], seed_lines())
+def test_idle_runs_send_nothing_and_every_kind_of_pending_work_is_done(world) -> None:
+    """One database through five runs (each dag.test() costs seconds, so they share it):
+    1. new files, one of them unreadable: the run works (the counter sees it) and publishes the 4 assets;
+    2. nothing new: no login, no statement, later tasks skipped, no asset event, even with the FAILED file
+       (and once the newest file is older than the freshness limit, the load task fails instead);
+    3. after a replay: the forgotten files are loaded again;
+    4. a check fails: the run fails at once, no retry (try 1), and publishes nothing;
+    5. the same listing again: not idle, because the failed run did not record it.
+    """
+    from warehouse import pipeline
+    from warehouse.settings import load_settings
+
+    dag, requests, conn = world["dag"], world["requests"], world["conn"]
+    key = put_ndjson(world["s3"], world["bucket"], seed_lines())
+    put_ndjson(world["s3"], world["bucket"], b"\x1f\x8b\x08 truncated gzip")
 
     requests.mark()
     busy = dag.test()
@@ -120,7 +133,8 @@ def test_idle_run_sends_no_statement_and_publishes_no_asset_event(world) -> None
     # The counter sees the work of a run with new files, so its zero below means something.
     assert any(r["kind"] == "login" for r in sent) and sum(r["kind"] == "query" for r in sent) > 10
     assert asset_events(busy) == 4
-    assert scalar(world["conn"], "select count(*) from analytics.orders") == 100
+    assert scalar(conn, "select count(*) from analytics.orders") == 100
+    assert scalar(conn, "select count(*) from raw.load_audit where status = 'FAILED'") >= 1
 
     requests.mark()
     idle = dag.test()
@@ -128,56 +142,30 @@ def test_idle_run_sends_no_statement_and_publishes_no_asset_event(world) -> None
     assert requests.since_mark() == []  # no login, no statement: the warehouse is never resumed
     assert states(idle) == {"load_new_files": "success", "transform": "skipped", "check": "skipped"}
     assert asset_events(idle) == 0
+    # Idle for longer than freshness_hours: the run fails (and alerts) as the freshness check would, from S3.
+    assert pipeline.find_new_files() is None
+    with pytest.raises(pipeline.NothingDelivered, match="no file delivered"):
+        pipeline.find_new_files(now=datetime.now(UTC) + timedelta(hours=load_settings().freshness_hours + 1))
 
-
-def test_a_failed_file_does_not_keep_later_runs_busy(world) -> None:
-    dag, requests = world["dag"], world["requests"]
-    put_ndjson(world["s3"], world["bucket"], seed_lines()[:10])
-    put_ndjson(world["s3"], world["bucket"], b"\x1f\x8b\x08 truncated gzip")
+    assert key in pipeline.replay("2000-01-01T00:00:00", "2100-01-01T00:00:00")
+    assert scalar(conn, f"select count(*) from raw.load_audit where file_name = '{key}'") == 0
     assert dag.test().state == "success"
-    assert scalar(world["conn"], "select count(*) from raw.load_audit where status = 'FAILED'") == 1
+    assert scalar(conn, f"select count(*) from raw.load_audit where file_name = '{key}'") == 1
+    assert scalar(conn, "select count(*) from analytics.orders") == 100
 
-    requests.mark()
-    assert dag.test().state == "success"
-    assert requests.since_mark() == []
-
-
-def test_a_failed_check_fails_at_once_and_the_next_run_does_the_work_again(world) -> None:
-    """A data-quality failure is not retried, and it leaves the marker alone: the next run is not idle."""
-    dag, requests = world["dag"], world["requests"]
-    put_ndjson(world["s3"], world["bucket"], seed_lines())
-    assert dag.test().state == "success"
-    world["conn"].cursor().execute("delete from analytics.users")  # orders whose users do not exist
-
-    put_ndjson(world["s3"], world["bucket"], seed_lines()[:5], name="late")
+    conn.cursor().execute("delete from analytics.users")  # orders whose users do not exist
+    put_ndjson(world["s3"], world["bucket"], seed_lines()[:5])
     failed = dag.test()
     assert failed.state == "failed"
     check = next(ti for ti in failed.get_task_instances() if ti.task_id == "check")
-    assert (check.state, check.try_number) == ("failed", 1)  # no retry of bad data
+    assert (check.state, check.try_number) == ("failed", 1)  # bad data is not retried
+    assert asset_events(failed) == 0
 
     requests.mark()
     again = dag.test()
     assert again.state == "failed"
     assert states(again)["transform"] == "success"
     assert any(r["kind"] == "query" for r in requests.since_mark())
-
-
-def test_replay_makes_the_next_run_reload_the_forgotten_files(world) -> None:
-    from warehouse import pipeline
-
-    dag, requests = world["dag"], world["requests"]
-    key = put_ndjson(world["s3"], world["bucket"], seed_lines())
-    assert dag.test().state == "success"
-    requests.mark()
-    assert dag.test().state == "success"
-    assert requests.since_mark() == []
-
-    forgotten = pipeline.replay("2000-01-01T00:00:00", "2100-01-01T00:00:00")
-    assert key in forgotten
-    assert scalar(world["conn"], f"select count(*) from raw.load_audit where file_name = '{key}'") == 0
-    assert dag.test().state == "success"
-    assert scalar(world["conn"], f"select count(*) from raw.load_audit where file_name = '{key}'") == 1
-    assert scalar(world["conn"], "select count(*) from analytics.orders") == 100
 
 
 def test_a_reset_during_a_run_wins_over_that_run(aws_endpoint) -> None:

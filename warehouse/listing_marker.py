@@ -36,6 +36,8 @@ class Listing:
     files: int
     # The marker's ETag as this run read it; None when there was none. The write is conditional on it.
     marker_etag: str | None
+    # When the newest object in the folders was written (ISO-8601), None when they are empty.
+    newest: str | None = None
 
 
 def fingerprint(entries: Iterable[tuple[str, str]]) -> str:
@@ -53,9 +55,10 @@ def look(s3: Any, bucket: str, folders: Sequence[str]) -> tuple[Listing, bool]:
     for folder in folders:
         if MARKER_KEY.startswith(folder):
             raise ValueError(f"the listing marker {MARKER_KEY!r} must not be inside a listed folder ({folder!r})")
-    entries = [(f.key, f.etag) for folder in folders for f in list_landed_files(s3, bucket, folder)]
+    found = [f for folder in folders for f in list_landed_files(s3, bucket, folder, with_times=True)]
     remembered, etag = _read(s3, bucket)
-    listing = Listing(fingerprint(entries), len(entries), etag)
+    newest = max((f.last_modified for f in found if f.last_modified), default=None)
+    listing = Listing(fingerprint((f.key, f.etag) for f in found), len(found), etag, newest and newest.isoformat())
     return listing, remembered == listing.fingerprint
 
 

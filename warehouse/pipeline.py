@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from warehouse import checks, listing_marker, loader, summary, transform
@@ -84,12 +85,24 @@ def load(snowflake_conn_id: str | None = None, aws_conn_id: str = "aws_default")
     return asdict(report)
 
 
-def find_new_files(aws_conn_id: str = "aws_default") -> dict[str, Any] | None:
-    """The S3 listing if it differs from the last complete run's, else None. Touches no warehouse."""
+class NothingDelivered(Exception):
+    """No file landed for longer than the freshness limit: what the freshness check says, found in S3."""
+
+
+def find_new_files(aws_conn_id: str = "aws_default", now: datetime | None = None) -> dict[str, Any] | None:
+    """The S3 listing if it differs from the last complete run's, else None. Touches no warehouse.
+
+    An unchanged listing whose newest file is older than ``freshness_hours`` raises NothingDelivered: the
+    checks do not run when nothing is new, and a silent source must still fail a run (and alert).
+    """
     where = landing()
     listing, unchanged = listing_marker.look(s3_client(aws_conn_id), where.bucket, where.folders)
     if unchanged:
         log.info("nothing delivered, replaced or removed since the last complete run (%d files)", listing.files)
+        hours = load_settings().freshness_hours
+        now = now or datetime.now(UTC)
+        if listing.newest and datetime.fromisoformat(listing.newest) < now - timedelta(hours=hours):
+            raise NothingDelivered(f"no file delivered for over {hours} h (newest: {listing.newest})")
         return None
     log.info("the listing changed since the last complete run (%d files now): loading", listing.files)
     return asdict(listing)
@@ -126,8 +139,6 @@ def counts(snowflake_conn_id: str | None = None) -> dict[str, int]:
 
 def replay(since: str, until: str, snowflake_conn_id: str | None = None, aws_conn_id: str = "aws_default") -> list[str]:
     """Forget the files delivered in [since, until) (ISO-8601, UTC if no zone) so the next run reloads them."""
-    from datetime import UTC, datetime
-
     from warehouse import maintenance
 
     def parse(text: str) -> datetime:
