@@ -1,8 +1,9 @@
-"""One place that builds boto3 clients and knows the account, the partition and the ARNs of our resources.
+"""The provisioning's clients (built by ``config.clients``, one per service) and the account, the partition
+and the ARNs of our resources.
 
-Clients are built plainly (``boto3.client(service, region_name=...)``): credentials come from boto3's default
-chain and the endpoint from ``AWS_ENDPOINT_URL`` when set, so the same code runs against the emulator and a
-real account. ARNs are computed rather than looked up, so ``plan`` can describe resources that do not exist yet.
+Credentials come from boto3's default chain and the endpoint from ``AWS_ENDPOINT_URL`` when set, so the same
+code runs against the emulator and a real account. ARNs are computed rather than looked up, so ``plan`` can
+describe resources that do not exist yet.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Any
 
 import boto3
 
+from config.clients import aws_client
+
 
 class Aws:
     def __init__(self, region: str) -> None:
@@ -20,7 +23,7 @@ class Aws:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = boto3.client(service, region_name=self.region)
+            self._clients[service] = aws_client(service, self.region)
         return self._clients[service]
 
     @cached_property

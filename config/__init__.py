@@ -12,7 +12,10 @@ import json
 import os
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from config.model import Connections, PipelineSettings
 
 CONFIG_DIR = Path(__file__).resolve().parent
 
@@ -41,3 +44,17 @@ def _read(path: Path) -> dict[str, Any]:
 def load(name: str) -> dict[str, Any]:
     """Return config/<name>.json as a dict (a fresh copy, so callers may modify it)."""
     return json.loads(json.dumps(_read(config_dir() / f"{name}.json")))
+
+
+def settings() -> PipelineSettings:
+    """Every config file, checked, with the environment's overrides, as one typed object (``config.model``)."""
+    from config import model
+
+    return model.load()
+
+
+def connections() -> Connections:
+    """The Airflow connection ids (``ELT_SNOWFLAKE_CONN_ID``, ``ELT_AWS_CONN_ID``, with their defaults)."""
+    from config import model
+
+    return model.connections()

@@ -12,15 +12,15 @@ recorded as FAILED. Manual only.
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pendulum
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import Param, chain, dag, task
 
-SNOWFLAKE_CONN_ID = os.environ.get("ELT_SNOWFLAKE_CONN_ID", "snowflake_default")
-AWS_CONN_ID = os.environ.get("ELT_AWS_CONN_ID", "aws_default")
+import config
+
+CONNECTIONS = config.connections()
 
 
 @dag(
@@ -43,7 +43,7 @@ def mobile_events_replay() -> None:
         from warehouse import pipeline
 
         params = params or {}
-        return pipeline.replay(params["since"], params["until"], SNOWFLAKE_CONN_ID, AWS_CONN_ID)
+        return pipeline.replay(params["since"], params["until"], CONNECTIONS.snowflake, CONNECTIONS.aws)
 
     chain(
         forget_files(),

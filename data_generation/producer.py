@@ -12,7 +12,7 @@ caller stops generating.
 Ctrl-C: ``close`` sends what is buffered. A KeyboardInterrupt while
 a call is in flight spools the unconfirmed records, so they may be delivered twice but never lost.
 
-The client is plain ``boto3.client("kinesis")``: the endpoint comes from AWS_ENDPOINT_URL or the default
+The client is a plain boto3 Kinesis client (``config.clients``): the endpoint comes from AWS_ENDPOINT_URL or the default
 chain, credentials from the default chain. botocore's own retries are off so that every retry is ours,
 counted in the report and bounded by one budget.
 """
@@ -25,12 +25,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from config import ConfigError
+from config.clients import aws_client
 from data_generation.report import EVENT, Report
 from data_generation.sinks import DeliveryError, OnDelivered, Record
 from data_generation.spool import Spool, default_spool_path
@@ -58,15 +58,15 @@ RETRYABLE_CODES = frozenset(
 
 
 def kinesis_client(region: str | None = None) -> Any:
-    """``boto3.client("kinesis")`` with botocore's retries off (the producer retries) and bounded timeouts.
+    """A Kinesis client with botocore's retries off (the producer retries) and bounded timeouts.
 
     ``total_max_attempts`` counts the first try; botocore's older ``max_attempts`` counts retries only, so
     ``max_attempts: 1`` would still retry once, with botocore's own back-off, inside each of ours."""
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or region
-    return boto3.client(
+    return aws_client(
         "kinesis",
-        region_name=region,
-        config=Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5, read_timeout=30),
+        region,
+        client_config=Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5, read_timeout=30),
     )
 
 

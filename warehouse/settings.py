@@ -1,13 +1,13 @@
-"""Warehouse settings from config/snowflake.json, validated once, with environment overrides.
+"""Warehouse settings from config/snowflake.json, validated once, with the environment's overrides.
 
-``SNOWFLAKE_STAGE_MODE`` overrides ``stage_mode`` (``internal``: files are PUT to an internal stage;
-``external``: Snowflake reads S3 through a storage integration). Both run the same COPY statement.
+``stage_mode``: ``internal`` (files are PUT to an internal stage) or ``external`` (Snowflake reads S3 through a
+storage integration); both run the same COPY statement. The overrides (``SNOWFLAKE_STAGE_MODE``,
+``SNOWFLAKE_DATABASE``) are named in ``config.model``; ``config.settings().warehouse`` is this object.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+from pydantic.dataclasses import dataclass
 
 import config
 from warehouse.identifiers import identifier, qualified_name
@@ -30,15 +30,17 @@ class WarehouseSettings:
 
 
 def load_settings() -> WarehouseSettings:
-    raw = config.load("snowflake")
+    from config.model import warehouse_overrides
+
+    raw = {**config.load("snowflake"), **warehouse_overrides()}
     where = f"{config.config_dir() / 'snowflake.json'}"
     try:
-        mode = os.environ.get("SNOWFLAKE_STAGE_MODE", raw["stage_mode"])
+        mode = raw["stage_mode"]
         if mode not in STAGE_MODES:
             raise config.ConfigError(f"{where}: stage_mode {mode!r} must be one of {', '.join(STAGE_MODES)}")
         return WarehouseSettings(
             connection_id=str(raw["connection_id"]),
-            database=identifier(os.environ.get("SNOWFLAKE_DATABASE", raw["database"]), "database"),
+            database=identifier(raw["database"], "database"),
             stage_mode=mode,
             internal_stage=qualified_name(raw["internal_stage"], "internal_stage"),
             external_stage=qualified_name(raw["external_stage"], "external_stage"),

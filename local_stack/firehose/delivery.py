@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from aws_infrastructure.errors import InfrastructureError, error_code, explain
+from config.clients import aws_client
 from local_stack.firehose.batch import Batch
 from local_stack.firehose.checkpoint import Checkpoint
 from local_stack.firehose.objects import ObjectWriter
@@ -63,9 +63,9 @@ class Delivery:
     def __init__(self, name: str, region: str, state_dir: Path, log: Callable[[str], None]) -> None:
         self.name = name
         self.log = log
-        self.firehose = boto3.client("firehose", region_name=region)
-        self.kinesis = boto3.client("kinesis", region_name=region)
-        self.writer = ObjectWriter(boto3.client("s3", region_name=region))
+        self.firehose = aws_client("firehose", region)
+        self.kinesis = aws_client("kinesis", region)
+        self.writer = ObjectWriter(aws_client("s3", region))
         self.target = read_target(self.firehose, name)
         summary = self.kinesis.describe_stream_summary(StreamARN=self.target.stream_arn)["StreamDescriptionSummary"]
         self.checkpoint, note = Checkpoint.load(

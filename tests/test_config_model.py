@@ -1,0 +1,70 @@
+"""config.settings(): every config file in one typed object with the environment's overrides, and the one
+place that builds clients."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import config
+from aws_infrastructure.settings import Settings as AwsSettings
+from config.clients import aws_client
+from data_generation.settings import GeneratorSettings
+from warehouse.settings import WarehouseSettings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def config_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "config"
+    shutil.copytree(REPO / "config", folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    monkeypatch.setenv("PIPELINE_CONFIG_DIR", str(folder))
+    for name in ("SNOWFLAKE_STAGE_MODE", "SNOWFLAKE_DATABASE", "ELT_SNOWFLAKE_CONN_ID", "ELT_AWS_CONN_ID"):
+        monkeypatch.delenv(name, raising=False)
+    return folder
+
+
+def test_one_typed_object_holds_every_file(config_copy: Path) -> None:
+    settings = config.settings()
+    assert isinstance(settings.aws, AwsSettings) and settings.aws.firehose.landing_prefix == "landing/"
+    assert isinstance(settings.warehouse, WarehouseSettings) and settings.warehouse.stage == "RAW.LANDING_INTERNAL"
+    assert isinstance(settings.generator, GeneratorSettings) and settings.generator.cities
+    assert (settings.connections.snowflake, settings.connections.aws) == ("snowflake_default", "aws_default")
+    with pytest.raises(Exception, match="frozen"):
+        settings.connections.aws = "other"  # type: ignore[misc]
+
+
+def test_the_environment_overrides_what_the_files_say(config_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = json.loads((config_copy / "snowflake.json").read_text())
+    (config_copy / "snowflake.json").write_text(json.dumps({**data, "connection_id": "from_file"}))
+    assert config.connections().snowflake == "from_file"
+    monkeypatch.setenv("ELT_SNOWFLAKE_CONN_ID", "snowflake_prod")
+    monkeypatch.setenv("ELT_AWS_CONN_ID", "aws_prod")
+    monkeypatch.setenv("SNOWFLAKE_STAGE_MODE", "external")
+    monkeypatch.setenv("SNOWFLAKE_DATABASE", "OTHER_DB")
+    settings = config.settings()
+    assert (settings.connections.snowflake, settings.connections.aws) == ("snowflake_prod", "aws_prod")
+    assert (settings.warehouse.stage, settings.warehouse.database) == ("RAW.LANDING_S3", "OTHER_DB")
+
+
+def test_a_bad_override_or_file_is_named_with_its_field(config_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SNOWFLAKE_STAGE_MODE", "s3")
+    with pytest.raises(config.ConfigError, match=r"snowflake\.json: stage_mode 's3' must be one of internal, external"):
+        config.settings()
+    monkeypatch.delenv("SNOWFLAKE_STAGE_MODE")
+    bad = shutil.copytree(config_copy, config_copy.parent / "bad")  # config files are read once per path
+    aws = json.loads((bad / "aws.json").read_text())
+    (bad / "aws.json").write_text(json.dumps({**aws, "bucket": "Bad_Bucket"}))
+    monkeypatch.setenv("PIPELINE_CONFIG_DIR", str(bad))
+    with pytest.raises(config.ConfigError, match=r"aws\.json: field 'bucket'"):
+        config.settings()
+
+
+def test_aws_clients_take_the_region_and_the_endpoint_from_one_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4999")
+    client = aws_client("kinesis", "eu-west-1")
+    assert (client.meta.region_name, client.meta.endpoint_url) == ("eu-west-1", "http://127.0.0.1:4999")
