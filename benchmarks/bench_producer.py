@@ -65,7 +65,7 @@ def one_call_per_event(kinesis: Any, stream: str, n: int) -> float:
     events = list(itertools.islice(EventGenerator(seed=2, users=1000), n))
     started = time.perf_counter()
     for line, key, _ in events:
-        kinesis.put_record(StreamName=stream, Data=(line + "\n").encode(), PartitionKey=key)
+        kinesis.put_record(StreamName=stream, Data=line.encode(), PartitionKey=key)
     return n / (time.perf_counter() - started)
 
 
