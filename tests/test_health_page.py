@@ -159,7 +159,8 @@ def loaded(aws_endpoint, snowflake_server) -> Iterator[tuple[Any, Any]]:
     invalid = json.dumps({**fresh_records(41)[40], "USER_ID": "not-hex", "EVENT_ID": "health-invalid"})
     key = put_ndjson(s3, bucket, [*good[:30], HOSTILE, invalid], name="first")
     s3.copy_object(Bucket=bucket, Key=key.replace("first", "again"), CopySource={"Bucket": bucket, "Key": key})
-    put_ndjson(s3, bucket, good[30:], name="second")
+    conflict = json.dumps({**json.loads(good[0]), "CITY": "Atlantis-on-Sea"})  # EVENT_ID reused, other content
+    put_ndjson(s3, bucket, [*good[30:], conflict], name="second")
     put_ndjson(s3, bucket, gzip.compress(b'{"a": 1}\n')[:-6], name="truncated")
     run_pipeline(snowflake_conn, s3, bucket, settings)
     put_ndjson(s3, bucket, good[:2], name="late")  # landed after the run: waiting
@@ -180,10 +181,14 @@ def test_every_section_matches_the_tables(loaded) -> None:
     t = reading.conservation.totals
     distinct_keys = scalar(conn, "select count(distinct event_key) from raw.events_raw")
     load_rejects = scalar(conn, "select count(*) from raw.rejected_events where rejected_in <> 'transform'")
-    assert t["delivered"] == distinct_keys + load_rejects == 42  # 40 good, 1 invalid, 1 malformed line
-    assert t["redelivered"] == scalar(conn, "select count(*) - count(distinct event_key) from raw.events_raw") == 31
+    conflicts = scalar(conn, "select count(*) from raw.rejected_events where reason like 'conflicting%'")
+    assert conflicts == 1
+    # 40 good records, 1 failing validation, 1 malformed line, 1 conflicting duplicate
+    assert t["delivered"] == distinct_keys + load_rejects + conflicts == 43
+    copies = scalar(conn, "select count(*) - count(distinct event_key) from raw.events_raw")
+    assert t["redelivered"] == copies - conflicts == 31  # the redelivered file's 32 records, less the conflict
     assert t["in_tables"] == scalar(conn, "select count(*) from analytics.orders") == 40
-    assert t["quarantined"] == scalar(conn, "select count(*) from raw.rejected_events") == 2
+    assert t["quarantined"] == scalar(conn, "select count(*) from raw.rejected_events") == 3
     assert (t["waiting"], t["lost"], t["duplicated"]) == (0, 0, 0)
 
     assert reading.volume.events == scalar(conn, "select count(*) from analytics.events")
@@ -204,7 +209,7 @@ def test_every_section_matches_the_tables(loaded) -> None:
     assert files.waiting == 1 and files.waiting_files[0]["key"].endswith("late.gz")
 
     q = reading.quarantine
-    assert q.total == 2 and q.reasons == 2
+    assert q.total == 3 and q.reasons == 3
     by_reason = dict(scalar_rows(conn, "select reason, count(*) from raw.rejected_events group by reason"))
     assert {r["reason"]: r["records"] for r in q.by_reason} == by_reason
     assert any(HOSTILE in s["text"] for r in q.by_reason for s in r["samples"])
@@ -243,7 +248,7 @@ def test_page_in_a_browser_shows_the_numbers_and_markup_in_samples_as_text(loade
     assert number(page, "volume.events") == reading.volume.events
     assert number(page, "volume.purchases") == reading.volume.purchases
     assert number(page, "files.failed") == 1 and number(page, "files.waiting") == 1
-    assert number(page, "quarantine.total") == 2
+    assert number(page, "quarantine.total") == 3
     expected = str(len(reading.drift.rows)) if reading.drift.available else "not available"
     assert page.attributes.get("data-drift") == expected
 

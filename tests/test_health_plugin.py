@@ -23,17 +23,18 @@ def api_app(all_admins: bool) -> object:
     return create_app("core")
 
 
-@pytest.fixture
-def client(monkeypatch) -> Iterator[object]:
-    """Airflow's API app with authentication on (the simple auth manager without all-admins)."""
+@pytest.fixture(scope="module")
+def client(airflow_home) -> Iterator[object]:
+    """Airflow's API app with authentication on (the simple auth manager without all-admins), built once."""
     from fastapi.testclient import TestClient
 
-    monkeypatch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "health-plugin-test-secret-" + "0" * 40)
-    # No Snowflake to read: the page must still answer, every section saying why it is empty.
-    monkeypatch.delenv("AIRFLOW_CONN_SNOWFLAKE_DEFAULT", raising=False)
-    with TestClient(api_app(all_admins=False)) as test_client:
-        yield test_client
-    os.environ.pop("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", None)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "health-plugin-test-secret-" + "0" * 40)
+        # No Snowflake to read: the page must still answer, every section saying why it is empty.
+        patch.delenv("AIRFLOW_CONN_SNOWFLAKE_DEFAULT", raising=False)
+        with TestClient(api_app(all_admins=False)) as test_client:
+            yield test_client
+        os.environ.pop("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", None)
 
 
 def token(role: str | None) -> str:
@@ -85,10 +86,12 @@ def test_the_navigation_lists_pipeline_health(client) -> None:
     assert ours[0]["fastapi_apps"][0]["url_prefix"] == "/pipeline-health"
 
 
-def test_with_all_admins_every_request_is_an_admin() -> None:
+def test_with_all_admins_every_request_is_an_admin(monkeypatch) -> None:
     """The local stack's setting (SIMPLE_AUTH_MANAGER_ALL_ADMINS): Airflow's middleware signs each request in."""
     from fastapi.testclient import TestClient
 
+    monkeypatch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "health-plugin-test-secret-" + "0" * 40)
+    monkeypatch.delenv("AIRFLOW_CONN_SNOWFLAKE_DEFAULT", raising=False)
     try:
         with TestClient(api_app(all_admins=True)) as test_client:
             assert test_client.get("/pipeline-health/?window=hour").status_code == 200

@@ -65,6 +65,29 @@ per_record as (
         rejected.rejected_in in ('load', 'firehose')
         and rejected.rejected_at >= %(since)s
         and rejected.rejected_at < %(until)s
+
+    -- A record reusing an EVENT_ID with other content (a conflict) is quarantined under an id of its own:
+    -- a record delivered and quarantined, not a redelivered copy of the key it reused.
+    union all
+
+    select
+        date_trunc('hour', rejected.rejected_at) as hour,
+        1 as delivered,
+        -1 as redelivered,
+        0 as in_tables,
+        1 as quarantined,
+        0 as waiting,
+        0 as lost,
+        0 as duplicated
+    from raw.rejected_events as rejected
+    where
+        rejected.rejected_in = 'transform'
+        and rejected.rejected_at >= %(since)s
+        and rejected.rejected_at < %(until)s
+        and not exists (
+            select 1 from raw.events_raw as raw_events
+            where raw_events.event_key = rejected.reject_id
+        )
 )
 
 select
