@@ -53,7 +53,7 @@ test: $(STAMP) ## run lint and the test suite
 	$(PY) -m pytest
 
 test-fast: $(STAMP) ## the unit tests only: no emulator, no Airflow (markers in pyproject.toml)
-	$(PY) -m pytest -m unit -q
+	$(PY) -m pytest -m "unit and not slow" -q
 
 audit: $(STAMP) ## pip-audit every installed package (AUDIT_REQUIRE_SERVICE=1: fail if the service is unreachable)
 	$(PY) scripts/audit_dependencies.py

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import json
 import os
+import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator
@@ -153,3 +155,29 @@ def test_every_module_the_dags_and_plugins_import_comes_from_the_production_set(
     assert {"warehouse", "data_generation", "config"} <= {module.split(".")[0] for module in reached}
     assert any(name.startswith("airflow.providers.amazon") for name in external)
     assert any(name.startswith("snowflake.connector") for name in external)
+
+
+@pytest.mark.slow
+def test_pip_resolves_the_production_set_to_its_lock_and_no_emulator(tmp_path: Path) -> None:
+    """pip's own resolver, as a fresh Airflow deployment runs it (nothing installed, metadata from the
+    registry), installs exactly the distributions constraints.txt pins, none of them an emulator."""
+    report = tmp_path / "report.json"
+    pip = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet"]
+    done = subprocess.run(
+        [*pip, "--report", str(report), "-r", "requirements.txt", "-c", "constraints.txt"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    resolved = {canonicalize_name(item["metadata"]["name"]) for item in json.loads(report.read_text())["install"]}
+    assert not resolved & EMULATORS
+    locked = {
+        canonicalize_name(line.split("==")[0])
+        for line in (REPO / "constraints.txt").read_text().split()
+        if "==" in line
+    }
+    assert resolved == locked, (
+        f"pip installs {sorted(resolved - locked)} beyond the lock, not {sorted(locked - resolved)}"
+    )
