@@ -42,5 +42,7 @@ def test_a_backlog_loads_in_batches_and_a_bad_file_is_isolated(
         put_ndjson(s3, bucket, _lines(f"f{n}"), name=f"f{n}")
     again = loader.load_new_files(snowflake_conn, s3, bucket, PREFIX, settings, files_per_copy=2)
     assert (again.files_loaded, again.files_failed, again.copy_statements) == (5, 0, 3)
+    # Every later run's report still names the parked file until it is replayed or replaced.
+    assert list(again.unresolved) == [bad] and again.unresolved[bad].startswith("FAILED: ")
     assert scalar(snowflake_conn, "select count(*) from raw.events_raw") == 200
     assert scalar(snowflake_conn, "select count(distinct event_key) from raw.events_raw") == 200

@@ -69,6 +69,8 @@ class LoadReport:
     failures: dict[str, str] = field(default_factory=dict)
     # Every key recorded as REJECTED_KEY by this run, with the reason.
     rejected_keys: dict[str, str] = field(default_factory=dict)
+    # Files parked FAILED and keys rejected by earlier runs, not replayed or replaced since.
+    unresolved: dict[str, str] = field(default_factory=dict)
     copy_statements: int = 0
 
 
@@ -93,9 +95,31 @@ def list_landed_files(s3: Any, bucket: str, prefix: str, with_times: bool = Fals
     return sorted(found, key=lambda f: f.key)
 
 
+@dataclass(frozen=True)
+class AuditState:
+    known: set[tuple[str, str]]
+    # Files parked FAILED or keys REJECTED_KEY, with no loaded version since: they need a person.
+    unresolved: dict[str, str]
+
+
+def audit_state(cursor: Any) -> AuditState:
+    rows = sql_files.run_file(cursor, "load/loaded_files.sql")
+    loaded = {name for name, _, status, _ in rows if status == "LOADED"}
+    unresolved = {
+        name: f"{status}: {error}"
+        for name, _, status, error in rows
+        if status in ("FAILED", "REJECTED_KEY") and name not in loaded
+    }
+    return AuditState({(name, etag) for name, etag, _, _ in rows}, unresolved)
+
+
+def unseen(state: AuditState, landed: Iterable[LandedFile]) -> list[LandedFile]:
+    return [f for f in landed if (f.key, f.etag) not in state.known]
+
+
 def new_files(cursor: Any, landed: Iterable[LandedFile]) -> list[LandedFile]:
-    known = {(name, etag) for name, etag in sql_files.run_file(cursor, "load/loaded_files.sql")}
-    return [f for f in landed if (f.key, f.etag) not in known]
+    """The landed files the audit does not know yet."""
+    return unseen(audit_state(cursor), landed)
 
 
 def copy_statement(location: str, staged_names: Sequence[str]) -> str:
@@ -319,10 +343,11 @@ def load_new_files(
     if not 1 <= files_per_copy <= MAX_FILES_PER_COPY:
         raise ValueError(f"files_per_copy must be 1 to {MAX_FILES_PER_COPY} (got {files_per_copy})")
     cursor = conn.cursor()
-    groups = [(prefix, False, new_files(cursor, list_landed_files(s3, bucket, prefix)))]
+    state = audit_state(cursor)
+    groups = [(prefix, False, unseen(state, list_landed_files(s3, bucket, prefix)))]
     if error_prefix:
-        groups.append((error_prefix, True, new_files(cursor, list_landed_files(s3, bucket, error_prefix))))
-    report = LoadReport()
+        groups.append((error_prefix, True, unseen(state, list_landed_files(s3, bucket, error_prefix))))
+    report = LoadReport(unresolved=dict(state.unresolved))
     total = sum(len(files) for _, _, files in groups)
     if not total:
         return report

@@ -1,5 +1,7 @@
--- Files the audit already knows (loaded, or failed for a reason that needs a person).
+-- Files the audit already knows (loaded, failed for a reason that needs a person, or rejected by key).
 select
-    file_name,
-    file_etag
-from raw.load_audit
+    audit.file_name,
+    audit.file_etag,
+    audit.status,
+    audit.error
+from raw.load_audit as audit
