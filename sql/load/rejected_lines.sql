@@ -1,5 +1,6 @@
 -- Split a batch's landed lines: every non-blank line that is not a JSON object goes to quarantine with the
--- reason, by the tests of sql/load/events_raw.sql in the same order. Blank lines are delimiters, not events.
+-- reason, by the tests of sql/load/events_raw.sql (a trailing comma is named before a parse failure: parsers
+-- differ on it, the reason must not). Blank lines are delimiters, not events.
 -- A line delivered twice is quarantined once (reject_id).
 insert into raw.rejected_events (
     reject_id, raw_text, file_name, reason, rejected_in, load_id, rejected_at
@@ -25,10 +26,10 @@ classified as (
         case
             when contains(landed.line, '�')
                 then 'not UTF-8: the line holds bytes that are not UTF-8 text (landed as U+FFFD)'
-            when try_parse_json(landed.line) is null
-                then 'malformed JSON: the line does not parse (or repeats a key, or is a piece of a split record)'
             when regexp_like(landed.line, '([^"]|"([^"\\\\]|\\\\.)*")*,[ \\t]*[]}].*')
                 then 'malformed JSON: a trailing comma before } or ]'
+            when try_parse_json(landed.line) is null
+                then 'malformed JSON: the line does not parse (or repeats a key, or is a piece of a split record)'
             when not startswith(ltrim(landed.line), '{')
                 then 'not a JSON object: the line is valid JSON of another type'
         end as reason
