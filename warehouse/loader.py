@@ -42,6 +42,7 @@ from snowflake.connector.errors import ProgrammingError
 from warehouse import sql_files
 from warehouse.identifiers import key_problem, qualified_name, stage_path
 from warehouse.settings import WarehouseSettings
+from warehouse.transactions import transaction
 
 # Snowflake's limit on the file names one COPY may list in FILES.
 MAX_FILES_PER_COPY = 1000
@@ -232,8 +233,7 @@ def stage_batch(
 def copy_and_split(cursor: Any, batch: Batch, error_output: bool) -> dict[str, tuple[int, int]]:
     """One transaction: COPY the batch, check its result, split the lines, audit each file.
     Returns key -> (rows loaded, rows rejected)."""
-    cursor.execute("begin")
-    try:
+    with transaction(cursor):
         cursor.execute("delete from landing_lines")
         cursor.execute("delete from landing_files")
         if batch.staged:
@@ -241,7 +241,8 @@ def copy_and_split(cursor: Any, batch: Batch, error_output: bool) -> dict[str, t
             description, rows = cursor.description, cursor.fetchall()
             landed = dict(cursor.execute("select file_name, count(*) from landing_lines group by file_name").fetchall())
             check_copy_result(description, rows, landed, list(batch.staged))
-            by_name = {name: reported for reported in landed for name in [match_staged_name(reported, batch.staged)]}
+            # The name COPY gave each file's lines (checked above to map to exactly one staged name).
+            by_name = {match_staged_name(reported, batch.staged): reported for reported in landed}
         else:
             by_name = {}
         entries = [(by_name.get(name, name), f) for name, f in batch.staged.items()] + [("", f) for f in batch.empty]
@@ -261,10 +262,6 @@ def copy_and_split(cursor: Any, batch: Batch, error_output: bool) -> dict[str, t
             "inner join landing_files as files on audit.load_id = files.load_id"
         ).fetchall()
         cursor.execute("delete from landing_lines")
-        cursor.execute("commit")
-    except BaseException:
-        cursor.execute("rollback")
-        raise
     return {str(key): (int(loaded), int(rejected)) for key, loaded, rejected in counts}
 
 
@@ -276,13 +273,8 @@ def record_failure(cursor: Any, landed: LandedFile, error: str, relative: str = 
         "load_id": uuid.uuid4().hex,
         "error": error[:4000],
     }
-    cursor.execute("begin")
-    try:
+    with transaction(cursor):
         sql_files.run_file(cursor, relative, params)
-        cursor.execute("commit")
-    except BaseException:
-        cursor.execute("rollback")
-        raise
 
 
 def load_batch(
