@@ -8,6 +8,16 @@ generator streams too, polls Snowflake for their rows, and prints p50 / p95 / ma
 - schedule: the cron schedule alone (every minute): the baseline.
 Then it stops the stack by PID. Prints measured figures only; asserts nothing about time.
 
+For the p50 and the p95 event of each mode (and on average over all events) it prints where the seconds
+went, stage by stage: the Firehose buffer (sent -> the S3 object's LastModified, which S3 keeps to the
+second), S3 notification -> SQS -> watcher -> DAG run queued (which waits for the run before it to
+finish), queued -> task start (scheduler, process start), the task until this file was committed (DAG
+parse, imports, S3 listing, login, PUT + COPY; audit ``loaded_at``), the rest of the load, each model
+until ``ANALYTICS.EVENTS`` (from the task's per-model seconds), and the benchmark's 1 s poll. Stage
+boundaries come from the stack itself: S3, Airflow's REST API (runs, task instances, the task's XCom)
+and ``RAW.LOAD_AUDIT``; a boundary that comes before the one preceding it counts as zero. Then the mean
+length of the runs, task by task: the next run waits for all of it.
+
 Usage: python benchmarks/bench_freshness.py [--minutes 5] [--rate 2] [--modes events,schedule]
 """
 
@@ -23,13 +33,17 @@ import tempfile
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from local_stack.environment import EMULATOR_AWS_CREDENTIALS, snowflake_login_secret  # noqa: E402
 from local_stack.ports import free_port  # noqa: E402
+
+TASK = "load_and_transform"  # dags/mobile_events_elt.py: its XCom holds each model's seconds
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -52,14 +66,23 @@ def measure(mode: str, minutes: float, rate: float, tail_seconds: float) -> dict
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     try:
         sf_password = snowflake_login_secret(state / "snowflake")
-        return _send_and_watch(mode, ports["SNOWFLAKE_EMULATOR_PORT"], sf_password, minutes, rate, tail_seconds)
+        result, conn = _send_and_watch(mode, ports["SNOWFLAKE_EMULATOR_PORT"], sf_password, minutes, rate, tail_seconds)
+        try:
+            result["stages"], runs = breakdown(conn, ports["AIRFLOW_PORT"], result)
+            print_breakdown(mode, result)
+            print_runs(mode, runs)
+        except Exception as exc:  # the headline figures above stand without the breakdown
+            print(f"[{mode}] no stage breakdown: {type(exc).__name__}: {exc}")
+        finally:
+            conn.close()
+        return result
     finally:
         subprocess.run([*stack, "down"], env=env, capture_output=True, timeout=300)
 
 
 def _send_and_watch(
     mode: str, sf_port: int, sf_password: str, minutes: float, rate: float, tail_seconds: float
-) -> dict[str, float]:
+) -> tuple[dict[str, Any], Any]:
     import itertools
 
     import snowflake.connector
@@ -111,9 +134,11 @@ def _send_and_watch(
             if len(seen) >= len(sent) or time.monotonic() > give_up:
                 break
         time.sleep(1.0)
-    conn.close()
     lags = [seen[k] - sent[k] for k in seen if k in sent]
-    result = {
+    result: dict[str, Any] = {
+        "tag": tag,
+        "sent_at": sent,
+        "seen_at": seen,
         "sent": len(sent),
         "seen": len(lags),
         "p50": percentile(lags, 0.50),
@@ -126,7 +151,153 @@ def _send_and_watch(
         f"p50 {result['p50']:.1f}s, p95 {result['p95']:.1f}s, max {result['max']:.1f}s",
         flush=True,
     )
-    return result
+    return result, conn
+
+
+def _api(airflow_port: int, path: str) -> Any:
+    import urllib.request
+
+    url = f"http://127.0.0.1:{airflow_port}/api/v2{path}"
+    # A loopback URL built from our own port, never user input.
+    with urllib.request.urlopen(url, timeout=30) as response:  # nosec B310
+        return json.loads(response.read())
+
+
+def _epoch(text: str | None) -> float | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() if text else None
+
+
+def _runs(airflow_port: int, since: float) -> list[dict[str, Any]]:
+    """Every ELT run started after `since`, with its task instances and the per-model seconds of its XCom."""
+    dag = "/dags/mobile_events_elt/dagRuns"
+    found: list[dict[str, Any]] = []
+    while True:  # the API caps a page at 100 runs
+        page = _api(airflow_port, f"{dag}?limit=100&offset={len(found)}")["dag_runs"]
+        found += page
+        if len(page) < 100:
+            break
+    runs = []
+    for run in found:
+        started = _epoch(run.get("start_date"))
+        if started is None or started < since:
+            continue
+        tis = _api(airflow_port, f"{dag}/{run['dag_run_id']}/taskInstances")["task_instances"]
+        run["tasks"] = {ti["task_id"]: (_epoch(ti.get("start_date")), _epoch(ti.get("end_date"))) for ti in tis}
+        try:
+            path = f"{dag}/{run['dag_run_id']}/taskInstances/{TASK}/xcomEntries/return_value"
+            value = _api(airflow_port, path)["value"]
+            value = json.loads(value) if isinstance(value, str) else value
+            run["models"] = value.get("models") if isinstance(value, dict) else None
+        except OSError:
+            run["models"] = None  # skipped or not finished
+        runs.append(run)
+    return runs
+
+
+def breakdown(
+    conn: Any, airflow_port: int, result: dict[str, Any]
+) -> tuple[dict[str, dict[str, float]], list[dict[str, Any]]]:
+    """Per event: seconds spent in each stage from creation to its rows in ANALYTICS.EVENTS; and the runs."""
+    import boto3
+
+    from aws_infrastructure.settings import load_settings as load_aws_settings
+
+    sent, seen = result["sent_at"], result["seen_at"]
+    rows = (
+        conn.cursor()
+        .execute(
+            "select raw_events.event_key, raw_events.file_name, audit.loaded_at "
+            "from raw.events_raw as raw_events inner join raw.load_audit as audit "
+            "on raw_events.load_id = audit.load_id where raw_events.event_key like %(tag)s",
+            {"tag": f"{result['tag']}-%"},
+        )
+        .fetchall()
+    )
+    aws = load_aws_settings()
+    s3 = boto3.client("s3")
+    landed: dict[str, float] = {}
+    for key in {file_name for _, file_name, _ in rows}:
+        landed[key] = s3.head_object(Bucket=aws.bucket, Key=key)["LastModified"].timestamp()
+    runs = _runs(airflow_port, min(sent.values()) - 60)
+    stages: dict[str, dict[str, float]] = {}
+    for event_key, file_name, loaded_at in rows:
+        if event_key not in seen or event_key not in sent or event_key in stages:
+            continue
+        loaded = loaded_at.replace(tzinfo=UTC).timestamp()
+        run = next(
+            (r for r in runs if None not in r["tasks"].get(TASK, (None, None))
+             and r["tasks"][TASK][0] <= loaded <= r["tasks"][TASK][1]),
+            None,
+        )  # fmt: skip
+        if run is None or not run.get("models"):
+            continue
+        task_start, task_end = run["tasks"][TASK]
+        models = run["models"]
+        # The models are the task's last work: they started their summed seconds before it ended.
+        at = task_end - sum(m["seconds"] for m in models.values())
+        marks = [
+            ("Firehose buffer (sent -> S3 object)", landed[file_name]),
+            ("S3 notification -> SQS -> watcher -> run queued", _epoch(run.get("queued_at")) or landed[file_name]),
+            ("run queued -> task start", task_start),
+            ("task start -> this file committed", loaded),
+            ("rest of the load", at),
+        ]
+        for step, figures in models.items():
+            at += figures["seconds"]
+            marks.append((f"model {step}", at))
+            if step.split("_", 1)[-1] == "events":
+                break
+        marks.append(("rows visible -> seen by the 1 s poll", seen[event_key]))
+        previous, per_stage = sent[event_key], {}
+        for name, moment in marks:
+            moment = max(moment, previous)
+            per_stage[name] = moment - previous
+            previous = moment
+        stages[event_key] = per_stage
+    return stages, runs
+
+
+def print_runs(mode: str, runs: list[dict[str, Any]]) -> None:
+    """How long the runs that did work took, task by task: the next run waits for all of it."""
+    worked = [r for r in runs if r.get("models") and r.get("end_date") and r.get("queued_at")]
+    if not worked:
+        return
+    spans = {
+        "queued -> start": [_epoch(r["start_date"]) - _epoch(r["queued_at"]) for r in worked],
+        TASK: [r["tasks"][TASK][1] - r["tasks"][TASK][0] for r in worked],
+        "of which models": [sum(m["seconds"] for m in r["models"].values()) for r in worked],
+        "check": [
+            r["tasks"]["check"][1] - r["tasks"]["check"][0]
+            for r in worked
+            if None not in r["tasks"].get("check", (None,))
+        ],
+        "whole run": [_epoch(r["end_date"]) - _epoch(r["start_date"]) for r in worked],
+    }
+    idle = sum(1 for r in runs if not r.get("models"))
+    figures = ", ".join(f"{name} {statistics.fmean(v):.1f}s" for name, v in spans.items() if v)
+    print(f"[{mode}] {len(worked)} runs with work, {idle} without; mean: {figures}", flush=True)
+
+
+def print_breakdown(mode: str, result: dict[str, Any]) -> None:
+    stages = result["stages"]
+    if not stages:
+        print(f"[{mode}] no stage breakdown: no event could be matched to a run")
+        return
+    lag = {k: sum(v.values()) for k, v in stages.items()}
+    ordered = sorted(lag, key=lag.get)
+    picks = {
+        "p50 event": ordered[min(len(ordered) - 1, round(0.50 * (len(ordered) - 1)))],
+        "p95 event": ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))],
+    }
+    names = list(dict.fromkeys(name for v in stages.values() for name in v))
+    mean = {name: statistics.fmean(v.get(name, 0.0) for v in stages.values()) for name in names}
+    print(f"[{mode}] where the seconds go ({len(stages)} events matched to their run):")
+    print(f"  {'stage':<52} {'p50 event':>10} {'p95 event':>10} {'mean':>8}")
+    for name in names:
+        cells = [stages[key].get(name, 0.0) for key in picks.values()]
+        print(f"  {name:<52} {cells[0]:9.1f}s {cells[1]:9.1f}s {mean[name]:7.1f}s")
+    totals = [lag[key] for key in picks.values()]
+    print(f"  {'total':<52} {totals[0]:9.1f}s {totals[1]:9.1f}s {statistics.fmean(lag.values()):7.1f}s", flush=True)
 
 
 def main() -> int:

@@ -2,28 +2,31 @@
 ### Mobile events ELT
 
 Loads the files Firehose delivered to S3 since the last run into Snowflake and splits them into the
-analytics tables. Three tasks:
+analytics tables. Two tasks:
 
-1. **load_new_files** first asks S3, not Snowflake, whether anything is new: it lists the landing and
+1. **load_and_transform** first asks S3, not Snowflake, whether anything is new: it lists the landing and
    error folders and compares the listing (keys and ETags) with the marker object
    `state/mobile_events_elt/last-complete-listing.json`, written only by a run that finished every step.
-   Unchanged: the task returns False, every later task shows as *skipped*, no Snowflake session is opened
-   and no asset event is published, so an idle pipeline never resumes the warehouse (if the newest file
-   is older than `freshness_hours`, the task fails instead, as the freshness check would). Changed: it loads
-   each file `RAW.LOAD_AUDIT` does not know yet (PUT + COPY on an internal stage, or COPY from the
-   external S3 stage). Lines that are not JSON objects go to `RAW.REJECTED_EVENTS` with a reason; an
-   unreadable file is recorded as FAILED and does not block the others. Records Firehose wrote to its
-   error output (`errors/`) are quarantined the same way, so every record sent ends in a table or in
-   quarantine.
-2. **transform** runs every model in `sql/transform/` in order on one connection: claim the loaded
-   files, build the validated, deduplicated batch, then MERGE into quarantine, `ORDERS`, `EVENTS`,
-   `USERS`, `PURCHASE_COUNTS`, and mark the batch done. Its log has one line per model (rows changed,
-   seconds) and its return value (XCom) holds the same per model. One task rather than one per model:
-   each task is a process start, a DAG parse, the Snowflake driver's import and a login (2-4 s on
-   LocalExecutor), and eight of them in a row were most of the time from landing to fresh rows. A task
-   group would keep those costs; per-model detail stays in the UI through the log and the XCom.
-   Every model is idempotent: clear and rerun freely.
-3. **check**: data-quality checks (`sql/checks/`), conservation included. A failed check fails the run
+   Unchanged: the task returns False, `check` shows as *skipped*, no Snowflake session is opened and no
+   asset event is published, so an idle pipeline never resumes the warehouse (if the newest file is older
+   than `freshness_hours`, the task fails instead, as the freshness check would). Changed, on one
+   connection:
+   - **load** each file `RAW.LOAD_AUDIT` does not know yet (PUT + COPY on an internal stage, or COPY from
+     the external S3 stage). Lines that are not JSON objects go to `RAW.REJECTED_EVENTS` with a reason; an
+     unreadable file is recorded as FAILED and does not block the others. Records Firehose wrote to its
+     error output (`errors/`) are quarantined the same way, so every record sent ends in a table or in
+     quarantine.
+   - **transform**: every model in `sql/transform/`, in order: claim the loaded files, build the
+     validated, deduplicated batch, then MERGE into quarantine, `ORDERS`, `EVENTS`, `USERS`,
+     `PURCHASE_COUNTS`, and mark the batch done. The task log has one line per model (rows changed,
+     seconds); the XCom holds the load report and `models`, the same per model.
+   Why one task and not a task per step or per model (a task group would keep each one a task): on
+   LocalExecutor every task is a process that parses this file (about 1 s with the SQS watcher's trigger),
+   imports the Snowflake driver (about 2 s) and logs in. Measured on the local stack, start-up was 5-6 s of
+   every task on a busy machine, and with one run at a time the next file waits for all of them: eleven
+   tasks made most of the latency from landing to fresh rows. Every step is idempotent (the audit decides
+   what loads, the models MERGE on deterministic ids): a retry or a clear reruns the task safely.
+2. **check**: data-quality checks (`sql/checks/`), conservation included. A failed check fails the run
    at once, without retries (retries are for transient errors; bad data does not get better in 15 s),
    and names each check. When all pass, the task records the listing in the marker: only then does the
    next run with the same listing count as idle. A run failing anywhere leaves the marker alone, so the
@@ -48,7 +51,7 @@ import os
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, AssetOrTimeSchedule, AssetWatcher, CronTriggerTimetable, chain, dag, task
+from airflow.sdk import Asset, AssetOrTimeSchedule, AssetWatcher, CronTriggerTimetable, dag, task
 
 SNOWFLAKE_CONN_ID = os.environ.get("ELT_SNOWFLAKE_CONN_ID", "snowflake_default")
 AWS_CONN_ID = os.environ.get("ELT_AWS_CONN_ID", "aws_default")
@@ -110,7 +113,7 @@ def _failure_alerts() -> list:
 )
 def mobile_events_elt() -> None:
     @task.short_circuit
-    def load_new_files() -> dict | bool:
+    def load_and_transform() -> dict | bool:
         from airflow.sdk.exceptions import AirflowFailException
 
         from warehouse import pipeline
@@ -121,16 +124,11 @@ def mobile_events_elt() -> None:
             raise AirflowFailException(str(exc)) from exc
         if listing is None:
             return False
-        return {**pipeline.load(SNOWFLAKE_CONN_ID, AWS_CONN_ID), "listing": listing}
-
-    @task
-    def transform() -> dict:
-        from warehouse import pipeline
-
-        return pipeline.transform_all(SNOWFLAKE_CONN_ID)
+        return {**pipeline.load_and_transform(SNOWFLAKE_CONN_ID, AWS_CONN_ID), "listing": listing}
 
     @task(outlets=ANALYTICS_ASSETS)
-    def check(loaded: dict) -> dict:
+    def check(done: dict) -> dict:
+        """The data-quality checks; then the listing this run processed is recorded as complete."""
         from airflow.sdk.exceptions import AirflowFailException
 
         from warehouse import checks, pipeline
@@ -139,11 +137,11 @@ def mobile_events_elt() -> None:
             results = pipeline.check(SNOWFLAKE_CONN_ID)
         except checks.ChecksFailed as exc:
             raise AirflowFailException(str(exc)) from exc
-        pipeline.remember_listing(loaded["listing"], AWS_CONN_ID)
+        pipeline.remember_listing(done["listing"], AWS_CONN_ID)
         return results
 
-    loaded = load_new_files()
-    chain(loaded, transform(), check(loaded))
+    # A real data dependency (the listing the check records), so it also orders the two tasks.
+    check(load_and_transform())
 
 
 mobile_events_elt()

@@ -25,7 +25,6 @@ from tests.warehouse_helpers import put_ndjson, scalar
 
 DAGS = Path(__file__).resolve().parents[1] / "dags"
 REPO = Path(__file__).resolve().parents[1]
-DOWNSTREAM = ("transform", "check")
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +139,7 @@ def test_idle_runs_send_nothing_and_every_kind_of_pending_work_is_done(world) ->
     idle = dag.test()
     assert idle.state == "success"
     assert requests.since_mark() == []  # no login, no statement: the warehouse is never resumed
-    assert states(idle) == {"load_new_files": "success", "transform": "skipped", "check": "skipped"}
+    assert states(idle) == {"load_and_transform": "success", "check": "skipped"}
     assert asset_events(idle) == 0
     # Idle for longer than freshness_hours: the run fails (and alerts) as the freshness check would, from S3.
     assert pipeline.find_new_files() is None
@@ -164,7 +163,7 @@ def test_idle_runs_send_nothing_and_every_kind_of_pending_work_is_done(world) ->
     requests.mark()
     again = dag.test()
     assert again.state == "failed"
-    assert states(again)["transform"] == "success"
+    assert states(again)["load_and_transform"] == "success"
     assert any(r["kind"] == "query" for r in requests.since_mark())
 
 

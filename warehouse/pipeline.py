@@ -77,12 +77,33 @@ def s3_client(aws_conn_id: str = "aws_default") -> Any:
 
 
 def load(snowflake_conn_id: str | None = None, aws_conn_id: str = "aws_default") -> dict[str, Any]:
-    where = landing()
     with snowflake(snowflake_conn_id) as conn:
-        report = loader.load_new_files(
-            conn, s3_client(aws_conn_id), where.bucket, where.prefix, load_settings(), error_prefix=where.error_prefix
-        )
+        return _load(conn, aws_conn_id)
+
+
+def load_and_transform(snowflake_conn_id: str | None = None, aws_conn_id: str = "aws_default") -> dict[str, Any]:
+    """Load the new files, then run every model, on one connection: the load's report plus ``models``,
+    each model's rows and seconds (also logged, one line per model)."""
+    with snowflake(snowflake_conn_id) as conn:
+        report = _load(conn, aws_conn_id)
+        return {**report, "models": _transform(conn)}
+
+
+def _load(conn: Any, aws_conn_id: str) -> dict[str, Any]:
+    where = landing()
+    report = loader.load_new_files(
+        conn, s3_client(aws_conn_id), where.bucket, where.prefix, load_settings(), error_prefix=where.error_prefix
+    )
+    log.info("loaded %d files (%d failed), %d rows", report.files_loaded, report.files_failed, report.rows_loaded)
     return asdict(report)
+
+
+def _transform(conn: Any) -> dict[str, dict[str, float]]:
+    def report(result: transform.StepResult) -> None:
+        log.info("model %-20s %10d rows %8.2f s", result.step, result.rows, result.seconds)
+
+    results = transform.run_batch(conn, on_step=report)
+    return {r.step: {"rows": r.rows, "seconds": round(r.seconds, 3)} for r in results}
 
 
 class NothingDelivered(Exception):
@@ -118,13 +139,8 @@ def remember_listing(listing: dict[str, Any], aws_conn_id: str = "aws_default") 
 
 def transform_all(snowflake_conn_id: str | None = None) -> dict[str, dict[str, float]]:
     """Run every model on one connection; log and return each model's rows and seconds."""
-
-    def report(result: transform.StepResult) -> None:
-        log.info("model %-20s %10d rows %8.2f s", result.step, result.rows, result.seconds)
-
     with snowflake(snowflake_conn_id) as conn:
-        results = transform.run_batch(conn, on_step=report)
-    return {r.step: {"rows": r.rows, "seconds": round(r.seconds, 3)} for r in results}
+        return _transform(conn)
 
 
 def check(snowflake_conn_id: str | None = None) -> dict[str, int]:
