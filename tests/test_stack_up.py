@@ -15,7 +15,12 @@ does:
    file-backed database: tables, rows, stages and file formats survive); the new file is loaded exactly
    once, by that retry.
 
-The three share one stack (start-up is paid once) and overlap where Airflow allows: the cleared run
+4. the "Pipeline health" page: once the stream is stopped and every file is loaded and transformed, the
+   page served by the API server (the Airflow plugin) is opened in headless Chromium; every section must
+   show what direct queries of the tables give, the UI's navigation must list it, and `make report`'s
+   static report must show the same figures. Screenshots go to .local/screenshots/.
+
+The first three share one stack (start-up is paid once) and overlap where Airflow allows: the cleared run
 and the third run are queued behind the double trigger, ahead of any background run. The stack keeps
 doing its own work meanwhile (a generator streams 5 events/s, the local Firehose writes a file every
 ~10 s, S3 notifications and a cron schedule start runs), so counts are compared per file: the files
@@ -49,7 +54,7 @@ pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
 DAG = "mobile_events_elt"
-LOAD_TASK = "load_new_files"  # dags/mobile_events_elt.py
+LOAD_TASK = "load_and_transform"  # dags/mobile_events_elt.py: loads, then runs the models
 BUCKET = "mobile-events-landing-local"  # config/aws.json
 STEP_COLUMNS = ("INITIAL_EVENT", "EVENT_2", "EVENT_3", "EVENT_OUT")  # one analytics.events row per non-null step
 RUN_TIMEOUT = 300.0  # a run waits behind at most a couple of others, each ~25 s
@@ -470,6 +475,107 @@ def assert_scenarios(stack: Stack, seen: Scenarios) -> None:
     stack.timings[f"{LOAD_TASK} try 1 (Snowflake down)"] = first_try["duration"] or 0.0
 
 
+# --- the health page ----------------------------------------------------------------------------------
+
+
+def settle(stack: Stack, s3: Any) -> None:
+    """Stop the stream (generator, then the local Firehose, which writes what it buffered) and wait until
+    every delivered file is loaded and transformed: the tables stop changing (later runs find nothing new)."""
+    from warehouse.pipeline import landing
+
+    for name in ("generator", "firehose"):
+        processes.stop(name, stack.run_dir)
+    trigger(stack)  # picks up the Firehose's last file even if its notification was missed
+    where = landing()
+    state: dict[str, Any] = {}
+
+    def settled() -> bool:
+        delivered = {
+            o["Key"]
+            for prefix in (where.prefix, where.error_prefix)
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
+            for o in page.get("Contents", [])
+            if not o["Key"].endswith("/")
+        }
+        audited = {name for (name,) in query(stack, "select file_name from raw.load_audit")}
+        untransformed = "select count(*) from raw.load_audit where status = 'LOADED' and transformed_at is null"
+        state.update(not_audited=sorted(delivered - audited)[:5], untransformed=query(stack, untransformed)[0][0])
+        return not state["not_audited"] and state["untransformed"] == 0
+
+    poll("the stream to settle", settled, RUN_TIMEOUT, 2.0, lambda: f"{state}\n{describe(stack, [])}")
+
+
+# Event steps by their order's load time (the page's volume is per hour of loading); the same join is checked
+# against the emulator in tests/test_health_page.py.
+VOLUME_EVENTS = "analytics.events as events inner join analytics.orders as orders on events.order_id = orders.order_id"
+
+
+def health_expected(stack: Stack, since: str, until: str) -> dict[str, int]:
+    """The page's figures, from direct queries of the tables for the page's own window [since, until)."""
+
+    def count(select: str, table: str, column: str, where: str = "true") -> int:
+        sql = f"select {select} from {table} where {where} and {column} >= %(since)s and {column} < %(until)s"
+        return int(query(stack, sql, {"since": since, "until": until})[0][0])
+
+    return {
+        "conservation.delivered": count("count(distinct event_key)", "raw.events_raw", "loaded_at")
+        + count("count(*)", "raw.rejected_events", "rejected_at", "rejected_in <> 'transform'"),
+        "conservation.in_tables": count("count(*)", "analytics.orders", "loaded_at"),
+        "conservation.quarantined": count("count(*)", "raw.rejected_events", "rejected_at"),
+        "conservation.waiting": 0,
+        "conservation.lost": 0,
+        "conservation.duplicated": count("count(*) - count(distinct order_id)", "analytics.orders", "loaded_at"),
+        "volume.events": count("count(*)", VOLUME_EVENTS, "orders.loaded_at"),
+        "volume.purchases": count(
+            "count(*)", "analytics.orders", "loaded_at", "order_type = 'PURCHASE' and status = 'COMPLETED'"
+        ),
+        "files.loaded": count("count(*)", "raw.load_audit", "loaded_at", "status = 'LOADED'"),
+        "files.failed": int(query(stack, "select count(*) from raw.load_audit where status = 'FAILED'")[0][0]),
+        "files.waiting": 0,
+        "quarantine.total": count("count(*)", "raw.rejected_events", "rejected_at"),
+    }
+
+
+def check_health_page(stack: Stack, s3: Any, tmp_path: Path) -> None:
+    from tests.test_health_page import SCREENSHOTS, browse, number, read_page
+
+    settle(stack, s3)
+    base = f"http://127.0.0.1:{stack.airflow_port}"
+    page = read_page(browse(f"{base}/pipeline-health/?window=day", SCREENSHOTS / "health-stack.png"))
+    assert page.title == "Pipeline health" and page.charts == 3 and page.chart_marks > 0, page.metrics
+    since, until = page.attributes["data-since"], page.attributes["data-as-of"]
+    expected = health_expected(stack, since.replace("T", " "), until.replace("T", " "))
+    shown = {name: number(page, name) for name in expected}
+    assert shown == expected, f"the page (left) and the tables (right) differ: {shown} != {expected}"
+    assert expected["conservation.in_tables"] > 0, "the stack loaded nothing to show"
+    newest = query(stack, "select max(loaded_at) from raw.events_raw")[0][0]
+    assert page.metrics["freshness.newest_loaded_at"] == f"{newest:%Y-%m-%d %H:%M:%S} UTC"
+    drift_view = "select count(*) from information_schema.views where table_name = 'VALUE_DRIFT'"
+    if query(stack, drift_view)[0][0]:
+        new_values = (
+            "select count(*) from analytics.value_drift where first_loaded_at >= %(s)s and first_loaded_at < %(u)s"
+        )
+        drifted = query(stack, new_values, {"s": since.replace("T", " "), "u": until.replace("T", " ")})[0][0]
+        assert page.attributes["data-drift"] == str(min(drifted, 50)), (page.attributes, drifted)
+    else:
+        assert page.attributes["data-drift"] == "not available"
+    stack.findings.append(f"health page: {shown}, drift {page.attributes['data-drift']}")
+
+    # The UI's navigation is built from GET /api/v2/plugins: the external view must be there.
+    plugins = api(stack, "GET", "/plugins")["plugins"]
+    views = [v for p in plugins for v in p["external_views"]]
+    assert [v["name"] for v in views] == ["Pipeline health"], plugins
+    browse(f"{base}/plugin/{views[0]['url_route']}", SCREENSHOTS / "airflow-ui-pipeline-health.png", height=1000)
+
+    # make report: the same figures from a plain shell, through the stack's environment.
+    out = tmp_path / "report"
+    argv = [sys.executable, "-m", "local_stack", "run", "--", sys.executable, "-m", "warehouse", "report", "--out"]
+    made = subprocess.run([*argv, str(out)], env=stack.env, capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stdout + made.stderr
+    static = read_page((out / "index.html").read_text())
+    assert {name: number(static, name) for name in expected} == expected
+
+
 def assert_stack_up(stack: Stack, up: subprocess.CompletedProcess) -> None:
     assert up.returncode == 0, up.stdout + up.stderr
     assert len(stack.pids) == 8  # 2 emulators, 4 Airflow components, Firehose delivery, generator
@@ -503,6 +609,8 @@ def test_make_up_keeps_events_exactly_once_through_retries_clears_and_double_tri
         wait_for_success(stack, [*seen.double, seen.retried_run])
         stack.mark("all runs succeeded")
         assert_scenarios(stack, seen)
+        check_health_page(stack, s3, tmp_path)
+        stack.mark("health page checked")
     finally:
         stopping = time.monotonic()
         down = stack.command("down")

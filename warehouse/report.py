@@ -90,8 +90,8 @@ def charts(reading: health.Health) -> dict[str, Any]:
             Series("p50", per_hour(latency, "p50_seconds", missing=None), COLORS["p50"]),
             Series("p95", per_hour(latency, "p95_seconds", missing=None), COLORS["p95"]),
         ],
-        "event to load latency per hour, seconds",
-        unit=" s",
+        "event to load latency per hour",
+        fmt=_duration,
     )
     volume = reading.volume.hourly
     drawn["volume"] = svg_charts.lines(

@@ -7,13 +7,13 @@ safe to insert into a page as it is (the page's template marks it safe for that 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
 WIDTH, HEIGHT = 720, 190
-LEFT, RIGHT, TOP, BOTTOM = 52, 10, 10, 26
+LEFT, RIGHT, TOP, BOTTOM = 66, 10, 10, 26
 
 
 @dataclass(frozen=True)
@@ -34,9 +34,12 @@ def _nice_max(value: float) -> float:
     return float(10 * power)
 
 
-def _number(value: float) -> str:
-    if value >= 10_000:
-        return f"{value / 1000:,.0f}k"
+def number(value: float) -> str:
+    """A short axis or tooltip figure: 950, 12.5, 48k, 3.2M."""
+    if abs(value) >= 1_000_000:
+        return f"{value / 1_000_000:.3g}M"
+    if abs(value) >= 10_000:
+        return f"{value / 1000:.3g}k"
     return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
 
 
@@ -44,7 +47,9 @@ def _hour_label(hour: datetime, span: int) -> str:
     return hour.strftime("%m-%d") if span > 48 else hour.strftime("%H:00")
 
 
-def _frame(hours: Sequence[datetime], top: float, unit: str, title: str, width: int) -> list[str]:
+def _frame(
+    hours: Sequence[datetime], top: float, unit: str, title: str, width: int, fmt: Callable[[float], str]
+) -> list[str]:
     plot_w, plot_h = width - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     parts = [
         f'<svg class="chart" role="img" viewBox="0 0 {width} {HEIGHT}" width="{width}" height="{HEIGHT}" '
@@ -53,7 +58,7 @@ def _frame(hours: Sequence[datetime], top: float, unit: str, title: str, width: 
     for i in range(5):
         y = TOP + plot_h - plot_h * i / 4
         parts.append(f'<line x1="{LEFT}" x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
-        label = escape(_number(top * i / 4) + (unit if i == 4 else ""))
+        label = escape(fmt(top * i / 4) + (unit if i == 4 else ""))
         parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" class="axis">{label}</text>')
     span = len(hours)
     every = max(1, math.ceil(span / 12)) if span <= 48 else 24
@@ -69,14 +74,21 @@ def _frame(hours: Sequence[datetime], top: float, unit: str, title: str, width: 
     return parts
 
 
-def bars(hours: Sequence[datetime], series: Sequence[Series], title: str, unit: str = "", width: int = WIDTH) -> str:
+def bars(
+    hours: Sequence[datetime],
+    series: Sequence[Series],
+    title: str,
+    unit: str = "",
+    width: int = WIDTH,
+    fmt: Callable[[float], str] = number,
+) -> str:
     """Stacked bars, one per hour; each segment's tooltip names its series, hour and value."""
     totals = [sum(s.values[i] or 0 for s in series) for i in range(len(hours))]
     top = _nice_max(max(totals, default=0))
     plot_w, plot_h = width - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(hours), 1)
     bar = max(slot * 0.8, 1.0)
-    parts = _frame(hours, top, unit, title, width)
+    parts = _frame(hours, top, unit, title, width, fmt)
     for i, hour in enumerate(hours):
         base = 0.0
         for s in series:
@@ -85,7 +97,7 @@ def bars(hours: Sequence[datetime], series: Sequence[Series], title: str, unit: 
                 continue
             height = plot_h * value / top
             y = TOP + plot_h - plot_h * base / top - height
-            tip = escape(f"{s.name}, {hour:%Y-%m-%d %H:00} UTC: {_number(value)}{unit}")
+            tip = escape(f"{s.name}, {hour:%Y-%m-%d %H:00} UTC: {fmt(value)}{unit}")
             parts.append(
                 f'<rect x="{LEFT + slot * i + (slot - bar) / 2:.1f}" y="{y:.1f}" width="{bar:.1f}" '
                 f'height="{height:.1f}" fill="{escape(s.color)}" class="bar"><title>{tip}</title></rect>'
@@ -95,13 +107,20 @@ def bars(hours: Sequence[datetime], series: Sequence[Series], title: str, unit: 
     return "".join(parts)
 
 
-def lines(hours: Sequence[datetime], series: Sequence[Series], title: str, unit: str = "", width: int = WIDTH) -> str:
+def lines(
+    hours: Sequence[datetime],
+    series: Sequence[Series],
+    title: str,
+    unit: str = "",
+    width: int = WIDTH,
+    fmt: Callable[[float], str] = number,
+) -> str:
     """One line per series over the hours (broken where an hour has no figure), with a dot per hour carrying
     its value as tooltip."""
     top = _nice_max(max((v for s in series for v in s.values if v is not None), default=0))
     plot_w, plot_h = width - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(hours), 1)
-    parts = _frame(hours, top, unit, title, width)
+    parts = _frame(hours, top, unit, title, width, fmt)
     for s in series:
         points = [
             None if value is None else (LEFT + slot * (i + 0.5), TOP + plot_h - plot_h * value / top)
@@ -113,7 +132,7 @@ def lines(hours: Sequence[datetime], series: Sequence[Series], title: str, unit:
         for point, hour, value in zip(points, hours, s.values, strict=True):
             if point is None or value is None:
                 continue
-            tip = escape(f"{s.name}, {hour:%Y-%m-%d %H:00} UTC: {_number(value)}{unit}")
+            tip = escape(f"{s.name}, {hour:%Y-%m-%d %H:00} UTC: {fmt(value)}{unit}")
             parts.append(
                 f'<circle cx="{point[0]:.1f}" cy="{point[1]:.1f}" r="3" fill="{escape(s.color)}" class="point">'
                 f"<title>{tip}</title></circle>"

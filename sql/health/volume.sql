@@ -1,26 +1,28 @@
--- Volume per hour of event time: event steps in analytics.events and completed purchases in analytics.orders.
+-- Volume per hour of loading: event steps (analytics.events, through their order's load time) and completed
+-- purchases (analytics.orders) that reached the warehouse in each hour, whatever their event time.
 with
 
 events_per_hour as (
     select
-        date_trunc('hour', events.event_timestamp) as hour,
+        date_trunc('hour', orders.loaded_at) as hour,
         count(*) as events
     from analytics.events as events
-    where events.event_timestamp >= %(since)s and events.event_timestamp < %(until)s
-    group by date_trunc('hour', events.event_timestamp)
+    inner join analytics.orders as orders on events.order_id = orders.order_id
+    where orders.loaded_at >= %(since)s and orders.loaded_at < %(until)s
+    group by date_trunc('hour', orders.loaded_at)
 ),
 
 purchases_per_hour as (
     select
-        date_trunc('hour', orders.created_at) as hour,
+        date_trunc('hour', orders.loaded_at) as hour,
         count(*) as purchases
     from analytics.orders as orders
     where
         orders.order_type = 'PURCHASE'
         and orders.status = 'COMPLETED'
-        and orders.created_at >= %(since)s
-        and orders.created_at < %(until)s
-    group by date_trunc('hour', orders.created_at)
+        and orders.loaded_at >= %(since)s
+        and orders.loaded_at < %(until)s
+    group by date_trunc('hour', orders.loaded_at)
 )
 
 select
