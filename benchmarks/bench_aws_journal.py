@@ -10,7 +10,7 @@ loopback ports and stopped by PID at the end. Prints measured figures only; asse
 - throughput: the generator CLI (``python -m data_generation --sink kinesis ...``) puts N events into a
   fresh 1-shard stream on an emulator without a journal (the baseline) and on one with a journal, both
   running for the whole measurement. ``--rounds`` runs per emulator (default 2), alternating which goes first,
-  so a change in the machine's load (other jobs sharing its cores) does not always fall on the same side. Events/s as the
+  so a change in the machine's load (other jobs) does not always fall on the same side. Events/s as the
   generator's report gives them (its send loop, not interpreter start-up), summed over the runs; the ratio.
 - size: the journal's bytes per event, against the event payload's bytes per event.
 - restart: the journaled emulator (rounds x N events in its journal) is SIGKILLed and started again on
