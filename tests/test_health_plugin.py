@@ -80,8 +80,8 @@ def test_the_navigation_lists_pipeline_health(client) -> None:
     ours = [p for p in plugins if p["name"] == "pipeline_health"]
     assert ours, f"plugin not loaded: {[p['name'] for p in plugins]}"
     views = ours[0]["external_views"]
-    assert [(v["name"], v["href"], v["destination"]) for v in views] == [
-        ("Pipeline health", "/pipeline-health/", "nav")
+    assert [(v["name"], v["href"], v["destination"], v["nav_top_level"]) for v in views] == [
+        ("Pipeline health", "/pipeline-health/", "nav", True)
     ]
     assert ours[0]["fastapi_apps"][0]["url_prefix"] == "/pipeline-health"
 

@@ -54,7 +54,7 @@ pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
 DAG = "mobile_events_elt"
-LOAD_TASK = "load_and_transform"  # dags/mobile_events_elt.py: loads, then runs the models
+LOAD_TASK = "load_transform_check"  # dags/mobile_events_elt.py: its one task (load, models, checks)
 BUCKET = "mobile-events-landing-local"  # config/aws.json
 STEP_COLUMNS = ("INITIAL_EVENT", "EVENT_2", "EVENT_3", "EVENT_OUT")  # one analytics.events row per non-null step
 RUN_TIMEOUT = 300.0  # a run waits behind at most a couple of others, each ~25 s
@@ -566,6 +566,8 @@ def check_health_page(stack: Stack, s3: Any, tmp_path: Path) -> None:
     views = [v for p in plugins for v in p["external_views"]]
     assert [v["name"] for v in views] == ["Pipeline health"], plugins
     browse(f"{base}/plugin/{views[0]['url_route']}", SCREENSHOTS / "airflow-ui-pipeline-health.png", height=1000)
+    home = browse(f"{base}/", SCREENSHOTS / "airflow-ui-nav.png", height=1000)
+    assert "Pipeline health" in home, "the UI's side bar does not list Pipeline health"
 
     # make report: the same figures from a plain shell, through the stack's environment.
     out = tmp_path / "report"

@@ -71,6 +71,6 @@ class PipelineHealthPlugin(AirflowPlugin):
             "href": f"{URL_PREFIX}/",
             "url_route": "pipeline-health",
             "destination": "nav",
-            "category": "browse",
+            "nav_top_level": True,  # its own entry in the UI's side bar, not under Browse
         }
     ]
