@@ -84,6 +84,7 @@ def test_every_process_the_stack_starts_writes_owner_only(tmp_path: Path, permis
     assert mode(run_dir / "child.log") == 0o600
 
 
+@pytest.mark.emulator  # starts its own AWS emulator
 def test_the_aws_journal_is_owner_only(tmp_path: Path, permissive_umask: None) -> None:
     """The journal holds every record sent; the launcher started as make up starts it."""
     import boto3
