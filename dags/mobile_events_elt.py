@@ -1,36 +1,39 @@
 """
 ### Mobile events ELT
 
-Loads the files Firehose delivered to S3 since the last run into Snowflake and splits them into the
-analytics tables. Two tasks:
+Loads the files Firehose delivered to S3 since the last run into Snowflake, splits them into the
+analytics tables and checks them, in one task, **load_transform_check**:
 
-1. **load_and_transform** first asks S3, not Snowflake, whether anything is new: it lists the landing and
-   error folders and compares the listing (keys and ETags) with the marker object
-   `state/mobile_events_elt/last-complete-listing.json`, written only by a run that finished every step.
-   Unchanged: the task returns False, `check` shows as *skipped*, no Snowflake session is opened and no
-   asset event is published, so an idle pipeline never resumes the warehouse (if the newest file is older
-   than `freshness_hours`, the task fails instead, as the freshness check would). Changed, on one
-   connection:
-   - **load** each file `RAW.LOAD_AUDIT` does not know yet (PUT + COPY on an internal stage, or COPY from
-     the external S3 stage). Lines that are not JSON objects go to `RAW.REJECTED_EVENTS` with a reason; an
-     unreadable file is recorded as FAILED and does not block the others. Records Firehose wrote to its
-     error output (`errors/`) are quarantined the same way, so every record sent ends in a table or in
-     quarantine.
-   - **transform**: every model in `sql/transform/`, in order: claim the loaded files, build the
-     validated, deduplicated batch, then MERGE into quarantine, `ORDERS`, `EVENTS`, `USERS`,
-     `PURCHASE_COUNTS`, and mark the batch done. The task log has one line per model (rows changed,
-     seconds); the XCom holds the load report and `models`, the same per model.
-   Why one task and not a task per step or per model (a task group would keep each one a task): on
-   LocalExecutor every task is a process that parses this file (about 1 s with the SQS watcher's trigger),
-   imports the Snowflake driver (about 2 s) and logs in. Measured on the local stack, start-up was 5-6 s of
-   every task on a busy machine, and with one run at a time the next file waits for all of them: eleven
-   tasks made most of the latency from landing to fresh rows. Every step is idempotent (the audit decides
-   what loads, the models MERGE on deterministic ids): a retry or a clear reruns the task safely.
-2. **check**: data-quality checks (`sql/checks/`), conservation included. A failed check fails the run
-   at once, without retries (retries are for transient errors; bad data does not get better in 15 s),
-   and names each check. When all pass, the task records the listing in the marker: only then does the
-   next run with the same listing count as idle. A run failing anywhere leaves the marker alone, so the
-   next run does the work again; `mobile_events_replay` resets the marker, so forgotten files reload.
+1. **Anything new?** It asks S3, not Snowflake: it lists the landing and error folders and compares the
+   listing (keys and ETags) with the marker object `state/mobile_events_elt/last-complete-listing.json`,
+   written only by a run that finished every step. Unchanged: the task *skips* itself (the run shows as
+   skipped in the grid), no Snowflake session is opened and no asset event is published, so an idle
+   pipeline never resumes the warehouse. If the newest file is older than `freshness_hours`, the task
+   fails instead, as the freshness check would.
+2. **Load**, on one connection, each file `RAW.LOAD_AUDIT` does not know yet (PUT + COPY on an internal
+   stage, or COPY from the external S3 stage). Lines that are not JSON objects go to
+   `RAW.REJECTED_EVENTS` with a reason; an unreadable file is recorded as FAILED and does not block the
+   others. Records Firehose wrote to its error output (`errors/`) are quarantined the same way, so every
+   record sent ends in a table or in quarantine.
+3. **Transform**: every model in `sql/transform/`, in order: claim the loaded files, build the validated,
+   deduplicated batch, then MERGE into quarantine, `ORDERS`, `EVENTS`, `USERS`, `PURCHASE_COUNTS`, and
+   mark the batch done.
+4. **Check**: data-quality checks (`sql/checks/`), conservation included. A failed check fails the run at
+   once, without retries (retries are for transient errors; bad data does not get better in 15 s), and
+   names each check. When all pass, the listing is recorded in the marker: only then does the next run
+   with the same listing count as idle. A run failing anywhere leaves the marker alone, so the next run
+   does the work again; `mobile_events_replay` resets the marker, so forgotten files reload.
+
+The task log has one line per model (rows changed, seconds) and per check; its XCom holds the load
+report, `models` (rows and seconds per model) and `checks` (failures per check).
+
+Why one task and not a task per step or per model (a task group would keep each one a task): on
+LocalExecutor every task is a process that parses this file (about 1 s with the SQS watcher's trigger),
+imports the Snowflake driver (about 2 s) and logs in. Measured with `benchmarks/bench_freshness.py` on
+a busy machine, that start-up took 5-6 s of every task, and with one run at a time every file also
+waits for the whole run before it: the eleven tasks this DAG had (load, a batch id, eight models,
+check) were most of the time from landing to fresh rows. Every step is idempotent (the audit decides
+what loads, the models MERGE on deterministic ids), so a retry or a clear reruns the task safely.
 
 Triggers: every `ELT_SCHEDULE` (each minute by default) and, when `ELT_SQS_QUEUE_URL` names the queue
 that receives the bucket's ObjectCreated notifications, as soon as a file lands (an asset watcher on
@@ -40,7 +43,7 @@ audit does not know, whatever woke it.
 
 Connections: `snowflake_default`, `aws_default` (from `AIRFLOW_CONN_*` or the UI); the AWS identity needs
 read/write on the marker besides reading the two folders. One active run at a time. Failures are
-published to the SNS topic `ELT_ALERTS_TOPIC_ARN` when set. The check task updates the assets
+published to the SNS topic `ELT_ALERTS_TOPIC_ARN` when set. A run that did the work updates the assets
 `analytics.users`, `analytics.events`, `analytics.orders` and `analytics.purchase_counts`, so downstream
 DAGs can run after fresh data.
 """
@@ -112,36 +115,26 @@ def _failure_alerts() -> list:
     doc_md=__doc__,
 )
 def mobile_events_elt() -> None:
-    @task.short_circuit
-    def load_and_transform() -> dict | bool:
-        from airflow.sdk.exceptions import AirflowFailException
+    @task(outlets=ANALYTICS_ASSETS)
+    def load_transform_check() -> dict:
+        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-        from warehouse import pipeline
+        from warehouse import checks, pipeline
 
         try:
             listing = pipeline.find_new_files(AWS_CONN_ID)
         except pipeline.NothingDelivered as exc:
             raise AirflowFailException(str(exc)) from exc
         if listing is None:
-            return False
-        return {**pipeline.load_and_transform(SNOWFLAKE_CONN_ID, AWS_CONN_ID), "listing": listing}
-
-    @task(outlets=ANALYTICS_ASSETS)
-    def check(done: dict) -> dict:
-        """The data-quality checks; then the listing this run processed is recorded as complete."""
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from warehouse import checks, pipeline
-
+            raise AirflowSkipException("nothing new in S3 since the last complete run: no warehouse statement")
         try:
-            results = pipeline.check(SNOWFLAKE_CONN_ID)
+            done = pipeline.load_transform_check(SNOWFLAKE_CONN_ID, AWS_CONN_ID)
         except checks.ChecksFailed as exc:
             raise AirflowFailException(str(exc)) from exc
-        pipeline.remember_listing(done["listing"], AWS_CONN_ID)
-        return results
+        pipeline.remember_listing(listing, AWS_CONN_ID)
+        return {**done, "listing": listing}
 
-    # A real data dependency (the listing the check records), so it also orders the two tasks.
-    check(load_and_transform())
+    load_transform_check()
 
 
 mobile_events_elt()

@@ -30,10 +30,8 @@ def test_dags_import_cleanly_with_docs_tags_and_retries(airflow_home) -> None:
     elt = bag.get_dag("mobile_events_elt")
     assert elt.max_active_runs == 1
     assert all(t.retries >= 1 for t in elt.tasks)
-    assert [t.task_id for t in elt.tasks] == ["load_and_transform", "check"]
-    # The first task decides whether anything runs; check runs after it and publishes the assets.
-    assert elt.get_task("check").upstream_task_ids == {"load_and_transform"}
-    assert {o.name for o in elt.get_task("check").outlets} == {
+    assert [t.task_id for t in elt.tasks] == ["load_transform_check"]
+    assert {o.name for o in elt.get_task("load_transform_check").outlets} == {
         f"analytics.{table}" for table in ("users", "events", "orders", "purchase_counts")
     }
 
@@ -122,7 +120,7 @@ def test_elt_dag_run_loads_seed_events(
     assert pipeline.counts()["analytics.orders"] == 100
     # Nothing the runs printed or wrote under AIRFLOW_HOME holds the connection's password.
     out, err = capfd.readouterr()
-    assert "load_and_transform" in out + err  # the task logs were captured, so the next check means something
+    assert "load_transform_check" in out + err  # the task logs were captured, so the next check means something
     assert connection_password not in out + err
     for path in (p for p in airflow_home.rglob("*") if p.is_file() and p.suffix != ".db"):
         assert connection_password not in path.read_text(errors="replace"), path

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -81,12 +82,22 @@ def load(snowflake_conn_id: str | None = None, aws_conn_id: str = "aws_default")
         return _load(conn, aws_conn_id)
 
 
-def load_and_transform(snowflake_conn_id: str | None = None, aws_conn_id: str = "aws_default") -> dict[str, Any]:
-    """Load the new files, then run every model, on one connection: the load's report plus ``models``,
-    each model's rows and seconds (also logged, one line per model)."""
+def load_transform_check(snowflake_conn_id: str | None = None, aws_conn_id: str = "aws_default") -> dict[str, Any]:
+    """Load the new files, run every model, run the checks, all on one connection: the load's report plus
+    ``models`` (each model's rows and seconds, also logged one line per model), ``checks`` and the seconds
+    of each phase. A failed check raises ``checks.ChecksFailed`` once everything before it is committed."""
+    seconds = {}
     with snowflake(snowflake_conn_id) as conn:
+        started = time.monotonic()
         report = _load(conn, aws_conn_id)
-        return {**report, "models": _transform(conn)}
+        seconds["load"], started = time.monotonic() - started, time.monotonic()
+        models = _transform(conn)
+        seconds["transform"], started = time.monotonic() - started, time.monotonic()
+        results = checks.run_checks(conn)
+        seconds["checks"] = time.monotonic() - started
+    log.info("checks passed: %s", ", ".join(f"{name} {failures}" for name, failures in results.items()))
+    phases = {phase: round(value, 3) for phase, value in seconds.items()}
+    return {**report, "models": models, "checks": results, "seconds": phases}
 
 
 def _load(conn: Any, aws_conn_id: str) -> dict[str, Any]:
@@ -135,12 +146,6 @@ def remember_listing(listing: dict[str, Any], aws_conn_id: str = "aws_default") 
     if not recorded:
         log.info("the listing marker was reset during this run (a replay?): the next run does the work again")
     return recorded
-
-
-def transform_all(snowflake_conn_id: str | None = None) -> dict[str, dict[str, float]]:
-    """Run every model on one connection; log and return each model's rows and seconds."""
-    with snowflake(snowflake_conn_id) as conn:
-        return _transform(conn)
 
 
 def check(snowflake_conn_id: str | None = None) -> dict[str, int]:
