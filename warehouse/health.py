@@ -112,7 +112,7 @@ def window_bounds(window: str, now: datetime | None = None) -> tuple[datetime, d
     """[since, until) in UTC without zone, as the tables store times (TIMESTAMP_NTZ, UTC)."""
     if window not in WINDOWS:
         raise ValueError(f"unknown window {window!r}: expected one of {', '.join(WINDOWS)}")
-    until = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    until = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     return until - timedelta(hours=WINDOWS[window]), until
 
 
