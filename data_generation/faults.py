@@ -63,13 +63,11 @@ def _coordinates_out_of_range(record: dict, rng: random.Random) -> str:
     return to_line(record)
 
 
+# Values outside the closed sets of the fields that decide what a purchase is. Descriptive fields (city,
+# OS, payment method, ...) are open: a new value there is a valid event that loads as drift, not a fault.
 _UNKNOWN_VALUES = {
     "ORDER_TYPE": ["REFUND", "SUBSCRIPTION", "purchase"],
     "STATUS": ["LOST", "completed"],
-    "OS_USER": ["Windows_95", "BlackBerry_OS_7"],
-    "CITY": ["Atlantis", "Ciudad Gotica"],
-    "EVENT_2": ["TELEPORT", "home"],
-    "PAYMENT_METHOD": ["Bitcoin", "IOU"],
 }
 
 
