@@ -15,13 +15,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from config.model import Connections, PipelineSettings
+    from config.validation import Problem
 
 CONFIG_DIR = Path(__file__).resolve().parent
 
 
 class ConfigError(ValueError):
-    """A config file is missing, unreadable or breaks a rule; the message names file, field and rule."""
+    """A config file is missing, unreadable or breaks rules; the message names file, field and rule.
+
+    ``problems`` lists each broken rule (``config.validation.Problem``: file, field, rule, value)."""
+
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
 
 
 def config_dir() -> Path:

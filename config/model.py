@@ -2,15 +2,17 @@
 
 ``config.settings()`` (this module's ``load``) returns a ``PipelineSettings``: ``aws`` (config/aws.json),
 ``warehouse`` (config/snowflake.json), ``generator`` (config/generator.json) and ``connections`` (the Airflow
-connection ids). Each file is checked by its section's parser, whose errors name the file, the field and the
-rule. The environment overrides, each named here: ``SNOWFLAKE_STAGE_MODE`` and ``SNOWFLAKE_DATABASE``
-(warehouse), ``ELT_SNOWFLAKE_CONN_ID`` and ``ELT_AWS_CONN_ID`` (connections); ``PIPELINE_CONFIG_DIR`` picks
-another folder of the same files.
+connection ids). Each section is a pydantic model checked the one way ``config.validation`` states: every
+problem names the file, the field path and the rule, all at once in one ``ConfigError``. The environment
+overrides, each named here: ``SNOWFLAKE_STAGE_MODE`` and ``SNOWFLAKE_DATABASE`` (warehouse),
+``ELT_SNOWFLAKE_CONN_ID`` and ``ELT_AWS_CONN_ID`` (connections); ``PIPELINE_CONFIG_DIR`` picks another folder
+of the same files.
 """
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -49,7 +51,7 @@ def connections() -> Connections:
 
 
 class PipelineSettings(BaseModel):
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True)
 
     aws: AwsSettings
     warehouse: WarehouseSettings
@@ -58,10 +60,18 @@ class PipelineSettings(BaseModel):
 
 
 def load() -> PipelineSettings:
-    """Read and check every config file with the environment's overrides; ConfigError names what is wrong."""
-    return PipelineSettings(
-        aws=load_aws(), warehouse=load_warehouse(), generator=load_generator(), connections=connections()
-    )
+    """Read and check every config file with the environment's overrides; one ConfigError names every problem
+    in every file."""
+    sections: dict[str, Any] = {}
+    errors: list[config.ConfigError] = []
+    for name, read in (("aws", load_aws), ("warehouse", load_warehouse), ("generator", load_generator)):
+        try:
+            sections[name] = read()
+        except config.ConfigError as exc:
+            errors.append(exc)
+    if errors:
+        raise config.ConfigError("\n".join(map(str, errors)), [p for exc in errors for p in exc.problems])
+    return PipelineSettings(**sections, connections=connections())
 
 
 __all__ = ["AwsSettings", "Connections", "GeneratorSettings", "PipelineSettings", "WarehouseSettings", "load"]

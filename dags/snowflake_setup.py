@@ -16,13 +16,14 @@ Manual only: trigger it from the UI after deploying a new migration.
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import dag, task
 
-SNOWFLAKE_CONN_ID = os.environ.get("ELT_SNOWFLAKE_CONN_ID", "snowflake_default")
+import config
+
+SNOWFLAKE_CONN_ID = config.connections().snowflake
 
 
 @dag(
@@ -39,10 +40,9 @@ def snowflake_setup() -> None:
     @task
     def run_setup_files() -> list[str]:
         from warehouse import pipeline, setup
-        from warehouse.settings import load_settings
 
         with pipeline.snowflake_without_database(SNOWFLAKE_CONN_ID) as conn:
-            return setup.run_setup(conn, load_settings())
+            return setup.run_setup(conn, config.settings().warehouse)
 
     run_setup_files()
 

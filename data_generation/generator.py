@@ -24,7 +24,6 @@ import math
 import random
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
 from functools import partial
 from typing import Any
 
@@ -117,7 +116,7 @@ class EventGenerator:
                 "late_rate": late_rate,
                 "widen_values": widen_values,
                 "start": self.start_epoch,
-                "settings": asdict(settings),
+                "settings": settings.event_shaping_values(),
             },
             sort_keys=True,
         ).encode()

@@ -1,21 +1,23 @@
-"""The generator's value sets and simulation knobs, read from config/generator.json and checked once.
+"""The generator's value sets and simulation knobs: config/generator.json, checked as one pydantic model.
 
 The value sets are the seed's (seed-configs/data_generation_config.json, without its stream name and
 credentials). Flow probabilities come from the seed's lists the way the seed used them: a uniform
 choice from ``second_event`` / ``third_event``, so repeating a value in a list raises its probability.
-Checking everything here means a bad edit fails at start-up with the field named, not mid-run.
+Checking everything here means a bad edit fails at start-up with the file, field and rule named, not mid-run.
 """
 
 from __future__ import annotations
 
 import calendar
-import math
 import time
-from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, model_validator
 
 import config
 from config import ConfigError
+from config.validation import Broken, validate
 
 # Step names that carry the seed's flow structure; the config may repeat them, not rename them.
 HOME = "HOME"
@@ -24,90 +26,200 @@ GO_TO_CATEGORY = "GO_TO_CATEGORY"
 CREATED_AT_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
-@dataclass(frozen=True)
-class GeneratorSettings:
-    """Everything the generator needs besides seed, population size and fault rates."""
+def _names(values: tuple[str, ...]) -> tuple[str, ...]:
+    if not values or not all(v and v != "Null" for v in values):
+        raise ValueError('must be a non-empty list of non-empty strings other than "Null"')
+    return values
 
-    cities: tuple[str, ...]
-    city_coords: dict[str, tuple[float, float]]
-    payment_methods: tuple[str, ...]
-    operating_systems: tuple[str, ...]
-    phone_models: tuple[str, ...]
-    failed_statuses: tuple[str, ...]
-    initial_event: str
-    categories: tuple[str, ...]
-    exit_at_second_probability: float
-    exit_at_third_probability: float
-    purchase_probability: float
-    failed_purchase_probability: float
-    faker_locale: str
-    default_events: int
-    default_users: int
-    start_epoch: int
-    sessions_per_user_per_day: float
-    utc_offset_hours: int
-    local_hour_weights: tuple[float, ...]
-    activity_pareto_alpha: float
-    activity_max_ratio: float
-    late_max_days: int
+
+def _distinct(values: tuple[str, ...]) -> tuple[str, ...]:
+    if len(set(values)) != len(values):
+        raise ValueError("must not repeat a value")
+    return values
+
+
+def _coordinates(pair: tuple[float, float]) -> tuple[float, float]:
+    lat, lon = pair
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValueError("latitude must be in [-90, 90] and longitude in [-180, 180]")
+    return pair
+
+
+def _hour_weights(weights: tuple[float, ...]) -> tuple[float, ...]:
+    if len(weights) != 24 or not all(w > 0 for w in weights):
+        raise ValueError("must be 24 positive numbers, one per local hour")
+    return weights
+
+
+def _created_at(text: str) -> str:
+    try:
+        time.strptime(text, CREATED_AT_FORMAT)
+    except ValueError:
+        raise ValueError('expected "YYYY-MM-DD HH:MM:SS" (UTC)') from None
+    return text
+
+
+Number = Annotated[StrictFloat, Field(allow_inf_nan=False)]
+Names = Annotated[tuple[StrictStr, ...], AfterValidator(_names), AfterValidator(_distinct)]
+WeightedNames = Annotated[tuple[StrictStr, ...], AfterValidator(_names)]
+Positive = Field(gt=0, description="must be greater than 0")
+
+
+class Simulation(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: Annotated[StrictStr, AfterValidator(_created_at)]
+    sessions_per_user_per_day: Number = Positive
+    utc_offset_hours: StrictInt
+    local_hour_weights: Annotated[tuple[Number, ...], AfterValidator(_hour_weights)]
+    activity_pareto_alpha: Number = Positive
+    activity_max_ratio: Number = Positive
+    late_max_days: StrictInt = Positive
+
+
+class GeneratorSettings(BaseModel):
+    """Everything the generator needs besides seed, population size and fault rates (the file's shape, with
+    the names the generator uses as properties)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    num_records: StrictInt = Positive
+    num_users: StrictInt = Positive
+    cities: Names
+    city_coords: dict[StrictStr, Annotated[tuple[Number, Number], AfterValidator(_coordinates)]]
+    payment_online: Names
+    os: Names
+    phone_models: Names
+    purchase_statuses: Names
+    initial_event: StrictStr
+    second_event: WeightedNames
+    third_event: WeightedNames
+    event_category: Names
+    purchase_probability: Number = Field(ge=0, le=1, description="must be a probability between 0 and 1")
+    failed_purchase_probability: Number = Field(ge=0, le=1, description="must be a probability between 0 and 1")
+    faker_locale: StrictStr
+    simulation: Simulation
+
+    @model_validator(mode="after")
+    def _flow(self) -> GeneratorSettings:
+        problems: list[tuple[str, str, Any]] = [
+            (f"city_coords.{city}", "must be [latitude, longitude]", None)
+            for city in self.cities
+            if city not in self.city_coords
+        ]
+        if self.purchase_statuses[0] != "COMPLETED":
+            problems.append(("purchase_statuses", 'must start with "COMPLETED" (the others are failed statuses)', None))
+        if set(self.second_event) != {HOME, EXIT_APP}:
+            problems.append(
+                ("second_event", f"must hold exactly {HOME} and {EXIT_APP} (repeat one to weight it)", None)
+            )
+        if set(self.third_event) != {GO_TO_CATEGORY, EXIT_APP}:
+            rule = f"must hold exactly {GO_TO_CATEGORY} and {EXIT_APP} (repeat to weight)"
+            problems.append(("third_event", rule, None))
+        if problems:
+            raise Broken(*problems)
+        return self
+
+    def event_shaping_values(self) -> dict[str, Any]:
+        """Every value that shapes the events, under the generator's names (part of the events' id namespace)."""
+        values = {name: getattr(self, name) for name in _GENERATOR_NAMES}
+        values["city_coords"] = {city: self.city_coords[city] for city in self.cities}
+        return values
+
+    @property
+    def payment_methods(self) -> tuple[str, ...]:
+        return self.payment_online
+
+    @property
+    def operating_systems(self) -> tuple[str, ...]:
+        return self.os
+
+    @property
+    def failed_statuses(self) -> tuple[str, ...]:
+        return self.purchase_statuses[1:]
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return self.event_category
+
+    @property
+    def exit_at_second_probability(self) -> float:
+        return self.second_event.count(EXIT_APP) / len(self.second_event)
+
+    @property
+    def exit_at_third_probability(self) -> float:
+        return self.third_event.count(EXIT_APP) / len(self.third_event)
+
+    @property
+    def default_events(self) -> int:
+        return self.num_records
+
+    @property
+    def default_users(self) -> int:
+        return self.num_users
+
+    @property
+    def start_epoch(self) -> int:
+        return parse_created_at(self.simulation.start)
+
+    @property
+    def sessions_per_user_per_day(self) -> float:
+        return self.simulation.sessions_per_user_per_day
+
+    @property
+    def utc_offset_hours(self) -> int:
+        return self.simulation.utc_offset_hours
+
+    @property
+    def local_hour_weights(self) -> tuple[float, ...]:
+        return self.simulation.local_hour_weights
+
+    @property
+    def activity_pareto_alpha(self) -> float:
+        return self.simulation.activity_pareto_alpha
+
+    @property
+    def activity_max_ratio(self) -> float:
+        return self.simulation.activity_max_ratio
+
+    @property
+    def late_max_days(self) -> int:
+        return self.simulation.late_max_days
+
+
+_GENERATOR_NAMES = (
+    "cities",
+    "city_coords",
+    "payment_methods",
+    "operating_systems",
+    "phone_models",
+    "failed_statuses",
+    "initial_event",
+    "categories",
+    "exit_at_second_probability",
+    "exit_at_third_probability",
+    "purchase_probability",
+    "failed_purchase_probability",
+    "faker_locale",
+    "default_events",
+    "default_users",
+    "start_epoch",
+    "sessions_per_user_per_day",
+    "utc_offset_hours",
+    "local_hour_weights",
+    "activity_pareto_alpha",
+    "activity_max_ratio",
+    "late_max_days",
+)
 
 
 def load_settings(name: str = "generator") -> GeneratorSettings:
-    """Read and check config/<name>.json; raise ConfigError naming the file and field on any problem."""
-    return parse_settings(config.load(name), f"config/{name}.json")
+    """Read and check config/<name>.json; raise ConfigError naming the file, field and rule of each problem."""
+    return parse_settings(config.load(name), config.config_dir() / f"{name}.json")
 
 
-def parse_settings(raw: dict[str, Any], source: str = "config/generator.json") -> GeneratorSettings:
-    check = _Checker(source)
-    cities = check.names(raw, "cities")
-    coords_raw = check.field(raw, "city_coords", dict)
-    coords: dict[str, tuple[float, float]] = {}
-    for city in cities:
-        pair = coords_raw.get(city)
-        if not (isinstance(pair, list) and len(pair) == 2 and all(_is_number(v) for v in pair)):
-            raise check.error(f"city_coords.{city}", "must be [latitude, longitude]")
-        lat, lon = float(pair[0]), float(pair[1])
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise check.error(f"city_coords.{city}", "latitude must be in [-90, 90] and longitude in [-180, 180]")
-        coords[city] = (lat, lon)
-    statuses = check.names(raw, "purchase_statuses")
-    if statuses[0] != "COMPLETED":
-        raise check.error("purchase_statuses", 'must start with "COMPLETED" (the others are failed statuses)')
-    second = check.names(raw, "second_event", allow_repeats=True)
-    third = check.names(raw, "third_event", allow_repeats=True)
-    if set(second) != {HOME, EXIT_APP}:
-        raise check.error("second_event", f"must hold exactly {HOME} and {EXIT_APP} (repeat one to weight it)")
-    if set(third) != {GO_TO_CATEGORY, EXIT_APP}:
-        raise check.error("third_event", f"must hold exactly {GO_TO_CATEGORY} and {EXIT_APP} (repeat to weight)")
-    sim = check.field(raw, "simulation", dict)
-    weights = check.field(sim, "local_hour_weights", list, "simulation.")
-    if len(weights) != 24 or not all(_is_number(w) and w > 0 for w in weights):
-        raise check.error("simulation.local_hour_weights", "must be 24 positive numbers, one per local hour")
-    start_text = check.field(sim, "start", str, "simulation.")
-    return GeneratorSettings(
-        cities=cities,
-        city_coords=coords,
-        payment_methods=check.names(raw, "payment_online"),
-        operating_systems=check.names(raw, "os"),
-        phone_models=check.names(raw, "phone_models"),
-        failed_statuses=statuses[1:],
-        initial_event=check.field(raw, "initial_event", str),
-        categories=check.names(raw, "event_category"),
-        exit_at_second_probability=second.count(EXIT_APP) / len(second),
-        exit_at_third_probability=third.count(EXIT_APP) / len(third),
-        purchase_probability=check.probability(raw, "purchase_probability"),
-        failed_purchase_probability=check.probability(raw, "failed_purchase_probability"),
-        faker_locale=check.field(raw, "faker_locale", str),
-        default_events=check.positive(raw, "num_records", int),
-        default_users=check.positive(raw, "num_users", int),
-        start_epoch=parse_created_at(start_text, f"{source}: simulation.start"),
-        sessions_per_user_per_day=check.positive(sim, "sessions_per_user_per_day", float, "simulation."),
-        utc_offset_hours=check.field(sim, "utc_offset_hours", int, "simulation."),
-        local_hour_weights=tuple(float(w) for w in weights),
-        activity_pareto_alpha=check.positive(sim, "activity_pareto_alpha", float, "simulation."),
-        activity_max_ratio=check.positive(sim, "activity_max_ratio", float, "simulation."),
-        late_max_days=check.positive(sim, "late_max_days", int, "simulation."),
-    )
+def parse_settings(raw: dict[str, Any], source: Path | str = "config/generator.json") -> GeneratorSettings:
+    return validate(GeneratorSettings, raw, source)
 
 
 def parse_created_at(text: str, what: str = "time") -> int:
@@ -116,47 +228,3 @@ def parse_created_at(text: str, what: str = "time") -> int:
         return calendar.timegm(time.strptime(text, CREATED_AT_FORMAT))
     except ValueError:
         raise ConfigError(f'{what}: expected "YYYY-MM-DD HH:MM:SS" (UTC), got {text!r}') from None
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-class _Checker:
-    """Field checks that all phrase their errors the same way: file, field, rule."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def error(self, field: str, rule: str) -> ConfigError:
-        return ConfigError(f"{self.source}: {field} {rule}")
-
-    def field(self, raw: dict[str, Any], key: str, kind: type, prefix: str = "") -> Any:
-        if key not in raw:
-            raise self.error(prefix + key, "is missing")
-        value = raw[key]
-        if kind is float and _is_number(value):
-            return float(value)
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise self.error(prefix + key, f"must be {kind.__name__}, got {type(value).__name__}")
-        return value
-
-    def names(self, raw: dict[str, Any], key: str, allow_repeats: bool = False) -> tuple[str, ...]:
-        values = self.field(raw, key, list)
-        if not values or not all(isinstance(v, str) and v and v != "Null" for v in values):
-            raise self.error(key, 'must be a non-empty list of non-empty strings other than "Null"')
-        if not allow_repeats and len(set(values)) != len(values):
-            raise self.error(key, "must not repeat a value")
-        return tuple(values)
-
-    def probability(self, raw: dict[str, Any], key: str) -> float:
-        value = self.field(raw, key, float)
-        if not 0 <= value <= 1:
-            raise self.error(key, "must be a probability between 0 and 1")
-        return value
-
-    def positive(self, raw: dict[str, Any], key: str, kind: type, prefix: str = "") -> Any:
-        value = self.field(raw, key, kind, prefix)
-        if value <= 0:
-            raise self.error(prefix + key, "must be greater than 0")
-        return value

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from aws_infrastructure.settings import AwsConfigError, load_settings, parse_settings
+from aws_infrastructure.settings import load_settings, parse_settings
 from config import ConfigError
 
 FILE = Path("/cfg/aws.json")
@@ -42,7 +42,7 @@ def write_config(directory: Path, data: dict[str, Any]) -> Path:
 
 
 def problems(data: dict[str, Any]) -> dict[str, str]:
-    with pytest.raises(AwsConfigError) as caught:
+    with pytest.raises(ConfigError) as caught:
         parse_settings(data, FILE)
     return {p.field: p.rule for p in caught.value.problems}
 
@@ -142,7 +142,7 @@ def test_all_problems_reported_at_once_with_file_in_message() -> None:
 def test_load_settings_reads_pipeline_config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = with_change("firehose.buffering.interval_seconds", 1000)
     monkeypatch.setenv("PIPELINE_CONFIG_DIR", str(write_config(tmp_path / "cfg", data)))
-    with pytest.raises(AwsConfigError) as caught:
+    with pytest.raises(ConfigError) as caught:
         load_settings()
     assert str(tmp_path / "cfg" / "aws.json") in str(caught.value)
     assert caught.value.problems[0].field == "firehose.buffering.interval_seconds"

@@ -53,7 +53,8 @@ def test_the_environment_overrides_what_the_files_say(config_copy: Path, monkeyp
 
 def test_a_bad_override_or_file_is_named_with_its_field(config_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SNOWFLAKE_STAGE_MODE", "s3")
-    with pytest.raises(config.ConfigError, match=r"snowflake\.json: stage_mode 's3' must be one of internal, external"):
+    rule = r"snowflake\.json: field 'stage_mode': must be one of internal, external \(got 's3'\)"
+    with pytest.raises(config.ConfigError, match=rule):
         config.settings()
     monkeypatch.delenv("SNOWFLAKE_STAGE_MODE")
     bad = shutil.copytree(config_copy, config_copy.parent / "bad")  # config files are read once per path
@@ -68,3 +69,28 @@ def test_aws_clients_take_the_region_and_the_endpoint_from_one_place(monkeypatch
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4999")
     client = aws_client("kinesis", "eu-west-1")
     assert (client.meta.region_name, client.meta.endpoint_url) == ("eu-west-1", "http://127.0.0.1:4999")
+
+
+def test_every_file_is_checked_the_same_way_and_reported_together(
+    config_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One broken rule in each file: one ConfigError lists all three, each with its file, field path and rule."""
+    for name, field, value in (
+        ("aws", "region", "useast1"),
+        ("snowflake", "freshness_hours", 0),
+        ("generator", "num_users", "many"),
+    ):
+        data = json.loads((config_copy / f"{name}.json").read_text())
+        (config_copy / f"{name}.json").write_text(json.dumps({**data, field: value}))
+    with pytest.raises(config.ConfigError) as caught:
+        config.settings()
+    found = {(Path(p.file).name, p.field, p.value) for p in caught.value.problems}
+    assert found == {
+        ("aws.json", "region", "useast1"),
+        ("snowflake.json", "freshness_hours", 0),
+        ("generator.json", "num_users", "many"),
+    }
+    message = str(caught.value)
+    rule = "must be a whole number of hours, at least 1"
+    assert f"{config_copy / 'snowflake.json'}: field 'freshness_hours': {rule} (got 0)" in message
+    assert "field 'num_users': must be a whole number" in message

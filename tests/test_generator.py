@@ -199,12 +199,12 @@ def _parsed(line: str) -> object:
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        (("city_coords", "Puebla"), [19.0, 200.0], "city_coords.Puebla latitude must be in"),
-        (("second_event",), ["HOME", "BACK"], "second_event must hold exactly HOME and EXIT_APP"),
-        (("purchase_probability",), 1.5, "purchase_probability must be a probability"),
-        (("simulation", "local_hour_weights"), [1.0] * 23, "local_hour_weights must be 24 positive numbers"),
+        (("city_coords", "Puebla"), [19.0, 200.0], "field 'city_coords.Puebla': latitude must be in"),
+        (("second_event",), ["HOME", "BACK"], "field 'second_event': must hold exactly HOME and EXIT_APP"),
+        (("purchase_probability",), 1.5, "field 'purchase_probability': must be a probability"),
+        (("simulation", "local_hour_weights"), [1.0] * 23, "local_hour_weights': must be 24 positive numbers"),
         (("simulation", "start"), "29/01/2024", "simulation.start"),
-        (("os",), [], "os must be a non-empty list"),
+        (("os",), [], "field 'os': must be a non-empty list"),
     ],
 )
 def test_config_errors_name_the_file_and_field(path: tuple[str, ...], value: object, message: str) -> None:

@@ -1,28 +1,50 @@
-"""Warehouse settings from config/snowflake.json, validated once, with the environment's overrides.
+"""Warehouse settings: config/snowflake.json with the environment's overrides, checked as one pydantic model.
 
 ``stage_mode``: ``internal`` (files are PUT to an internal stage) or ``external`` (Snowflake reads S3 through a
 storage integration); both run the same COPY statement. The overrides (``SNOWFLAKE_STAGE_MODE``,
-``SNOWFLAKE_DATABASE``) are named in ``config.model``; ``config.settings().warehouse`` is this object.
+``SNOWFLAKE_DATABASE``) are named in ``config.model``; ``config.settings().warehouse`` is this object, a
+pydantic dataclass so ``dataclasses.replace`` re-checks a changed copy.
 """
 
 from __future__ import annotations
 
+from pydantic import ConfigDict, Field, field_validator
 from pydantic.dataclasses import dataclass
 
 import config
+from config.validation import validate
 from warehouse.identifiers import identifier, qualified_name
 
 STAGE_MODES = ("internal", "external")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
 class WarehouseSettings:
-    connection_id: str
-    database: str
-    stage_mode: str
-    internal_stage: str
-    external_stage: str
-    freshness_hours: int
+    connection_id: str = Field(min_length=1, description="an Airflow connection id")
+    database: str = Field(description="a plain Snowflake identifier")
+    stage_mode: str = Field(description=f"one of {', '.join(STAGE_MODES)}")
+    internal_stage: str = Field(description="a plain (optionally schema-qualified) Snowflake name")
+    external_stage: str = Field(description="a plain (optionally schema-qualified) Snowflake name")
+    freshness_hours: int = Field(
+        default=24, ge=1, strict=True, description="must be a whole number of hours, at least 1"
+    )
+
+    @field_validator("database")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        return identifier(value, "database")
+
+    @field_validator("internal_stage", "external_stage")
+    @classmethod
+    def _stage(cls, value: str) -> str:
+        return qualified_name(value, "stage")
+
+    @field_validator("stage_mode")
+    @classmethod
+    def _stage_mode(cls, value: str) -> str:
+        if value not in STAGE_MODES:
+            raise ValueError(f"must be one of {', '.join(STAGE_MODES)}")
+        return value
 
     @property
     def stage(self) -> str:
@@ -30,31 +52,8 @@ class WarehouseSettings:
 
 
 def load_settings() -> WarehouseSettings:
+    """snowflake.json from the config folder with the environment's overrides; ConfigError names what is wrong."""
     from config.model import warehouse_overrides
 
     raw = {**config.load("snowflake"), **warehouse_overrides()}
-    where = f"{config.config_dir() / 'snowflake.json'}"
-    try:
-        mode = raw["stage_mode"]
-        if mode not in STAGE_MODES:
-            raise config.ConfigError(f"{where}: stage_mode {mode!r} must be one of {', '.join(STAGE_MODES)}")
-        return WarehouseSettings(
-            connection_id=str(raw["connection_id"]),
-            database=identifier(raw["database"], "database"),
-            stage_mode=mode,
-            internal_stage=qualified_name(raw["internal_stage"], "internal_stage"),
-            external_stage=qualified_name(raw["external_stage"], "external_stage"),
-            freshness_hours=_positive_int(raw.get("freshness_hours", 24), f"{where}: freshness_hours"),
-        )
-    except KeyError as exc:
-        raise config.ConfigError(f"{where}: missing field {exc.args[0]!r}") from None
-    except ValueError as exc:
-        if isinstance(exc, config.ConfigError):
-            raise
-        raise config.ConfigError(f"{where}: {exc}") from None
-
-
-def _positive_int(value: object, what: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise config.ConfigError(f"{what} must be a whole number of hours, at least 1 (got {value!r})")
-    return value
+    return validate(WarehouseSettings, raw, config.config_dir() / "snowflake.json")
