@@ -39,10 +39,12 @@ SNOWFLAKE_CONN_ID = config.connections().snowflake
 def snowflake_setup() -> None:
     @task
     def run_setup_files() -> list[str]:
-        from warehouse import pipeline, setup
+        from config.clients import snowflake_connection
+        from warehouse import setup
+        from warehouse.settings import load_settings
 
-        with pipeline.snowflake_without_database(SNOWFLAKE_CONN_ID) as conn:
-            return setup.run_setup(conn, config.settings().warehouse)
+        with snowflake_connection(SNOWFLAKE_CONN_ID) as conn:
+            return setup.run_setup(conn, load_settings())
 
     run_setup_files()
 
