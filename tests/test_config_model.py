@@ -94,3 +94,18 @@ def test_every_file_is_checked_the_same_way_and_reported_together(
     rule = "must be a whole number of hours, at least 1"
     assert f"{config_copy / 'snowflake.json'}: field 'freshness_hours': {rule} (got 0)" in message
     assert "field 'num_users': must be a whole number" in message
+
+
+@pytest.mark.stack
+def test_dags_take_their_connection_ids_from_the_settings(config_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The setup and replay DAGs read ``config.connections()``: the file's connection id, or the environment's."""
+    import runpy
+
+    data = json.loads((config_copy / "snowflake.json").read_text())
+    (config_copy / "snowflake.json").write_text(json.dumps({**data, "connection_id": "from_file"}))
+    assert runpy.run_path(str(REPO / "dags" / "snowflake_setup.py"))["SNOWFLAKE_CONN_ID"] == "from_file"
+    monkeypatch.setenv("ELT_SNOWFLAKE_CONN_ID", "snowflake_prod")
+    monkeypatch.setenv("ELT_AWS_CONN_ID", "aws_prod")
+    assert runpy.run_path(str(REPO / "dags" / "snowflake_setup.py"))["SNOWFLAKE_CONN_ID"] == "snowflake_prod"
+    replay = runpy.run_path(str(REPO / "dags" / "mobile_events_replay.py"))["CONNECTIONS"]
+    assert (replay.snowflake, replay.aws) == ("snowflake_prod", "aws_prod")
