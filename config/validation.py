@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
+from config import ConfigError
+
 T = TypeVar("T")
 
 
@@ -42,7 +44,6 @@ class Broken(ValueError):
 
 _TYPE_RULES = {
     "int_type": "must be a whole number",
-    "int_from_float": "must be a whole number",
     "float_type": "must be a number",
     "finite_number": "must be a finite number",
     "string_type": "must be a string",
@@ -50,10 +51,7 @@ _TYPE_RULES = {
     "tuple_type": "must be a list",
     "dict_type": "must be a JSON object",
     "model_type": "must be a JSON object",
-    "model_attributes_type": "must be a JSON object",
     "dataclass_type": "must be a JSON object",
-    "dataclass_args_type": "must be a JSON object",
-    "bool_type": "must be true or false",
 }
 
 
@@ -62,8 +60,6 @@ def validate(kind: type[T], data: Any, file: Path | str) -> T:
     try:
         return TypeAdapter(kind).validate_python(data)
     except ValidationError as exc:
-        from config import ConfigError
-
         problems = [p for error in exc.errors() for p in _problems(kind, error, file)]
         raise ConfigError("\n".join(str(p) for p in problems), problems) from None
 
