@@ -76,11 +76,11 @@ def _schedule() -> object:
         return timetable
     from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTrigger
 
+    from aws_infrastructure.settings import load_settings
+
     trigger = MessageQueueTrigger(
         scheme="sqs", sqs_queue=QUEUE_URL, aws_conn_id=AWS_CONN_ID, waiter_delay=1, wait_time_seconds=10
     )
-    from aws_infrastructure.settings import load_settings
-
     aws = load_settings()
     landed = Asset(
         f"s3://{aws.bucket}/{aws.firehose.landing_prefix}",
