@@ -12,9 +12,12 @@ analytics tables and checks them, in one task, **load_transform_check**:
    fails instead, as the freshness check would.
 2. **Load**, on one connection, each file `RAW.LOAD_AUDIT` does not know yet (PUT + COPY on an internal
    stage, or COPY from the external S3 stage). Lines that are not JSON objects go to
-   `RAW.REJECTED_EVENTS` with a reason; an unreadable file is recorded as FAILED and does not block the
-   others. Records Firehose wrote to its error output (`errors/`) are quarantined the same way, so every
-   record sent ends in a table or in quarantine.
+   `RAW.REJECTED_EVENTS` with a reason; an unreadable file is recorded as FAILED (a key that is not a
+   safe path, as REJECTED_KEY) and does not block the others, but the run fails once everything else is
+   committed and names it, and so does every later run, idle ones included (from the marker, without
+   the warehouse), until the object is replaced, removed or replayed. Records Firehose wrote to its error
+   output (`errors/`) are quarantined the same way, so every record sent ends in a table or in
+   quarantine.
 3. **Transform**: every model in `sql/transform/`, in order: claim the loaded files, build the validated,
    deduplicated batch, then MERGE into quarantine, `ORDERS`, `EVENTS`, `USERS`, `PURCHASE_COUNTS`, and
    mark the batch done.
@@ -56,8 +59,11 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, AssetOrTimeSchedule, AssetWatcher, CronTriggerTimetable, dag, task
 
-SNOWFLAKE_CONN_ID = os.environ.get("ELT_SNOWFLAKE_CONN_ID", "snowflake_default")
-AWS_CONN_ID = os.environ.get("ELT_AWS_CONN_ID", "aws_default")
+import config
+
+CONNECTIONS = config.connections()
+SNOWFLAKE_CONN_ID = CONNECTIONS.snowflake
+AWS_CONN_ID = CONNECTIONS.aws
 SCHEDULE = os.environ.get("ELT_SCHEDULE", "* * * * *")
 QUEUE_URL = os.environ.get("ELT_SQS_QUEUE_URL")
 ALERTS_TOPIC_ARN = os.environ.get("ELT_ALERTS_TOPIC_ARN")
@@ -123,7 +129,7 @@ def mobile_events_elt() -> None:
 
         try:
             listing = pipeline.find_new_files(AWS_CONN_ID)
-        except pipeline.NothingDelivered as exc:
+        except (pipeline.NothingDelivered, pipeline.FilesNeedAttention) as exc:
             raise AirflowFailException(str(exc)) from exc
         if listing is None:
             raise AirflowSkipException("nothing new in S3 since the last complete run: no warehouse statement")
@@ -131,7 +137,11 @@ def mobile_events_elt() -> None:
             done = pipeline.load_transform_check(SNOWFLAKE_CONN_ID, AWS_CONN_ID)
         except checks.ChecksFailed as exc:
             raise AirflowFailException(str(exc)) from exc
-        pipeline.remember_listing(listing, AWS_CONN_ID)
+        unresolved = pipeline.needing_attention(done)
+        pipeline.remember_listing(listing, unresolved, AWS_CONN_ID)
+        if unresolved:
+            # Everything else is loaded and committed; the run fails (and alerts) until a person acts.
+            raise AirflowFailException(str(pipeline.FilesNeedAttention(unresolved)))
         return {**done, "listing": listing}
 
     load_transform_check()

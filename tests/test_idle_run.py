@@ -111,30 +111,53 @@ def asset_events(run: Any) -> int:
 
 
 def test_idle_runs_send_nothing_and_every_kind_of_pending_work_is_done(world) -> None:
-    """One database through five runs (each dag.test() costs seconds, so they share it):
-    1. new files, one of them unreadable: the run works (the counter sees it) and publishes the 4 assets;
-    2. nothing new: no login, no statement, later tasks skipped, no asset event, even with the FAILED file
-       (and once the newest file is older than the freshness limit, the load task fails instead);
-    3. after a replay: the forgotten files are loaded again;
-    4. a check fails: the run fails at once, no retry (try 1), and publishes nothing;
-    5. the same listing again: not idle, because the failed run did not record it.
+    """One database through six runs (each dag.test() costs seconds, so they share it):
+    1. new files, one of them unreadable: the good one is loaded and transformed, then the run fails at
+       once (try 1) naming the FAILED file, and publishes nothing;
+    2. nothing new, the FAILED file still there: no login, no statement, and the run fails again, naming
+       it from the marker (a FAILED file is never silent, and never costs the warehouse);
+    3. the bad object removed (which resolves it) and the window replayed: the forgotten files are loaded
+       again, the run succeeds and publishes the 4 assets;
+    4. nothing new: no login, no statement, the task skipped, no asset event (and once the newest file is
+       older than the freshness limit, the task fails instead);
+    5. a check fails: the run fails at once, no retry (try 1), and publishes nothing;
+    6. the same listing again: not idle, because the failed run did not record it.
     """
     from warehouse import pipeline
     from warehouse.settings import load_settings
 
     dag, requests, conn = world["dag"], world["requests"], world["conn"]
     key = put_ndjson(world["s3"], world["bucket"], seed_lines())
-    put_ndjson(world["s3"], world["bucket"], b"\x1f\x8b\x08 truncated gzip")
+    bad = put_ndjson(world["s3"], world["bucket"], b"\x1f\x8b\x08 truncated gzip")
 
     requests.mark()
     busy = dag.test()
-    assert busy.state == "success"
     sent = requests.since_mark()
     # The counter sees the work of a run with new files, so its zero below means something.
     assert any(r["kind"] == "login" for r in sent) and sum(r["kind"] == "query" for r in sent) > 10
-    assert asset_events(busy) == 4
     assert scalar(conn, "select count(*) from analytics.orders") == 100
-    assert scalar(conn, "select count(*) from raw.load_audit where status = 'FAILED'") >= 1
+    assert scalar(conn, f"select count(*) from raw.load_audit where status = 'FAILED' and file_name = '{bad}'") == 1
+    assert busy.state == "failed"
+    (task,) = busy.get_task_instances()
+    assert (task.state, task.try_number) == ("failed", 1)  # a person must act: retrying changes nothing
+    assert asset_events(busy) == 0
+
+    requests.mark()
+    still = dag.test()
+    assert still.state == "failed"
+    assert requests.since_mark() == []  # named from the marker: the warehouse is never resumed
+    with pytest.raises(pipeline.FilesNeedAttention) as unresolved:
+        pipeline.find_new_files()
+    assert list(unresolved.value.files) == [bad] and "FAILED" in unresolved.value.files[bad]
+
+    world["s3"].delete_object(Bucket=world["bucket"], Key=bad)
+    assert key in pipeline.replay("2000-01-01T00:00:00", "2100-01-01T00:00:00")
+    assert scalar(conn, f"select count(*) from raw.load_audit where file_name = '{key}'") == 0
+    reloaded = dag.test()
+    assert reloaded.state == "success"
+    assert asset_events(reloaded) == 4
+    assert scalar(conn, f"select count(*) from raw.load_audit where file_name = '{key}'") == 1
+    assert scalar(conn, "select count(*) from analytics.orders") == 100
 
     requests.mark()
     idle = dag.test()
@@ -146,12 +169,6 @@ def test_idle_runs_send_nothing_and_every_kind_of_pending_work_is_done(world) ->
     assert pipeline.find_new_files() is None
     with pytest.raises(pipeline.NothingDelivered, match="no file delivered"):
         pipeline.find_new_files(now=datetime.now(UTC) + timedelta(hours=load_settings().freshness_hours + 1))
-
-    assert key in pipeline.replay("2000-01-01T00:00:00", "2100-01-01T00:00:00")
-    assert scalar(conn, f"select count(*) from raw.load_audit where file_name = '{key}'") == 0
-    assert dag.test().state == "success"
-    assert scalar(conn, f"select count(*) from raw.load_audit where file_name = '{key}'") == 1
-    assert scalar(conn, "select count(*) from analytics.orders") == 100
 
     conn.cursor().execute("delete from analytics.users")  # orders whose users do not exist
     put_ndjson(world["s3"], world["bucket"], seed_lines()[:5])

@@ -336,10 +336,13 @@ def load_new_files(
         raise ValueError(f"files_per_copy must be 1 to {MAX_FILES_PER_COPY} (got {files_per_copy})")
     cursor = conn.cursor()
     state = audit_state(cursor)
-    groups = [(prefix, False, unseen(state, list_landed_files(s3, bucket, prefix)))]
+    listings = [(prefix, False, list_landed_files(s3, bucket, prefix))]
     if error_prefix:
-        groups.append((error_prefix, True, unseen(state, list_landed_files(s3, bucket, error_prefix))))
-    report = LoadReport(unresolved=dict(state.unresolved))
+        listings.append((error_prefix, True, list_landed_files(s3, bucket, error_prefix)))
+    groups = [(folder, error_output, unseen(state, landed)) for folder, error_output, landed in listings]
+    # A FAILED or rejected object someone has since removed from S3 needs nobody any more.
+    present = {landed.key for _, _, found in listings for landed in found}
+    report = LoadReport(unresolved={name: why for name, why in state.unresolved.items() if name in present})
     total = sum(len(files) for _, _, files in groups)
     if not total:
         return report
@@ -372,6 +375,7 @@ def load_new_files(
                     report.failures[landed.key] = failed[landed.key]
                 else:
                     rows, rejected = loaded[landed.key]
+                    report.unresolved.pop(landed.key, None)  # a replaced object loaded: resolved
                     report.files_loaded += 1
                     report.rows_loaded += rows
                     report.rows_rejected += rejected

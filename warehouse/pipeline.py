@@ -121,16 +121,43 @@ class NothingDelivered(Exception):
     """No file landed for longer than the freshness limit: what the freshness check says, found in S3."""
 
 
+class FilesNeedAttention(Exception):
+    """Files parked FAILED (unreadable) or keys REJECTED_KEY, neither replaced nor replayed since: their
+    records are in no table and no quarantine until a person replaces the object or replays it."""
+
+    def __init__(self, files: dict[str, str]) -> None:
+        self.files = files
+        named = "; ".join(f"{name} ({why})" for name, why in sorted(files.items())[:20])
+        more = f" and {len(files) - 20} more" if len(files) > 20 else ""
+        super().__init__(
+            f"{len(files)} delivered file(s) could not be loaded: {named}{more}. Replace each object in S3 with "
+            "a readable one under a safe key (a new version loads by itself), or remove it once its records "
+            "are dealt with"
+        )
+
+
+def needing_attention(report: dict[str, Any]) -> dict[str, str]:
+    """What a load report leaves unresolved: files FAILED or keys rejected, by this run or earlier ones."""
+    return {
+        **report["unresolved"],
+        **{name: f"FAILED: {why}" for name, why in report["failures"].items()},
+        **{name: f"REJECTED_KEY: {why}" for name, why in report["rejected_keys"].items()},
+    }
+
+
 def find_new_files(aws_conn_id: str = "aws_default", now: datetime | None = None) -> dict[str, Any] | None:
     """The S3 listing if it differs from the last complete run's, else None. Touches no warehouse.
 
     An unchanged listing whose newest file is older than ``freshness_hours`` raises NothingDelivered: the
-    checks do not run when nothing is new, and a silent source must still fail a run (and alert).
+    checks do not run when nothing is new, and a silent source must still fail a run (and alert). One whose
+    last complete run left files unresolved raises FilesNeedAttention, for the same reason.
     """
     where = landing()
     listing, unchanged = listing_marker.look(s3_client(aws_conn_id), where.bucket, where.folders)
     if unchanged:
         log.info("nothing delivered, replaced or removed since the last complete run (%d files)", listing.files)
+        if listing.unresolved:
+            raise FilesNeedAttention(listing.unresolved)
         hours = load_settings().freshness_hours
         now = now or datetime.now(UTC)
         if listing.newest and datetime.fromisoformat(listing.newest) < now - timedelta(hours=hours):
@@ -140,9 +167,13 @@ def find_new_files(aws_conn_id: str = "aws_default", now: datetime | None = None
     return asdict(listing)
 
 
-def remember_listing(listing: dict[str, Any], aws_conn_id: str = "aws_default") -> bool:
-    """Record a listing as fully processed (call once load, transforms and checks all succeeded)."""
-    recorded = listing_marker.remember(s3_client(aws_conn_id), landing().bucket, listing_marker.Listing(**listing))
+def remember_listing(
+    listing: dict[str, Any], unresolved: dict[str, str] | None = None, aws_conn_id: str = "aws_default"
+) -> bool:
+    """Record a listing as fully processed, with the files it leaves unresolved (call once load, transforms
+    and checks all succeeded)."""
+    s3 = s3_client(aws_conn_id)
+    recorded = listing_marker.remember(s3, landing().bucket, listing_marker.Listing(**listing), unresolved)
     if not recorded:
         log.info("the listing marker was reset during this run (a replay?): the next run does the work again")
     return recorded
