@@ -181,7 +181,7 @@ def check_copy_result(
 
 def configure_session(cursor: Any) -> None:
     """The session's private landing tables, created once per run outside any transaction (DDL commits).
-    LOCK_TIMEOUT and STATEMENT_TIMEOUT_IN_SECONDS come with the connection (plugins/snowflake_hook.py)."""
+    LOCK_TIMEOUT and STATEMENT_TIMEOUT_IN_SECONDS come with the connection (warehouse/snowflake_hook.py)."""
     sql_files.run_file(cursor, "load/landing_tables.sql")
 
 

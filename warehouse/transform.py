@@ -2,7 +2,7 @@
 
 A run claims the loaded files not yet transformed (``00_claim_batch``), builds the batch's validated,
 deduplicated staging table, MERGEs it into quarantine and the analytics tables, and marks the files
-done (``07_finish_batch``). Every model is one statement (atomic on its own) and a MERGE keyed on a
+done (``08_finish_batch``). Every model is one statement (atomic on its own) and a MERGE keyed on a
 deterministic id, so running any step, or the whole sequence, again on the same data changes nothing;
 a run that died half-way leaves its files unfinished and the next run redoes them.
 """

@@ -104,7 +104,7 @@ create table if not exists analytics.purchase_counts (
     daily_purchase_count number
 );
 
--- The accepted value per field (config/accepted_values.json, refreshed by every setup run).
+-- The accepted value per field (V020 replaces this table with the event contract's tables).
 create table if not exists raw.accepted_values (
     field varchar,
     value varchar
