@@ -282,7 +282,7 @@ def copy_text_lines(duck_conn: Any, database: str | None, schema: str | None, ex
         }
         if lines:
             unnests = ", ".join(f"unnest(?) as c{i}" for i in range(len(selected)))
-            insert = f"insert into {into} select * from (select {unnests})"  # noqa: S608 (a parsed table name)
+            insert = f"insert into {into} select * from (select {unnests})"  # noqa: S608  # nosec B608: a parsed table name
             duck_conn.execute(insert, [values[c] for c in selected])
         results.append((file_name, "LOADED", len(lines), len(lines), 1, 0, None, None, None, None))
     if not results:
