@@ -14,6 +14,7 @@ from typing import Any
 
 import config
 from warehouse.identifiers import identifier
+from warehouse.transactions import transaction
 
 CONTRACT = "event_contract.schema"
 
@@ -113,8 +114,7 @@ def refresh(cursor: Any, contract_fields: list[Field]) -> None:
     """Replace RAW.CONTRACT_FIELDS and RAW.KNOWN_VALUES with the contract's, in one transaction."""
     field_rows = [(f.name, f.required, f.closed, f.rule, f.reason) for f in contract_fields]
     value_rows = [(f.name, value) for f in contract_fields for value in f.known]
-    cursor.execute("begin")
-    try:
+    with transaction(cursor):
         cursor.execute("delete from raw.contract_fields")
         cursor.executemany(
             "insert into raw.contract_fields (field, is_required, is_closed, rule, reason) values (%s, %s, %s, %s, %s)",
@@ -122,10 +122,6 @@ def refresh(cursor: Any, contract_fields: list[Field]) -> None:
         )
         cursor.execute("delete from raw.known_values")
         cursor.executemany("insert into raw.known_values (field, value) values (%s, %s)", value_rows)
-        cursor.execute("commit")
-    except BaseException:
-        cursor.execute("rollback")
-        raise
 
 
 if __name__ == "__main__":
