@@ -379,7 +379,7 @@ def strict_try_functions(node: Any) -> Any:
     if isinstance(node, exp.TryBase64DecodeString):
         return _call("TRY", _call("DECODE", _call("FROM_BASE64", node.this)))
     if isinstance(node, exp.ParseJSON) and node.args.get("safe") and not node.meta.get("local_stack"):
-        keys = _call("TRY", _call("JSON_KEYS", exp.TryCast(this=node.this.copy(), to=exp.DataType.build("JSON"))))
+        keys = _call("TRY", _call("JSON_KEYS", node.this.copy()))  # DuckDB reads the text itself: no cast
         duplicated = exp.NEQ(this=_call("LEN", keys), expression=_call("LEN", _call("LIST_DISTINCT", keys.copy())))
         inner = node.copy()
         inner.meta["local_stack"] = True

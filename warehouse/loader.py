@@ -234,8 +234,8 @@ def copy_and_split(cursor: Any, batch: Batch, error_output: bool) -> dict[str, t
     """One transaction: COPY the batch, check its result, split the lines, audit each file.
     Returns key -> (rows loaded, rows rejected)."""
     with transaction(cursor):
-        cursor.execute("delete from landing_lines")
-        cursor.execute("delete from landing_files")
+        for table in ("landing_lines", "landing_files", "landing_parsed"):
+            cursor.execute(f"delete from {table}")  # noqa: S608  # nosec B608: fixed names
         if batch.staged:
             cursor.execute(copy_statement(batch.location, list(batch.staged)))
             description, rows = cursor.description, cursor.fetchall()
@@ -253,7 +253,9 @@ def copy_and_split(cursor: Any, batch: Batch, error_output: bool) -> dict[str, t
             [(staged, f.key, f.etag, f.size, load_ids[f.key]) for staged, f in entries],
         )
         for split in (
-            ("load/firehose_errors.sql",) if error_output else ("load/events_raw.sql", "load/rejected_lines.sql")
+            ("load/firehose_errors.sql",)
+            if error_output
+            else ("load/parsed_lines.sql", "load/events_raw.sql", "load/rejected_lines.sql")
         ):
             sql_files.run_file(cursor, split)
         sql_files.run_file(cursor, "load/record_load.sql")
@@ -262,6 +264,7 @@ def copy_and_split(cursor: Any, batch: Batch, error_output: bool) -> dict[str, t
             "inner join landing_files as files on audit.load_id = files.load_id"
         ).fetchall()
         cursor.execute("delete from landing_lines")
+        cursor.execute("delete from landing_parsed")
     return {str(key): (int(loaded), int(rejected)) for key, loaded, rejected in counts}
 
 

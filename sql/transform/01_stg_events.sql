@@ -40,20 +40,41 @@ renamed as (
         nullif(source.record:HOURLY_PURCHASE_COUNT::varchar, 'Null') as hourly_count_text,
         nullif(source.record:DAILY_PURCHASE_COUNT::varchar, 'Null') as daily_count_text,
         -- The first text field holding a JSON number, boolean, array or object instead of a string (TO_JSON's
-        -- text starts with a quote for a string, with n for a JSON null).
+        -- text starts with a quote for a string, with n for a JSON null). Such a value's text starts with one
+        -- of - 0 1 2 3 4 5 6 7 8 9 t f [ {, so only then is its JSON looked at.
         case
-            when left(to_json(source.record:INITIAL_EVENT), 1) not in ('"', 'n') then 'INITIAL_EVENT'
-            when left(to_json(source.record:EVENT_2), 1) not in ('"', 'n') then 'EVENT_2'
-            when left(to_json(source.record:EVENT_3), 1) not in ('"', 'n') then 'EVENT_3'
-            when left(to_json(source.record:EVENT_OUT), 1) not in ('"', 'n') then 'EVENT_OUT'
-            when left(to_json(source.record:OS_USER), 1) not in ('"', 'n') then 'OS_USER'
-            when left(to_json(source.record:CITY), 1) not in ('"', 'n') then 'CITY'
-            when left(to_json(source.record:ORDER_TYPE), 1) not in ('"', 'n') then 'ORDER_TYPE'
-            when left(to_json(source.record:STATUS), 1) not in ('"', 'n') then 'STATUS'
-            when left(to_json(source.record:PAYMENT_METHOD), 1) not in ('"', 'n') then 'PAYMENT_METHOD'
-            when left(to_json(source.record:DEVICE_MODEL), 1) not in ('"', 'n') then 'DEVICE_MODEL'
+            when
+                contains('-0123456789tf[{', left(source.record:INITIAL_EVENT::varchar, 1))
+                and left(to_json(source.record:INITIAL_EVENT), 1) not in ('"', 'n') then 'INITIAL_EVENT'
+            when
+                contains('-0123456789tf[{', left(source.record:EVENT_2::varchar, 1))
+                and left(to_json(source.record:EVENT_2), 1) not in ('"', 'n') then 'EVENT_2'
+            when
+                contains('-0123456789tf[{', left(source.record:EVENT_3::varchar, 1))
+                and left(to_json(source.record:EVENT_3), 1) not in ('"', 'n') then 'EVENT_3'
+            when
+                contains('-0123456789tf[{', left(source.record:EVENT_OUT::varchar, 1))
+                and left(to_json(source.record:EVENT_OUT), 1) not in ('"', 'n') then 'EVENT_OUT'
+            when
+                contains('-0123456789tf[{', left(source.record:OS_USER::varchar, 1))
+                and left(to_json(source.record:OS_USER), 1) not in ('"', 'n') then 'OS_USER'
+            when
+                contains('-0123456789tf[{', left(source.record:CITY::varchar, 1))
+                and left(to_json(source.record:CITY), 1) not in ('"', 'n') then 'CITY'
+            when
+                contains('-0123456789tf[{', left(source.record:ORDER_TYPE::varchar, 1))
+                and left(to_json(source.record:ORDER_TYPE), 1) not in ('"', 'n') then 'ORDER_TYPE'
+            when
+                contains('-0123456789tf[{', left(source.record:STATUS::varchar, 1))
+                and left(to_json(source.record:STATUS), 1) not in ('"', 'n') then 'STATUS'
+            when
+                contains('-0123456789tf[{', left(source.record:PAYMENT_METHOD::varchar, 1))
+                and left(to_json(source.record:PAYMENT_METHOD), 1) not in ('"', 'n') then 'PAYMENT_METHOD'
+            when
+                contains('-0123456789tf[{', left(source.record:DEVICE_MODEL::varchar, 1))
+                and left(to_json(source.record:DEVICE_MODEL), 1) not in ('"', 'n') then 'DEVICE_MODEL'
         end as non_text_field,
-        to_json(source.record) as raw_text,
+        source.record,
         source.record_hash,
         source.file_name,
         source.loaded_at
@@ -203,7 +224,7 @@ flagged as (
             -- Orders merged before record_hash was the delivered line's hash hold the content hash instead.
             or (
                 known.record_hash is not null
-                and known.record_hash not in (ranked.record_hash, sha2(ranked.raw_text, 256))
+                and known.record_hash not in (ranked.record_hash, sha2(to_json(ranked.record), 256))
             )
         ) as is_conflict
     from ranked
@@ -212,11 +233,13 @@ flagged as (
 
 deduped as (
     select
-        flagged.* exclude (reason, copy_number, first_hash, is_conflict, non_text_field),
+        flagged.* exclude (record, reason, copy_number, first_hash, is_conflict, non_text_field),
         coalesce(
             flagged.reason,
             iff(flagged.is_conflict, 'conflicting duplicate: EVENT_ID already seen with other content', null)
         ) as reason,
+        -- The record as text, for quarantine only (what goes to analytics is typed above).
+        iff(flagged.reason is not null or flagged.is_conflict, to_json(flagged.record), null) as raw_text,
         iff(flagged.is_conflict, sha2(flagged.event_key || ':' || flagged.record_hash, 256), flagged.event_key)
             as reject_id
     from flagged
