@@ -1,10 +1,12 @@
 """The transforms: each run processes only the files loaded since the last finished run.
 
-A run claims the loaded files not yet transformed (``00_claim_batch``), builds the batch's validated,
-deduplicated staging table, MERGEs it into quarantine and the analytics tables, and marks the files
-done (``08_finish_batch``). Every model is one statement (atomic on its own) and a MERGE keyed on a
-deterministic id, so running any step, or the whole sequence, again on the same data changes nothing;
-a run that died half-way leaves its files unfinished and the next run redoes them.
+A run claims the loaded files not yet transformed (``00_claim_batch``: whole files, oldest first, up to
+``MAX_BATCH_ROWS`` records, so a backlog is done in slices whose working set stays bounded), builds the
+batch's validated, deduplicated staging table, MERGEs it into quarantine and the analytics tables, and
+marks the files done (``08_finish_batch``); then the next slice, until no loaded file is left. Every
+model is one statement (atomic on its own) and a MERGE keyed on a deterministic id, so running any step,
+or the whole sequence, again on the same data changes nothing; a run that died half-way leaves its files
+unfinished and the next run redoes them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from typing import Any
 from warehouse import sql_files
 
 STEPS = [PurePosixPath(p).stem for p in sql_files.files("transform")]
+# Records a batch claims (in whole files, at least one): the staging table and its sorts scale with it.
+MAX_BATCH_ROWS = 250_000
+_PENDING = "select count(*) from raw.load_audit where status = 'LOADED' and transformed_at is null"
 
 
 @dataclass(frozen=True)
@@ -32,32 +37,43 @@ def new_batch_id() -> str:
     return uuid.uuid4().hex
 
 
-def run_step(conn: Any, step: str, batch_id: str) -> int:
+def run_step(conn: Any, step: str, batch_id: str, max_rows: int = MAX_BATCH_ROWS) -> int:
     """Run one model for the batch; return the rows it changed (as the database reports them)."""
     if step not in STEPS:
         raise ValueError(f"unknown transform step {step!r}; known: {', '.join(STEPS)}")
     cursor = conn.cursor()
     changed = 0
     for stmt in sql_files.statements(f"transform/{step}.sql"):
-        cursor.execute(stmt, {"batch_id": batch_id})
+        cursor.execute(stmt, {"batch_id": batch_id, "max_rows": max_rows})
         if cursor.rowcount and cursor.rowcount > 0:
             changed += cursor.rowcount
     return changed
 
 
 def run_batch(
-    conn: Any, batch_id: str | None = None, on_step: Callable[[StepResult], None] | None = None
+    conn: Any,
+    batch_id: str | None = None,
+    on_step: Callable[[StepResult], None] | None = None,
+    max_rows: int = MAX_BATCH_ROWS,
 ) -> list[StepResult]:
-    """Run every model in order on one connection, timing each (``on_step`` hears of each as it ends)."""
+    """Run every model in order on one connection, batch after batch (the first one ``batch_id``) until no
+    loaded file is left untransformed, timing each step (``on_step`` hears of each as it ends); returns each
+    step's rows and seconds, summed over the batches."""
+    totals = {step: StepResult(step, 0, 0.0) for step in STEPS}
     batch_id = batch_id or new_batch_id()
-    results = []
-    for step in STEPS:
-        started = time.monotonic()
-        rows = run_step(conn, step, batch_id)
-        results.append(StepResult(step, rows, time.monotonic() - started))
-        if on_step:
-            on_step(results[-1])
-    return results
+    while True:
+        claimed = 0
+        for step in STEPS:
+            started = time.monotonic()
+            rows = run_step(conn, step, batch_id, max_rows)
+            result = StepResult(step, rows, time.monotonic() - started)
+            claimed = rows if step == STEPS[0] else claimed
+            totals[step] = StepResult(step, totals[step].rows + rows, totals[step].seconds + result.seconds)
+            if on_step:
+                on_step(result)
+        if not claimed or not conn.cursor().execute(_PENDING).fetchone()[0]:
+            return list(totals.values())
+        batch_id = new_batch_id()
 
 
 def run_all(conn: Any, batch_id: str | None = None) -> dict[str, int]:
