@@ -136,14 +136,15 @@ def request_log(app: Any, path: Path) -> Any:
         if kind is None:
             await app(scope, receive, send)
             return
-        body = bytearray()
-
-        async def keep() -> dict[str, Any]:
+        # Read the whole request and log it before it is served: once a client has its answer, the line is
+        # in the log, so a count taken after any statement returned never misses it.
+        messages, body = [], bytearray()
+        while True:
             message = await receive()
+            messages.append(message)
             body.extend(message.get("body") or b"")
-            return message
-
-        await app(scope, keep, send)
+            if not message.get("more_body"):
+                break
         raw = bytes(body)
         try:
             text = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
@@ -152,6 +153,12 @@ def request_log(app: Any, path: Path) -> Any:
             sql = None
         with lock, path.open("a", encoding="utf-8") as log:
             log.write(json.dumps({"kind": kind, "sql": sql}) + "\n")
+        pending = iter(messages)
+
+        async def replay() -> dict[str, Any]:
+            return next(pending, None) or await receive()
+
+        await app(scope, replay, send)
 
     return wrapped
 
