@@ -268,8 +268,10 @@ def copy_and_split(cursor: Any, batch: Batch, error_output: bool) -> dict[str, t
     return {str(key): (int(loaded), int(rejected)) for key, loaded, rejected in counts}
 
 
-def record_failure(cursor: Any, landed: LandedFile, error: str, relative: str = "load/record_failure.sql") -> None:
+def record_failure(cursor: Any, landed: LandedFile, error: str, status: str = "FAILED") -> None:
+    """Record a file that cannot be loaded (FAILED, or REJECTED_KEY) with the reason, in its own transaction."""
     params = {
+        "status": status,
         "file_name": landed.key,
         "file_etag": landed.etag,
         "file_size": landed.size,
@@ -277,7 +279,7 @@ def record_failure(cursor: Any, landed: LandedFile, error: str, relative: str = 
         "error": error[:4000],
     }
     with transaction(cursor):
-        sql_files.run_file(cursor, relative, params)
+        sql_files.run_file(cursor, "load/record_failure.sql", params)
 
 
 def load_batch(
@@ -358,7 +360,7 @@ def load_new_files(
             if problem is None:
                 loadable.append(landed)
                 continue
-            record_failure(cursor, landed, problem, "load/record_rejected_key.sql")
+            record_failure(cursor, landed, problem, "REJECTED_KEY")
             report.rejected_keys[landed.key] = problem
             done += 1
             if progress:
