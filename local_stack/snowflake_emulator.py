@@ -200,20 +200,19 @@ def split_lines(data: bytes, options: dict[str, Any]) -> list[str]:
     when REPLACE_INVALID_CHARACTERS (else the file fails); no NULL_IF, quoting or escaping applies."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    pieces = data.split(b"\n")
-    if pieces and pieces[-1] == b"":
-        pieces.pop()
     replace = bool(options.get("REPLACE_INVALID_CHARACTERS", False))
-    skip_blank = bool(options.get("SKIP_BLANK_LINES", False))
-    lines = []
-    for number, piece in enumerate(pieces, start=1):
-        piece = piece[:-1] if piece.endswith(b"\r") else piece
-        if skip_blank and not piece:
-            continue
-        try:
-            lines.append(piece.decode("utf-8", "replace" if replace else "strict"))
-        except UnicodeDecodeError:
-            raise _data_error(_INVALID_UTF8_ERROR, f"Invalid UTF8 detected in string on line {number}") from None
+    try:
+        # Decoded whole: LF is never part of a UTF-8 sequence, so this is each line decoded on its own.
+        text = data.decode("utf-8", "replace" if replace else "strict")
+    except UnicodeDecodeError as exc:
+        number = data.count(b"\n", 0, exc.start) + 1
+        raise _data_error(_INVALID_UTF8_ERROR, f"Invalid UTF8 detected in string on line {number}") from None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    if options.get("SKIP_BLANK_LINES", False):
+        lines = [line for line in lines if line]
     return lines
 
 
@@ -378,25 +377,32 @@ def _call(name: str, *args: Any) -> Any:
 
 
 def strict_try_functions(node: Any) -> Any:
-    """TRY_BASE64_DECODE_* as DuckDB's try(from_base64(...)); TRY_PARSE_JSON NULL on duplicate keys."""
+    """TRY_BASE64_DECODE_* as DuckDB's try(from_base64(...)); PARSE_JSON and TRY_PARSE_JSON strict about
+    duplicate keys unless given 'd' (an error and NULL respectively)."""
     from sqlglot import exp
 
     if isinstance(node, exp.TryBase64DecodeBinary):
         return _call("TRY", _call("FROM_BASE64", node.this))
     if isinstance(node, exp.TryBase64DecodeString):
         return _call("TRY", _call("DECODE", _call("FROM_BASE64", node.this)))
-    if isinstance(node, exp.ParseJSON) and node.args.get("safe") and not node.meta.get("local_stack"):
+    strict = not (isinstance(node.args.get("expression"), exp.Literal) and node.expression.name.lower() == "d")
+    if isinstance(node, exp.ParseJSON) and strict and not node.meta.get("local_stack"):
         keys = _call("TRY", _call("JSON_KEYS", node.this.copy()))  # DuckDB reads the text itself: no cast
         duplicated = exp.NEQ(this=_call("LEN", keys), expression=_call("LEN", _call("LIST_DISTINCT", keys.copy())))
-        inner = node.copy()
-        inner.meta["local_stack"] = True
-        return exp.If(this=exp.func("coalesce", duplicated, exp.false()), true=exp.null(), false=inner)
+        if node.args.get("safe"):
+            parsed = exp.TryCast(this=node.this.copy(), to=exp.DataType.build("JSON"))  # one parse, NULL if invalid
+            return exp.If(this=exp.func("coalesce", duplicated, exp.false()), true=exp.null(), false=parsed)
+        parsed = node.copy()
+        parsed.meta["local_stack"] = True
+        failed = _call("ERROR", exp.Literal.string("Error parsing JSON: duplicate object attribute"))
+        return exp.If(this=exp.func("coalesce", duplicated, exp.false()), true=failed, false=parsed)
     return node
 
 
 def patch_try_functions() -> None:
-    """Defect: no ``TRY_BASE64_DECODE_STRING``/``_BINARY``, and ``TRY_PARSE_JSON`` accepts duplicate keys, which
-    Snowflake rejects (NULL) unless given the 'd' parameter; the fix rewrites both (top-level keys)."""
+    """Defect: no ``TRY_BASE64_DECODE_STRING``/``_BINARY``, and ``PARSE_JSON``/``TRY_PARSE_JSON`` accept duplicate
+    keys, which Snowflake rejects (an error, NULL) unless given the 'd' parameter
+    (https://docs.snowflake.com/en/sql-reference/functions/parse_json); the fix rewrites them (top-level keys)."""
     from fakesnow.cursor import FakeSnowflakeCursor
 
     original = FakeSnowflakeCursor._transform

@@ -59,6 +59,18 @@ def test_snowflake_unsupported_statement_fails_once_without_retry(snowflake_conn
     assert time.monotonic() - started < 3
 
 
+def test_snowflake_parse_json_refuses_duplicate_keys_as_snowflake_does(snowflake_conn) -> None:
+    """PARSE_JSON and TRY_PARSE_JSON are strict about duplicate keys by default: an error and NULL
+    (https://docs.snowflake.com/en/sql-reference/functions/parse_json); fakesnow accepts them."""
+    from snowflake.connector.errors import ProgrammingError
+
+    cur = snowflake_conn.cursor()
+    assert cur.execute("""select try_parse_json('{"a": 1, "a": 2}')""").fetchone() == (None,)
+    assert cur.execute("""select parse_json('{"a": 1, "b": 2}'):b::int""").fetchone() == (2,)
+    with pytest.raises(ProgrammingError):  # over HTTP, DuckDB's error arrives as "Unhandled exception"
+        cur.execute("""select parse_json('{"a": 1, "a": 2}')""")
+
+
 def test_snowflake_data_is_shared_across_connections(snowflake_server, snowflake_conn, snowflake_database) -> None:
     import snowflake.connector
 

@@ -101,7 +101,7 @@ def test_connection_dropped_mid_batch_leaves_no_file_of_the_batch(world, when: s
     assert scalar(conn, "select count(*) from raw.events_raw") == 100
 
 
-@pytest.mark.parametrize("failing_step", ["merge into analytics.orders", "merge into analytics.users", "update raw"])
+@pytest.mark.parametrize("failing_step", ["insert into analytics.orders", "merge into analytics.users", "update raw"])
 def test_connection_dropped_mid_transform_then_retry_gives_the_same_tables(world, failing_step: str) -> None:
     conn, s3, bucket, settings, fresh = world
     loader.load_new_files(fresh(), s3, bucket, "landing/", settings)

@@ -13,7 +13,8 @@ landed as (
         files.load_id
     from landing_lines as lines
     inner join landing_files as files on lines.file_name = files.staged_name
-    where trim(lines.line) != ''
+    -- A line that starts an object is not blank: only other lines are trimmed to find out.
+    where startswith(lines.line, '{') or trim(lines.line) != ''
 ),
 
 checked as (
@@ -24,8 +25,11 @@ checked as (
         contains(landed.line, '�') as is_not_utf8,
         -- A trailing comma before } or ] outside a string: not JSON (RFC 8259), whatever a parser forgives.
         -- The full test runs only on lines holding a comma before } or ] at all.
-        regexp_count(landed.line, ',[ \\t]*[]}]') > 0
-        and regexp_like(landed.line, '([^"]|"([^"\\\\]|\\\\.)*")*,[ \\t]*[]}].*') as has_trailing_comma
+        case
+            when regexp_like(landed.line, '.*,[ \\t]*[]}].*')
+                then regexp_like(landed.line, '([^"]|"([^"\\\\]|\\\\.)*")*,[ \\t]*[]}].*')
+            else false
+        end as has_trailing_comma
     from landed
 ),
 
@@ -49,7 +53,7 @@ select
             then 'malformed JSON: a trailing comma before } or ]'
         when parsed.record is null
             then 'malformed JSON: the line does not parse (or repeats a key, or is a piece of a split record)'
-        when not startswith(ltrim(parsed.line), '{')
+        when not startswith(parsed.line, '{') and not startswith(ltrim(parsed.line), '{')
             then 'not a JSON object: the line is valid JSON of another type'
     end as reason
 from parsed

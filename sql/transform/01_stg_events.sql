@@ -12,7 +12,25 @@ source as (
         -- Rows loaded before raw.events_raw had record_hash fall back to the content hash they were keyed by.
         coalesce(raw_events.record_hash, sha2(to_json(raw_events.record), 256)) as record_hash,
         raw_events.file_name,
-        raw_events.loaded_at
+        raw_events.loaded_at,
+        -- Each field as text, read out of the record when it loaded (migration V012).
+        raw_events.event_id,
+        raw_events.user_id,
+        raw_events.initial_event,
+        raw_events.event_2,
+        raw_events.event_3,
+        raw_events.event_out,
+        raw_events.os_user,
+        raw_events.city,
+        raw_events.latitude,
+        raw_events.longitude,
+        raw_events.order_type,
+        raw_events.status,
+        raw_events.payment_method,
+        raw_events.device_model,
+        raw_events.created_at,
+        raw_events.hourly_purchase_count,
+        raw_events.daily_purchase_count
     from raw.events_raw as raw_events
     inner join raw.load_audit as audit on raw_events.load_id = audit.load_id
     where audit.transform_batch_id = %(batch_id)s
@@ -21,57 +39,62 @@ source as (
 renamed as (
     select
         source.event_key,
-        nullif(trim(source.record:EVENT_ID::varchar), '') as source_event_id,
-        nullif(source.record:USER_ID::varchar, 'Null') as user_id,
-        startswith(to_json(source.record:USER_ID), '"') as user_id_is_text,
-        nullif(source.record:INITIAL_EVENT::varchar, 'Null') as initial_event,
-        nullif(source.record:EVENT_2::varchar, 'Null') as event_2,
-        nullif(source.record:EVENT_3::varchar, 'Null') as event_3,
-        nullif(source.record:EVENT_OUT::varchar, 'Null') as event_out,
-        nullif(source.record:OS_USER::varchar, 'Null') as os_user,
-        nullif(source.record:CITY::varchar, 'Null') as city,
-        nullif(source.record:LATITUDE::varchar, 'Null') as latitude_text,
-        nullif(source.record:LONGITUDE::varchar, 'Null') as longitude_text,
-        nullif(source.record:ORDER_TYPE::varchar, 'Null') as order_type,
-        nullif(source.record:STATUS::varchar, 'Null') as status,
-        nullif(source.record:PAYMENT_METHOD::varchar, 'Null') as payment_method,
-        nullif(source.record:DEVICE_MODEL::varchar, 'Null') as device_model,
-        nullif(source.record:CREATED_AT::varchar, 'Null') as created_at_text,
-        nullif(source.record:HOURLY_PURCHASE_COUNT::varchar, 'Null') as hourly_count_text,
-        nullif(source.record:DAILY_PURCHASE_COUNT::varchar, 'Null') as daily_count_text,
+        nullif(trim(source.event_id), '') as source_event_id,
+        nullif(source.user_id, 'Null') as user_id,
+        -- A JSON string's TO_JSON text starts with a quote. Only a text that could be another JSON type's (it
+        -- starts with one of - 0 1 2 3 4 5 6 7 8 9 t f [ {) is looked up in the record again.
+        case
+            when contains('-0123456789tf[{', left(source.user_id, 1))
+                then startswith(to_json(source.record:USER_ID), '"')
+            else true
+        end as user_id_is_text,
+        nullif(source.initial_event, 'Null') as initial_event,
+        nullif(source.event_2, 'Null') as event_2,
+        nullif(source.event_3, 'Null') as event_3,
+        nullif(source.event_out, 'Null') as event_out,
+        nullif(source.os_user, 'Null') as os_user,
+        nullif(source.city, 'Null') as city,
+        nullif(source.latitude, 'Null') as latitude_text,
+        nullif(source.longitude, 'Null') as longitude_text,
+        nullif(source.order_type, 'Null') as order_type,
+        nullif(source.status, 'Null') as status,
+        nullif(source.payment_method, 'Null') as payment_method,
+        nullif(source.device_model, 'Null') as device_model,
+        nullif(source.created_at, 'Null') as created_at_text,
+        nullif(source.hourly_purchase_count, 'Null') as hourly_count_text,
+        nullif(source.daily_purchase_count, 'Null') as daily_count_text,
         -- The first text field holding a JSON number, boolean, array or object instead of a string (TO_JSON's
-        -- text starts with a quote for a string, with n for a JSON null). Such a value's text starts with one
-        -- of - 0 1 2 3 4 5 6 7 8 9 t f [ {, so only then is its JSON looked at.
+        -- text starts with a quote for a string, with n for a JSON null), looked up as above.
         case
             when
-                contains('-0123456789tf[{', left(source.record:INITIAL_EVENT::varchar, 1))
+                contains('-0123456789tf[{', left(source.initial_event, 1))
                 and left(to_json(source.record:INITIAL_EVENT), 1) not in ('"', 'n') then 'INITIAL_EVENT'
             when
-                contains('-0123456789tf[{', left(source.record:EVENT_2::varchar, 1))
+                contains('-0123456789tf[{', left(source.event_2, 1))
                 and left(to_json(source.record:EVENT_2), 1) not in ('"', 'n') then 'EVENT_2'
             when
-                contains('-0123456789tf[{', left(source.record:EVENT_3::varchar, 1))
+                contains('-0123456789tf[{', left(source.event_3, 1))
                 and left(to_json(source.record:EVENT_3), 1) not in ('"', 'n') then 'EVENT_3'
             when
-                contains('-0123456789tf[{', left(source.record:EVENT_OUT::varchar, 1))
+                contains('-0123456789tf[{', left(source.event_out, 1))
                 and left(to_json(source.record:EVENT_OUT), 1) not in ('"', 'n') then 'EVENT_OUT'
             when
-                contains('-0123456789tf[{', left(source.record:OS_USER::varchar, 1))
+                contains('-0123456789tf[{', left(source.os_user, 1))
                 and left(to_json(source.record:OS_USER), 1) not in ('"', 'n') then 'OS_USER'
             when
-                contains('-0123456789tf[{', left(source.record:CITY::varchar, 1))
+                contains('-0123456789tf[{', left(source.city, 1))
                 and left(to_json(source.record:CITY), 1) not in ('"', 'n') then 'CITY'
             when
-                contains('-0123456789tf[{', left(source.record:ORDER_TYPE::varchar, 1))
+                contains('-0123456789tf[{', left(source.order_type, 1))
                 and left(to_json(source.record:ORDER_TYPE), 1) not in ('"', 'n') then 'ORDER_TYPE'
             when
-                contains('-0123456789tf[{', left(source.record:STATUS::varchar, 1))
+                contains('-0123456789tf[{', left(source.status, 1))
                 and left(to_json(source.record:STATUS), 1) not in ('"', 'n') then 'STATUS'
             when
-                contains('-0123456789tf[{', left(source.record:PAYMENT_METHOD::varchar, 1))
+                contains('-0123456789tf[{', left(source.payment_method, 1))
                 and left(to_json(source.record:PAYMENT_METHOD), 1) not in ('"', 'n') then 'PAYMENT_METHOD'
             when
-                contains('-0123456789tf[{', left(source.record:DEVICE_MODEL::varchar, 1))
+                contains('-0123456789tf[{', left(source.device_model, 1))
                 and left(to_json(source.record:DEVICE_MODEL), 1) not in ('"', 'n') then 'DEVICE_MODEL'
         end as non_text_field,
         source.record,
@@ -82,7 +105,8 @@ renamed as (
 ),
 
 -- CREATED_AT's parts when it has an accepted shape: 'YYYY-MM-DD HH:MM:SS' (the seed's) or ISO-8601 with a T,
--- fractional seconds and a zone (Z, +hh:mm, -hh:mm); no zone means UTC.
+-- fractional seconds and a zone (Z, +hh:mm, -hh:mm); no zone means UTC. A text of 19 characters has neither
+-- fraction nor zone, so only a longer one is searched for them.
 created_at_parts as (
     select
         renamed.*,
@@ -94,36 +118,49 @@ created_at_parts as (
             substr(renamed.created_at_text, 1, 10) || ' ' || substr(renamed.created_at_text, 12, 8),
             null
         ) as created_at_seconds,
-        nullif(regexp_substr(substr(renamed.created_at_text, 20), '^[.][0-9]+'), '') as created_at_fraction,
-        coalesce(
-            nullif(regexp_substr(renamed.created_at_text, '[+-][0-9]{2}:[0-9]{2}$'), ''), '+00:00'
+        length(renamed.created_at_text) > 19 as created_at_has_more,
+        iff(
+            length(renamed.created_at_text) > 19,
+            nullif(regexp_substr(substr(renamed.created_at_text, 20), '^[.][0-9]+'), ''),
+            null
+        ) as created_at_fraction,
+        iff(
+            length(renamed.created_at_text) > 19,
+            coalesce(nullif(regexp_substr(renamed.created_at_text, '[+-][0-9]{2}:[0-9]{2}$'), ''), '+00:00'),
+            '+00:00'
         ) as created_at_zone
     from renamed
 ),
 
 typed as (
     select
-        created_at_parts.* exclude (created_at_seconds, created_at_fraction, created_at_zone),
+        created_at_parts.* exclude (created_at_seconds, created_at_has_more, created_at_fraction, created_at_zone),
         try_to_double(created_at_parts.latitude_text) as latitude,
         try_to_double(created_at_parts.longitude_text) as longitude,
         try_to_number(created_at_parts.hourly_count_text) as producer_hourly_purchase_count,
         try_to_number(created_at_parts.daily_count_text) as producer_daily_purchase_count,
-        -- In UTC, parsed with one explicit format per shape (with or without fractional seconds).
-        convert_timezone(
-            'UTC',
-            iff(
-                created_at_parts.created_at_fraction is null,
-                try_to_timestamp_tz(
-                    created_at_parts.created_at_seconds || ' ' || created_at_parts.created_at_zone,
-                    'YYYY-MM-DD HH24:MI:SS TZH:TZM'
-                ),
+        -- In UTC, parsed with one explicit format per shape: without fraction or zone (the seed's, already
+        -- UTC), with a zone, with fractional seconds and a zone.
+        case
+            when not created_at_parts.created_at_has_more
+                then try_to_timestamp_ntz(created_at_parts.created_at_seconds, 'YYYY-MM-DD HH24:MI:SS')
+            when created_at_parts.created_at_fraction is null
+                then convert_timezone(
+                    'UTC',
+                    try_to_timestamp_tz(
+                        created_at_parts.created_at_seconds || ' ' || created_at_parts.created_at_zone,
+                        'YYYY-MM-DD HH24:MI:SS TZH:TZM'
+                    )
+                )::timestamp_ntz
+            else convert_timezone(
+                'UTC',
                 try_to_timestamp_tz(
                     created_at_parts.created_at_seconds || created_at_parts.created_at_fraction
                     || ' ' || created_at_parts.created_at_zone,
                     'YYYY-MM-DD HH24:MI:SS.FF TZH:TZM'
                 )
-            )
-        )::timestamp_ntz as created_at
+            )::timestamp_ntz
+        end as created_at
     from created_at_parts
 ),
 
@@ -200,18 +237,41 @@ validated as (
         on typed.event_key = unknown_closed.event_key and typed.record_hash = unknown_closed.record_hash
 ),
 
+-- Keys the batch holds more than once (a redelivery, or other content under the same key): only their rows
+-- need ranking, so the sorts below see those few rows, not the batch.
+repeated_keys as (
+    select source.event_key
+    from source
+    group by source.event_key
+    having count(*) > 1
+),
+
+-- Each row, whether it is the first copy of its line under its key (by load time, then file), and the line
+-- its key was first delivered with.
 ranked as (
     select
         validated.*,
+        true as is_first_copy,
+        validated.record_hash as first_hash
+    from validated
+    where
+        not exists (
+            select 1 from repeated_keys
+            where repeated_keys.event_key = validated.event_key
+        )
+    union all
+    select
+        validated.*,
         row_number() over (
-            partition by validated.event_key
-            order by validated.loaded_at, validated.file_name, validated.record_hash
-        ) as copy_number,
+            partition by validated.event_key, validated.record_hash
+            order by validated.loaded_at, validated.file_name
+        ) = 1 as is_first_copy,
         first_value(validated.record_hash) over (
             partition by validated.event_key
             order by validated.loaded_at, validated.file_name, validated.record_hash
         ) as first_hash
     from validated
+    inner join repeated_keys on validated.event_key = repeated_keys.event_key
 ),
 
 -- A redelivered record (same key, same line) is kept once. A record reusing a key with other content
@@ -219,21 +279,19 @@ ranked as (
 flagged as (
     select
         ranked.*,
-        (
-            ranked.record_hash != ranked.first_hash
+        case
+            when ranked.record_hash != ranked.first_hash then true
+            when known.record_hash is null or known.record_hash = ranked.record_hash then false
             -- Orders merged before record_hash was the delivered line's hash hold the content hash instead.
-            or (
-                known.record_hash is not null
-                and known.record_hash not in (ranked.record_hash, sha2(to_json(ranked.record), 256))
-            )
-        ) as is_conflict
+            else known.record_hash != sha2(to_json(ranked.record), 256)
+        end as is_conflict
     from ranked
     left join analytics.orders as known on ranked.event_key = known.order_id
 ),
 
 deduped as (
     select
-        flagged.* exclude (record, reason, copy_number, first_hash, is_conflict, non_text_field),
+        flagged.* exclude (record, reason, is_first_copy, first_hash, is_conflict, non_text_field),
         coalesce(
             flagged.reason,
             iff(flagged.is_conflict, 'conflicting duplicate: EVENT_ID already seen with other content', null)
@@ -243,10 +301,7 @@ deduped as (
         iff(flagged.is_conflict, sha2(flagged.event_key || ':' || flagged.record_hash, 256), flagged.event_key)
             as reject_id
     from flagged
-    qualify row_number() over (
-        partition by flagged.event_key, flagged.record_hash
-        order by flagged.copy_number
-    ) = 1
+    where flagged.is_first_copy
 )
 
 select * from deduped

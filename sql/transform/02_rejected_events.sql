@@ -1,22 +1,19 @@
--- Quarantine the batch's records that failed validation, once each, with the reason.
-merge into raw.rejected_events as target
-using (
-    select
-        stg.reject_id,
-        stg.raw_text,
-        stg.file_name,
-        stg.reason
-    from raw.stg_events as stg
-    where stg.reason is not null
-) as source
-    on target.reject_id = source.reject_id
-when not matched then insert (
+-- Quarantine the batch's records that failed validation, once each, with the reason (insert-only: a
+-- reject_id already quarantined is skipped).
+insert into raw.rejected_events (
     reject_id, raw_text, file_name, reason, rejected_in, rejected_at
-) values (
-    source.reject_id,
-    source.raw_text,
-    source.file_name,
-    source.reason,
-    'transform',
-    sysdate()
 )
+select
+    stg.reject_id,
+    stg.raw_text,
+    stg.file_name,
+    stg.reason,
+    'transform' as rejected_in,
+    sysdate() as rejected_at
+from raw.stg_events as stg
+where
+    stg.reason is not null
+    and not exists (
+        select 1 from raw.rejected_events as known
+        where known.reject_id = stg.reject_id
+    )
