@@ -92,7 +92,9 @@ def setup_catalog() -> Catalog:
         for stmt in sql_files.statements(relative):
             parsed = sqlglot.parse_one(bind_samples(stmt), read="snowflake")
             made = created(parsed)
-            for table in referenced_tables(parsed, skip=made[1] if made else None):
+            # DROP ... IF EXISTS may name what setup never made (an object the run itself used to create).
+            dropping_if_there = isinstance(parsed, exp.Drop) and parsed.args.get("exists")
+            for table in [] if dropping_if_there else referenced_tables(parsed, skip=made[1] if made else None):
                 if object_name(table) not in catalog.objects:
                     catalog.problems.append(f"sql/{relative} uses {object_name(table)} before anything creates it")
             if made:

@@ -38,22 +38,33 @@ parsed as (
         checked.*,
         iff(checked.is_not_utf8 or checked.has_trailing_comma, null, try_parse_json(checked.line)) as record
     from checked
+),
+
+classified as (
+    select
+        parsed.line,
+        parsed.record,
+        parsed.file_name,
+        parsed.load_id,
+        case
+            when parsed.is_not_utf8
+                then 'not UTF-8: the line holds bytes that are not UTF-8 text (landed as U+FFFD)'
+            when parsed.has_trailing_comma
+                then 'malformed JSON: a trailing comma before } or ]'
+            when parsed.record is null
+                then 'malformed JSON: the line does not parse (or repeats a key, or is a piece of a split record)'
+            when not startswith(parsed.line, '{') and not startswith(ltrim(parsed.line), '{')
+                then 'not a JSON object: the line is valid JSON of another type'
+        end as reason
+    from parsed
 )
 
+-- The line itself is kept for quarantine only; a record's is its RECORD.
 select
-    parsed.line,
-    parsed.record,
-    sha2(parsed.line, 256) as record_hash,
-    parsed.file_name,
-    parsed.load_id,
-    case
-        when parsed.is_not_utf8
-            then 'not UTF-8: the line holds bytes that are not UTF-8 text (landed as U+FFFD)'
-        when parsed.has_trailing_comma
-            then 'malformed JSON: a trailing comma before } or ]'
-        when parsed.record is null
-            then 'malformed JSON: the line does not parse (or repeats a key, or is a piece of a split record)'
-        when not startswith(parsed.line, '{') and not startswith(ltrim(parsed.line), '{')
-            then 'not a JSON object: the line is valid JSON of another type'
-    end as reason
-from parsed
+    iff(classified.reason is null, null, classified.line) as line,
+    iff(classified.reason is null, classified.record, null) as record,
+    sha2(classified.line, 256) as record_hash,
+    classified.file_name,
+    classified.load_id,
+    classified.reason
+from classified

@@ -2,7 +2,9 @@
 -- every model after it. The contract (config/event_contract.schema.json, copied into raw.contract_fields and
 -- raw.known_values by setup) quarantines only what cannot be represented faithfully or would corrupt a
 -- metric; an open field's value (city, OS, payment method, device, step names) loads exactly as sent.
-create or replace transient table raw.stg_events as
+-- A temporary table: private to the run's session (two runs never share it) and never written to storage.
+-- Unqualified, it lives in the session's current schema (RAW); every later model reads it on this session.
+create or replace temporary table stg_events as
 with
 
 source as (

@@ -10,7 +10,7 @@ select
     stg.reason,
     'transform' as rejected_in,
     sysdate() as rejected_at
-from raw.stg_events as stg
+from stg_events as stg
 where
     stg.reason is not null
     and not exists (

@@ -19,7 +19,7 @@ select
     stg.record_hash,
     stg.file_name,
     stg.loaded_at
-from raw.stg_events as stg
+from stg_events as stg
 where
     stg.reason is null
     and not exists (

@@ -9,7 +9,7 @@ with
 
 valid as (
     select stg.*
-    from raw.stg_events as stg
+    from stg_events as stg
     where
         stg.reason is null
         and not exists (

@@ -5,7 +5,7 @@ using (
 
     valid as (
         select stg.*
-        from raw.stg_events as stg
+        from stg_events as stg
         where stg.reason is null
     ),
 

@@ -17,7 +17,7 @@ using (
         select distinct
             stg.user_id,
             to_date(stg.created_at) as daily
-        from raw.stg_events as stg
+        from stg_events as stg
         where stg.reason is null and stg.order_type = 'PURCHASE' and stg.status = 'COMPLETED'
     ),
 

@@ -22,7 +22,7 @@ open_values as (
             when 'PAYMENT_METHOD' then valid.payment_method
             when 'DEVICE_MODEL' then valid.device_model
         end as value
-    from raw.stg_events as valid
+    from stg_events as valid
     cross join raw.contract_fields as contract_fields
     where valid.reason is null and not contract_fields.is_closed
 )
