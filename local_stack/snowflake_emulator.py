@@ -282,15 +282,13 @@ def copy_text_lines(duck_conn: Any, database: str | None, schema: str | None, ex
     for path in _staged_paths(duck_conn, location, names):
         lines = split_lines(_read_staged(path, options), options)
         file_name = stage.internal_file_name(path)
-        values = {
-            "metadata$filename": [file_name] * len(lines),
-            "metadata$file_row_number": list(range(1, len(lines) + 1)),
-            "$1": lines,
-        }
         if lines:
-            unnests = ", ".join(f"unnest(?) as c{i}" for i in range(len(selected)))
-            insert = f"insert into {into} select * from (select {unnests})"  # noqa: S608  # nosec B608: a parsed table name
-            duck_conn.execute(insert, [values[c] for c in selected])
+            # Only the lines travel as a list; the file name and row numbers are made in DuckDB.
+            made = {"metadata$filename": "?", "metadata$file_row_number": "unnest(range(1, ? + 1))", "$1": "unnest(?)"}
+            bound = {"metadata$filename": file_name, "metadata$file_row_number": len(lines), "$1": lines}
+            columns = ", ".join(f"{made[c]} as c{i}" for i, c in enumerate(selected))
+            insert = f"insert into {into} select * from (select {columns})"  # noqa: S608  # nosec B608: a parsed table name
+            duck_conn.execute(insert, [bound[c] for c in selected])
         results.append((file_name, "LOADED", len(lines), len(lines), 1, 0, None, None, None, None))
     if not results:
         sql = "select 'Copy executed with 0 files processed.' as status"

@@ -101,9 +101,9 @@ def test_the_landing_area_is_private_to_its_session(
     detached, other = session(), session()
     left_open = detached.cursor()
     loader.configure_session(left_open)
-    left_open.execute("insert into landing_lines (file_name, line_number, line) values ('ghost.gz', 1, '{}')")
+    left_open.execute("insert into landing_lines (file_name, line) values ('ghost.gz', '{}')")
     left_open.execute("begin")
-    left_open.execute("insert into landing_lines (file_name, line_number, line) values ('ghost.gz', 2, '{}')")
+    left_open.execute("insert into landing_lines (file_name, line) values ('ghost.gz', '{}')")
     s3, bucket = new_bucket()
     s3.put_object(Bucket=bucket, Key=f"{PREFIX}a.gz", Body=gzip.compress((_event("private") + "\n").encode()))
     assert loader.load_new_files(other, s3, bucket, PREFIX, settings).files_loaded == 1

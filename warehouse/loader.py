@@ -130,8 +130,8 @@ def copy_statement(location: str, staged_names: Sequence[str]) -> str:
     file names are canonical paths (warehouse.identifiers) written as quoted literals."""
     files = ", ".join(f"'{stage_path(name)}'" for name in staged_names)
     return (
-        "copy into landing_lines (file_name, line_number, line) from ("  # noqa: S608  # nosec B608: validated names
-        f"select metadata$filename, metadata$file_row_number, $1 from {location}"
+        "copy into landing_lines (file_name, line) from ("  # noqa: S608  # nosec B608: validated names
+        f"select metadata$filename, $1 from {location}"
         f") files = ({files}) file_format = (format_name = 'raw.ndjson_lines') force = true"
     )
 

@@ -22,7 +22,7 @@ from warehouse import sql_files
 
 STEPS = [PurePosixPath(p).stem for p in sql_files.files("transform")]
 # Records a batch claims (in whole files, at least one): the staging table and its sorts scale with it.
-MAX_BATCH_ROWS = 250_000
+MAX_BATCH_ROWS = 1_000_000
 _PENDING = "select count(*) from raw.load_audit where status = 'LOADED' and transformed_at is null"
 
 

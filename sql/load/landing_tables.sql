@@ -5,7 +5,6 @@
 -- Unqualified: a temporary table lives in the session's current schema (RAW).
 create temporary table if not exists landing_lines (
     file_name varchar,
-    line_number number,
     line varchar
 );
 

@@ -1,4 +1,4 @@
--- One row per non-null step of a session, with its position; the id derives from the session's key.
+-- One row per non-null step of a session, with its position; its id is the session's key and the position.
 -- A UNION ALL of the four fixed step columns (measured ~10x faster than FLATTEN over an array). Insert-only
 -- (a session's steps never change): this one statement inserts all of a session's steps, so a session that
 -- already has steps here is skipped whole (an anti-join on the session, cheaper than a MERGE on each step).
@@ -53,7 +53,7 @@ steps as (
 )
 
 select
-    sha2(steps.event_key || ':' || steps.event_position, 256) as event_id,
+    steps.event_key || ':' || steps.event_position as event_id,
     steps.event_key as order_id,
     steps.user_id,
     steps.event_name,
