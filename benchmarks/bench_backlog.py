@@ -24,21 +24,13 @@ import gzip
 import itertools
 import os
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+# emulator_stack (this folder) also puts the repository on sys.path for the imports after it.
+from emulator_stack import emulators
 
-from local_stack import processes  # noqa: E402
-from local_stack.environment import (  # noqa: E402
-    EMULATOR_AWS_CREDENTIALS,
-    SNOWFLAKE_SECRET_ENV,
-    snowflake_login_secret,
-)
-from local_stack.ports import free_port  # noqa: E402
+from local_stack.environment import SNOWFLAKE_SECRET_ENV
 
 PREFIX = "landing/"
 
@@ -67,23 +59,11 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--events-per-file", type=int, default=200)
     parser.add_argument("--baseline-files", type=int, default=None, help="time the single-file path on these")
+    parser.add_argument("--keep", action="store_true", help="keep the emulators' data folder (printed) to inspect")
     args = parser.parse_args()
 
-    run_dir = Path(tempfile.mkdtemp(prefix="bench-backlog-"))
-    aws_port, sf_port = free_port(), free_port()
-    env = {**os.environ, **EMULATOR_AWS_CREDENTIALS, "PYTHONPATH": str(REPO)}
-    py = sys.executable
-    processes.start("aws", [py, "-m", "local_stack.aws_emulator", "--port", str(aws_port)], run_dir, env, aws_port)
-    sf_argv = [py, "-m", "local_stack.snowflake_emulator", "--port", str(sf_port), "--data-dir", str(run_dir / "sf")]
-    processes.start("snowflake", sf_argv, run_dir, env, sf_port)
-    os.environ[SNOWFLAKE_SECRET_ENV] = snowflake_login_secret(run_dir / "sf")
-    os.environ.update(EMULATOR_AWS_CREDENTIALS, AWS_ENDPOINT_URL=f"http://127.0.0.1:{aws_port}")
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    try:
-        return bench(args, sf_port)
-    finally:
-        processes.stop("aws", run_dir)
-        processes.stop("snowflake", run_dir)
+    with emulators("bench-backlog-", keep=args.keep) as stack:
+        return bench(args, stack.snowflake_port)
 
 
 def bench(args: argparse.Namespace, sf_port: int) -> int:
