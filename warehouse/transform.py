@@ -2,11 +2,12 @@
 
 A run claims the loaded files not yet transformed (``00_claim_batch``: whole files, oldest first, up to
 ``MAX_BATCH_ROWS`` records, so a backlog is done in slices whose working set stays bounded), builds the
-batch's validated, deduplicated staging table, MERGEs it into quarantine and the analytics tables, and
-marks the files done (``08_finish_batch``); then the next slice, until no loaded file is left. Every
-model is one statement (atomic on its own) and a MERGE keyed on a deterministic id, so running any step,
-or the whole sequence, again on the same data changes nothing; a run that died half-way leaves its files
-unfinished and the next run redoes them.
+batch's validated, deduplicated staging table (a temporary table of this session, so every step runs on
+one connection), writes it into quarantine and the analytics tables (an anti-join INSERT for the
+insert-only models, a MERGE for users and purchase counts), and marks the files done (``08_finish_batch``);
+then the next slice, until no loaded file is left. Every model is one statement (atomic on its own) keyed
+on a deterministic id, so running the whole sequence again on the same data changes nothing; a run that
+died half-way leaves its files unfinished and the next run redoes them.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typing import Any
 from warehouse import sql_files
 
 STEPS = [PurePosixPath(p).stem for p in sql_files.files("transform")]
-# Records a batch claims (in whole files, at least one): the staging table and its sorts scale with it.
+# Records a batch claims (in whole files, at least one): the staging table and its sorts scale with it
+# (1M records: about 1.6x the plain baseline's peak emulator memory, benchmarks/bench_warehouse.py).
 MAX_BATCH_ROWS = 1_000_000
 _PENDING = "select count(*) from raw.load_audit where status = 'LOADED' and transformed_at is null"
 
