@@ -4,19 +4,22 @@ Runs on its own local stack (the AWS and Snowflake emulators on free loopback po
 the end) and prints measured figures; it asserts nothing about time.
 
 1. Throughput: --events (default 1,000,000) generated events in --files gzipped NDJSON files are
-   loaded (PUT + COPY per file) and transformed; events/s for each phase and the seconds of each model.
+   loaded (one PUT and one COPY for the batch of files) and transformed; events/s for each phase and the
+   seconds of each model.
    Against it, on the same emulator and the same files, the plain way to do the same work: PUT + COPY
    each file into one text column, PARSE_JSON, and four CREATE TABLE AS SELECT splits into users,
    events, orders and purchase counts, with no audit, deduplication or validation. It prints ours / plain
    (target >= 0.7) and each one's peak emulator memory (resident set of the emulator process, sampled
    every 50 ms; the emulator is restarted on the same data before each, so neither inherits the other's
-   caches; target: ours <= 2x plain).
+   caches; target: ours <= 2x plain). --rounds (default 3) rounds alternate plain and ours, each into a
+   new database; the medians of the rounds' ratios are the figures (one round moves by +-15% with the
+   machine's noise).
 2. Scaling: a run that adds --batch (default 100,000) events on top of that history, against the same
    batch on empty tables (target: within 1.5x) and against the naive baseline, a full rebuild of the
    analytics tables over all history plus the batch.
 
-Usage: python benchmarks/bench_warehouse.py [--events N] [--batch N] [--files N]
-e.g.   python benchmarks/bench_warehouse.py --events 200000 --batch 20000 (a few minutes)
+Usage: python benchmarks/bench_warehouse.py [--events N] [--batch N] [--files N] [--rounds N] [--keep]
+e.g.   python benchmarks/bench_warehouse.py --events 200000 --batch 20000 --rounds 1 (a minute)
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import gzip
 import itertools
 import os
 import resource
+import statistics
 import sys
 import tempfile
 import threading
@@ -199,6 +203,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=100_000)
     parser.add_argument("--files", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3, help="plain/ours rounds; the median ratio is the figure")
     parser.add_argument("--keep", action="store_true", help="keep the emulators' data folder (printed) to inspect")
     args = parser.parse_args()
 
@@ -235,43 +240,62 @@ def bench(args: argparse.Namespace, sf_port: int, fresh_emulator) -> int:
         transform.run_all(conn)
         return loaded
 
-    print(f"\n1. throughput: {args.events:,} events in {args.files} files")
+    print(f"\n1. throughput: {args.events:,} events in {args.files} files, {args.rounds} round(s)")
     s3.create_bucket(Bucket="bench-history")
     upload(s3, "bench-history", history, args.files, "history")
 
-    plain_conn, plain_settings = connect("BENCH_PLAIN")
-    plain_conn.close()
-    with PeakRss(fresh_emulator()) as plain_rss:
-        plain_conn, _ = connect("BENCH_PLAIN")
-        plain_load_s, plain_split_s, per_split = plain_pipeline(plain_conn, s3, "bench-history", plain_settings)
-    plain_total = plain_load_s + plain_split_s
-    print(f"  {'plain: PUT + COPY':<48} {plain_load_s:8.1f} s")
-    print(f"  {'plain: PARSE_JSON + 4 CREATE TABLE AS':<48} {plain_split_s:8.1f} s  "
-          + ", ".join(f"{k} {v:.1f}" for k, v in per_split.items()))  # fmt: skip
-    plain_rows = plain_conn.cursor().execute("select count(*) from plain.orders").fetchone()[0]
-    plain_conn.close()
+    def plain_round(database: str) -> tuple[float, float]:
+        """The plain way into a new database on a freshly started emulator: (seconds, peak MiB)."""
+        plain_conn, plain_settings = connect(database)
+        plain_conn.close()
+        with PeakRss(fresh_emulator()) as plain_rss:
+            plain_conn, _ = connect(database)
+            plain_load_s, plain_split_s, per_split = plain_pipeline(plain_conn, s3, "bench-history", plain_settings)
+        print(f"  {'plain: PUT + COPY':<48} {plain_load_s:8.1f} s")
+        print(f"  {'plain: PARSE_JSON + 4 CREATE TABLE AS':<48} {plain_split_s:8.1f} s  "
+              + ", ".join(f"{k} {v:.1f}" for k, v in per_split.items()))  # fmt: skip
+        plain_rows = plain_conn.cursor().execute("select count(*) from plain.orders").fetchone()[0]
+        print(f"  plain: {args.events / (plain_load_s + plain_split_s):,.0f} events/s ({plain_rows:,} orders)")
+        plain_conn.close()
+        return plain_load_s + plain_split_s, plain_rss.peak_mib
 
-    conn, settings = connect("BENCH_HISTORY")
-    conn.close()
-    pid = fresh_emulator()
-    with PeakRss(pid) as load_rss:
-        conn, settings = connect("BENCH_HISTORY")
-        _, load_s = timed(
-            "ours: load (PUT + COPY + split + audit)",
-            lambda: loader.load_new_files(conn, s3, "bench-history", "landing/", settings),
-        )
-    with PeakRss(pid) as transform_rss:
-        steps, transform_s = timed("ours: transform (all models)", lambda: transform.run_batch(conn))
-    ours_peak = max(load_rss.peak_mib, transform_rss.peak_mib)
-    print("  " + ", ".join(f"{r.step} {r.seconds:.1f}" for r in steps))
-    total = load_s + transform_s
-    print(f"  load + transform: {args.events / total:,.0f} events/s ({args.events / load_s:,.0f} load, "
-          f"{args.events / transform_s:,.0f} transform); plain {args.events / plain_total:,.0f} events/s "
-          f"({plain_rows:,} orders)")  # fmt: skip
-    print(f"  ours / plain throughput: {plain_total / total:5.2f}x  (target >= 0.7)")
-    print(f"  peak emulator memory: ours {ours_peak:,.0f} MiB (load {load_rss.peak_mib:,.0f}, transform "
-          f"{transform_rss.peak_mib:,.0f}), plain {plain_rss.peak_mib:,.0f} MiB: "
-          f"{ours_peak / plain_rss.peak_mib:4.2f}x  (target <= 2x)")  # fmt: skip
+    def our_round(database: str):
+        """The pipeline's load and transforms into a new database on a freshly started emulator:
+        (seconds, peak MiB, connection, settings)."""
+        conn, settings = connect(database)
+        conn.close()
+        pid = fresh_emulator()
+        with PeakRss(pid) as load_rss:
+            conn, settings = connect(database)
+            _, load_s = timed(
+                "ours: load (PUT + COPY + split + audit)",
+                lambda: loader.load_new_files(conn, s3, "bench-history", "landing/", settings),
+            )
+        with PeakRss(pid) as transform_rss:
+            steps, transform_s = timed("ours: transform (all models)", lambda: transform.run_batch(conn))
+        print("  " + ", ".join(f"{r.step} {r.seconds:.1f}" for r in steps))
+        total = load_s + transform_s
+        print(f"  ours: {args.events / total:,.0f} events/s ({args.events / load_s:,.0f} load, "
+              f"{args.events / transform_s:,.0f} transform); peak memory load {load_rss.peak_mib:,.0f} MiB, "
+              f"transform {transform_rss.peak_mib:,.0f} MiB")  # fmt: skip
+        return total, max(load_rss.peak_mib, transform_rss.peak_mib), conn, settings
+
+    # Rounds alternate plain and ours, each on a new database and a fresh emulator; the machine's noise
+    # (checkpoints, other processes) moves single runs by +-15%, so the median of the rounds is the figure.
+    speed, memory = [], []
+    for n in range(args.rounds):
+        print(f"  round {n + 1}:")
+        plain_s, plain_mib = plain_round(f"BENCH_PLAIN_{n}")
+        ours_s, ours_mib, conn, settings = our_round(f"BENCH_HISTORY_{n}")
+        speed.append(plain_s / ours_s)
+        memory.append(ours_mib / plain_mib)
+        print(f"  round {n + 1}: ours / plain throughput {speed[-1]:4.2f}x, peak emulator memory "
+              f"ours {ours_mib:,.0f} MiB / plain {plain_mib:,.0f} MiB = {memory[-1]:4.2f}x")  # fmt: skip
+    rounds = ", ".join(f"{x:.2f}" for x in speed)
+    print(f"\n  ours / plain throughput: {statistics.median(speed):5.2f}x median of {args.rounds} ({rounds})"
+          "  (target >= 0.7)")  # fmt: skip
+    print(f"  peak emulator memory, ours / plain: {statistics.median(memory):4.2f}x median "
+          f"({', '.join(f'{x:.2f}' for x in memory)})  (target <= 2x)")  # fmt: skip
 
     print(f"\n2. scaling: a run adding {args.batch:,} events")
     upload(s3, "bench-history", batch, 1, "batch")
