@@ -122,7 +122,7 @@ def _failure_alerts() -> list:
 )
 def mobile_events_elt() -> None:
     @task(outlets=ANALYTICS_ASSETS)
-    def load_transform_check() -> dict:
+    def load_transform_check(*, outlet_events=None) -> dict:
         from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
         from warehouse import checks, pipeline
@@ -137,6 +137,9 @@ def mobile_events_elt() -> None:
             done = pipeline.load_transform_check(SNOWFLAKE_CONN_ID, AWS_CONN_ID)
         except checks.ChecksFailed as exc:
             raise AirflowFailException(str(exc)) from exc
+        extras = pipeline.asset_extras(done)
+        for asset in ANALYTICS_ASSETS:  # each table's event says what its model did in this run
+            outlet_events[asset].extra = extras[asset.name.removeprefix("analytics.")]
         unresolved = pipeline.needing_attention(done)
         pipeline.remember_listing(listing, unresolved, AWS_CONN_ID)
         if unresolved:

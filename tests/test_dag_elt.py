@@ -67,6 +67,16 @@ def test_dag_files_do_no_heavy_work_at_import(airflow_home) -> None:
     assert result.stdout.strip().splitlines()[-1:] in ([], [""])
 
 
+def asset_event_extras(run_id: str) -> dict[str, dict]:
+    """The extra of each asset event a run published, by asset name (from Airflow's metadata database)."""
+    from airflow.models.asset import AssetEvent
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        events = session.query(AssetEvent).filter(AssetEvent.source_run_id == run_id).all()
+        return {event.asset.name: dict(event.extra) for event in events}
+
+
 @pytest.fixture
 def connection_password(snowflake_server) -> str:
     """The emulator's login secret (the only password it accepts): shaped like a real one, so a leak shows."""
@@ -114,9 +124,19 @@ def test_elt_dag_run_loads_seed_events(
     assert run.state == "success"
     assert scalar(snowflake_conn, "select count(*) from analytics.orders") == 100
     assert scalar(snowflake_conn, "select count(*) from analytics.users") == 98
+    # Each table's asset event (its page in the UI) says what its model did in the run.
+    extras = asset_event_extras(run.run_id)
+    assert extras["analytics.orders"]["model"] == "03_orders"
+    assert extras["analytics.orders"]["rows_changed"] == 100
+    assert extras["analytics.events"]["rows_changed"] == scalar(snowflake_conn, "select count(*) from analytics.events")
+    assert extras["analytics.users"]["rows_changed"] == 98
+    assert extras["analytics.purchase_counts"]["files_loaded"] == 1
     assert scalar(snowflake_conn, "select sum(hourly_purchase_count) from analytics.purchase_counts") == 26
-    # A second run finds nothing new and changes nothing.
-    assert dag.test().state == "success"
+    # A second run finds nothing new, changes nothing and publishes no asset event.
+    idle = dag.test()
+    assert idle.state == "success"
+    assert idle.run_id != run.run_id
+    assert asset_event_extras(idle.run_id) == {}
     assert pipeline.counts()["analytics.orders"] == 100
     # Nothing the runs printed or wrote under AIRFLOW_HOME holds the connection's password.
     out, err = capfd.readouterr()

@@ -117,6 +117,27 @@ def _transform(conn: Any) -> dict[str, dict[str, float]]:
     return {r.step: {"rows": r.rows, "seconds": round(r.seconds, 3)} for r in results}
 
 
+# The model that writes each analytics table (sql/transform/), for the table's asset event.
+MODEL_OF_TABLE = {
+    "orders": "03_orders",
+    "events": "04_events",
+    "users": "05_users",
+    "purchase_counts": "06_purchase_counts",
+}
+
+
+def asset_extras(done: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What each analytics table's asset event carries (``extra``, shown on the asset's page in the UI): its
+    model's rows changed and seconds in this run, with the run's files and rows loaded. The models run in
+    one task, so this is where the UI shows each one's work."""
+    models = done["models"]
+    run = {"files_loaded": done["files_loaded"], "rows_loaded": done["rows_loaded"]}
+    return {
+        table: {"model": model, "rows_changed": int(models[model]["rows"]), "seconds": models[model]["seconds"], **run}
+        for table, model in MODEL_OF_TABLE.items()
+    }
+
+
 class NothingDelivered(Exception):
     """No file landed for longer than the freshness limit: what the freshness check says, found in S3."""
 
