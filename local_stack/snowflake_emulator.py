@@ -375,6 +375,12 @@ def _call(name: str, *args: Any) -> Any:
     return exp.Anonymous(this=name, expressions=list(args))
 
 
+def _allows_duplicates(node: Any) -> bool:
+    """PARSE_JSON(expr, 'd') / TRY_PARSE_JSON(expr, 'd'): duplicate keys allowed."""
+    parameter = node.args.get("expression")
+    return parameter is not None and parameter.is_string and parameter.name.lower() == "d"
+
+
 def strict_try_functions(node: Any) -> Any:
     """TRY_BASE64_DECODE_* as DuckDB's try(from_base64(...)); PARSE_JSON and TRY_PARSE_JSON strict about
     duplicate keys unless given 'd' (an error and NULL respectively)."""
@@ -384,8 +390,7 @@ def strict_try_functions(node: Any) -> Any:
         return _call("TRY", _call("FROM_BASE64", node.this))
     if isinstance(node, exp.TryBase64DecodeString):
         return _call("TRY", _call("DECODE", _call("FROM_BASE64", node.this)))
-    strict = not (isinstance(node.args.get("expression"), exp.Literal) and node.expression.name.lower() == "d")
-    if isinstance(node, exp.ParseJSON) and strict and not node.meta.get("local_stack"):
+    if isinstance(node, exp.ParseJSON) and not node.meta.get("local_stack") and not _allows_duplicates(node):
         keys = _call("TRY", _call("JSON_KEYS", node.this.copy()))  # DuckDB reads the text itself: no cast
         duplicated = exp.NEQ(this=_call("LEN", keys), expression=_call("LEN", _call("LIST_DISTINCT", keys.copy())))
         if node.args.get("safe"):

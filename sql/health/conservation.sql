@@ -48,13 +48,15 @@ per_record as (
     from outcomes
 
     -- Lines quarantined by the load (not JSON objects) and records Firehose could not deliver never reach
-    -- raw.events_raw: they count as delivered and quarantined.
+    -- raw.events_raw: they count as delivered and quarantined. So does a record reusing an EVENT_ID with
+    -- other content (a conflict), quarantined under an id of its own: delivered and quarantined, not a
+    -- redelivered copy of the key it reused (which counted it above).
     union all
 
     select
         date_trunc('hour', rejected.rejected_at) as hour,
         1 as delivered,
-        0 as redelivered,
+        iff(rejected.rejected_in = 'transform', -1, 0) as redelivered,
         0 as in_tables,
         1 as quarantined,
         0 as waiting,
@@ -62,31 +64,17 @@ per_record as (
         0 as duplicated
     from raw.rejected_events as rejected
     where
-        rejected.rejected_in in ('load', 'firehose')
-        and rejected.rejected_at >= %(since)s
+        rejected.rejected_at >= %(since)s
         and rejected.rejected_at < %(until)s
-
-    -- A record reusing an EVENT_ID with other content (a conflict) is quarantined under an id of its own:
-    -- a record delivered and quarantined, not a redelivered copy of the key it reused.
-    union all
-
-    select
-        date_trunc('hour', rejected.rejected_at) as hour,
-        1 as delivered,
-        -1 as redelivered,
-        0 as in_tables,
-        1 as quarantined,
-        0 as waiting,
-        0 as lost,
-        0 as duplicated
-    from raw.rejected_events as rejected
-    where
-        rejected.rejected_in = 'transform'
-        and rejected.rejected_at >= %(since)s
-        and rejected.rejected_at < %(until)s
-        and not exists (
-            select 1 from raw.events_raw as raw_events
-            where raw_events.event_key = rejected.reject_id
+        and (
+            rejected.rejected_in in ('load', 'firehose')
+            or (
+                rejected.rejected_in = 'transform'
+                and not exists (
+                    select 1 from raw.events_raw as raw_events
+                    where raw_events.event_key = rejected.reject_id
+                )
+            )
         )
 )
 

@@ -1,5 +1,5 @@
 -- One row per non-null step of a session, with its position; its id is the session's key and the position.
--- A UNION ALL of the four fixed step columns (measured ~10x faster than FLATTEN over an array). Insert-only
+-- The four fixed step columns, one row each (measured ~10x faster than FLATTEN over an array). Insert-only
 -- (a session's steps never change): this one statement inserts all of a session's steps, so a session that
 -- already has steps here is skipped whole (an anti-join on the session, cheaper than a MERGE on each step).
 insert into analytics.events (
@@ -23,33 +23,15 @@ steps as (
         valid.event_key,
         valid.user_id,
         valid.created_at,
-        valid.initial_event as event_name,
-        1 as event_position
+        positions.event_position,
+        case positions.event_position
+            when 1 then valid.initial_event
+            when 2 then valid.event_2
+            when 3 then valid.event_3
+            when 4 then valid.event_out
+        end as event_name
     from valid
-    union all
-    select
-        valid.event_key,
-        valid.user_id,
-        valid.created_at,
-        valid.event_2 as event_name,
-        2 as event_position
-    from valid
-    union all
-    select
-        valid.event_key,
-        valid.user_id,
-        valid.created_at,
-        valid.event_3 as event_name,
-        3 as event_position
-    from valid
-    union all
-    select
-        valid.event_key,
-        valid.user_id,
-        valid.created_at,
-        valid.event_out as event_name,
-        4 as event_position
-    from valid
+    cross join (values (1), (2), (3), (4)) as positions (event_position)
 )
 
 select
