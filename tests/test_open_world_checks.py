@@ -21,13 +21,13 @@ def cursor(snowflake_conn, snowflake_database):
 
 
 def check(cursor, name: str) -> int:
-    return int(sql_files.run_file(cursor, f"checks/{name}.sql", {"freshness_hours": 24})[0][0])
+    return int(sql_files.run_file(cursor, f"checks/{name}.sql", checks.check_params(24))[0][0])
 
 
 def add_order(cursor, order_id: str, order_type: str, status: str, payment_method: str) -> None:
     cursor.execute(
-        "insert into analytics.orders (order_id, user_id, order_type, status, payment_method, created_at) "
-        "values (%s, 'b0c9dfbd48', %s, %s, %s, '2024-01-29 19:39:47')",
+        "insert into analytics.orders (order_id, user_id, order_type, status, payment_method, created_at, loaded_at) "
+        "values (%s, 'b0c9dfbd48', %s, %s, %s, '2024-01-29 19:39:47', sysdate())",
         (order_id, order_type, status, payment_method),
     )
 

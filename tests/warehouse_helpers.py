@@ -35,8 +35,8 @@ def put_ndjson(s3: Any, bucket: str, lines: list[str] | bytes, name: str | None 
 
 def run_pipeline(conn: Any, s3: Any, bucket: str, settings: WarehouseSettings) -> loader.LoadReport:
     report = loader.load_new_files(conn, s3, bucket, PREFIX, settings)
-    transform.run_all(conn)
-    checks.run_checks(conn)
+    done = transform.run_batch(conn)
+    checks.run_checks(conn, scope=done.scope)  # as the pipeline runs them: on what the run wrote
     return report
 
 

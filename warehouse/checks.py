@@ -1,6 +1,8 @@
 """Data-quality checks after each run: each ``sql/checks/*.sql`` returns one number, its failures.
 
-A failed check fails the run and says which check failed and by how much. A report
+Each check looks at what one run wrote (its ``transform.Scope``: the files it transformed, plus the dedup
+horizon where a uniqueness check needs it), or at whole tables when run on its own. A failed check fails the
+run and says which check failed and by how much. A report
 (``sql/checks/reports/*.sql``) returns rows for people to look at, such as new values of open fields;
 its rows are logged and never fail the run.
 """
@@ -13,6 +15,7 @@ from typing import Any
 
 from warehouse import sql_files
 from warehouse.settings import load_settings
+from warehouse.transform import Scope
 
 CHECKS = [PurePosixPath(p).stem for p in sql_files.files("checks")]
 REPORTS = [PurePosixPath(p).stem for p in sql_files.files("checks/reports")]
@@ -26,17 +29,23 @@ class ChecksFailed(AssertionError):
         super().__init__(f"{len(failures)} data-quality check(s) failed: {detail}")
 
 
-def run_checks(conn: Any, freshness_hours: int | None = None) -> dict[str, int]:
-    """Run every check; return {check: failures}. Raises ChecksFailed if any is not zero."""
-    hours = freshness_hours if freshness_hours is not None else load_settings().freshness_hours
+def run_checks(conn: Any, freshness_hours: int | None = None, scope: Scope | None = None) -> dict[str, int]:
+    """Run every check on ``scope`` (what a run transformed: ``transform.run_batch(...).scope``; whole tables if
+    not given); return {check: failures}. Raises ChecksFailed if any is not zero."""
     cursor = conn.cursor()
-    params = {"freshness_hours": hours}
+    params = check_params(freshness_hours, scope)
     results = {name: int(sql_files.run_file(cursor, f"checks/{name}.sql", params)[0][0]) for name in CHECKS}
     run_reports(conn)
     failing = {name: count for name, count in results.items() if count}
     if failing:
         raise ChecksFailed(failing)
     return results
+
+
+def check_params(freshness_hours: int | None = None, scope: Scope | None = None) -> dict[str, Any]:
+    """The checks' parameters: the freshness limit (configured, unless given) and the scope's bounds."""
+    hours = freshness_hours if freshness_hours is not None else load_settings().freshness_hours
+    return {"freshness_hours": hours, **(scope or Scope.everything()).params()}
 
 
 def run_reports(conn: Any) -> dict[str, list[tuple[Any, ...]]]:

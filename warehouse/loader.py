@@ -260,8 +260,8 @@ def copy_and_split(cursor: Any, batch: Batch, error_output: bool) -> dict[str, t
             sql_files.run_file(cursor, split)
         sql_files.run_file(cursor, "load/record_load.sql")
         counts = cursor.execute(
-            "select files.file_name, audit.rows_loaded, audit.rows_rejected from raw.load_audit as audit "
-            "inner join landing_files as files on audit.load_id = files.load_id"
+            "select files.file_name, queue.rows_loaded, queue.rows_rejected from raw.transform_queue as queue "
+            "inner join landing_files as files on queue.load_id = files.load_id"
         ).fetchall()
         cursor.execute("delete from landing_lines")
         cursor.execute("delete from landing_parsed")

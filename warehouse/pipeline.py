@@ -91,9 +91,9 @@ def load_transform_check(snowflake_conn_id: str | None = None, aws_conn_id: str 
         started = time.monotonic()
         report = _load(conn, aws_conn_id)
         seconds["load"], started = time.monotonic() - started, time.monotonic()
-        models = _transform(conn)
+        models, scope = _transform(conn)
         seconds["transform"], started = time.monotonic() - started, time.monotonic()
-        results = checks.run_checks(conn)
+        results = checks.run_checks(conn, scope=scope)
         seconds["checks"] = time.monotonic() - started
     log.info("checks passed: %s", ", ".join(f"{name} {failures}" for name, failures in results.items()))
     phases = {phase: round(value, 3) for phase, value in seconds.items()}
@@ -109,12 +109,14 @@ def _load(conn: Any, aws_conn_id: str) -> dict[str, Any]:
     return asdict(report)
 
 
-def _transform(conn: Any) -> dict[str, dict[str, float]]:
+def _transform(conn: Any) -> tuple[dict[str, dict[str, float]], transform.Scope]:
+    """Every model's rows and seconds, and what the run transformed (the checks' scope)."""
+
     def report(result: transform.StepResult) -> None:
         log.info("model %-20s %10d rows %8.2f s", result.step, result.rows, result.seconds)
 
     results = transform.run_batch(conn, on_step=report)
-    return {r.step: {"rows": r.rows, "seconds": round(r.seconds, 3)} for r in results}
+    return {r.step: {"rows": r.rows, "seconds": round(r.seconds, 3)} for r in results}, results.scope
 
 
 # The model that writes each analytics table (sql/transform/), for the table's asset event.

@@ -28,6 +28,11 @@ class WarehouseSettings:
     freshness_hours: int = Field(
         default=24, ge=1, strict=True, description="must be a whole number of hours, at least 1"
     )
+    # How far back the transforms and checks look for an earlier copy of a record (docs/bounded-work.md): a
+    # copy loaded more than this long after the first one is not recognised as a copy.
+    dedup_horizon_days: int = Field(
+        default=7, ge=1, strict=True, description="must be a whole number of days, at least 1"
+    )
 
     @field_validator("database")
     @classmethod

@@ -1,31 +1,39 @@
 """The transforms: each run processes only the files loaded since the last finished run.
 
-A run claims the loaded files not yet transformed (``00_claim_batch``: whole files, oldest first, up to
-``MAX_BATCH_ROWS`` records, so a backlog is done in slices whose working set stays bounded), builds the
+A run claims files from the transform queue, the loaded files not yet transformed (``00_claim_batch``: whole
+files, oldest first, up to ``MAX_BATCH_ROWS`` records, so a backlog is done in slices whose working set stays
+bounded), reads the batch's bounds (its load window and the dedup horizon, ``sql/transform/bounds/``, bound
+into the later statements as constants so that Snowflake prunes by them: docs/bounded-work.md), builds the
 batch's validated, deduplicated staging table (a temporary table of this session, so every step runs on
 one connection), writes it into quarantine and the analytics tables (an anti-join INSERT for the
 insert-only models, a MERGE for users and purchase counts), and marks the files done (``08_finish_batch``);
 then the next slice, until no loaded file is left. Every model is one statement (atomic on its own) keyed
 on a deterministic id, so running the whole sequence again on the same data changes nothing; a run that
-died half-way leaves its files unfinished and the next run redoes them.
+died half-way leaves its files unfinished and the next run redoes them. The run's result says what it
+transformed (``scope``), which the checks are bounded to.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
 from warehouse import sql_files
+from warehouse.settings import load_settings
 
 STEPS = [PurePosixPath(p).stem for p in sql_files.files("transform")]
 # Records a batch claims (in whole files, at least one): the staging table and its sorts scale with it
 # (1M records: about 1.6x the plain baseline's peak emulator memory, benchmarks/bench_warehouse.py).
 MAX_BATCH_ROWS = 1_000_000
-_PENDING = "select count(*) from raw.load_audit where status = 'LOADED' and transformed_at is null"
+_PENDING = "select count(*) from raw.transform_queue"
+# After these steps, one row of bounds the later steps of the batch prune by (bound as constants).
+_BOUNDS = {"00_claim_batch": "transform/bounds/claimed.sql", "01_stg_events": "transform/bounds/staged.sql"}
+_EVER, _NEVER = datetime(1900, 1, 1), datetime(9999, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -35,18 +43,65 @@ class StepResult:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What the checks look at: the rows of the files loaded since ``since``, checked for copies among the rows
+    written since ``dedup_since`` (the dedup horizon), and the purchases of event days ``purchases_from`` to
+    ``purchases_until`` (exclusive)."""
+
+    since: datetime
+    dedup_since: datetime
+    purchases_from: datetime
+    purchases_until: datetime
+
+    @classmethod
+    def everything(cls) -> Scope:
+        """Whole tables: what a check run on its own (``python -m warehouse check``) looks at."""
+        return cls(_EVER, _EVER, _EVER, _NEVER)
+
+    @classmethod
+    def nothing(cls) -> Scope:
+        """A run that transformed nothing: no rows to check."""
+        return cls(_NEVER, _NEVER, _NEVER, _NEVER)
+
+    def add(self, bounds: Mapping[str, Any]) -> Scope:
+        """This scope widened by one batch's bounds (its purchase days only if it had purchases)."""
+        days = [(bounds["purchases_from"], bounds["purchases_until"])] if bounds["purchases"] else []
+        days += [(self.purchases_from, self.purchases_until)] if self.purchases_from < self.purchases_until else []
+        return Scope(
+            min(self.since, bounds["batch_landed_from"] or self.since),
+            min(self.dedup_since, bounds["dedup_since"] or self.dedup_since),
+            min((start for start, _ in days), default=_NEVER),
+            max((end for _, end in days), default=_NEVER),
+        )
+
+    def params(self) -> dict[str, datetime]:
+        return {name: getattr(self, name) for name in ("since", "dedup_since", "purchases_from", "purchases_until")}
+
+
+class RunResult(list[StepResult]):
+    """Each step's rows and seconds, summed over the run's batches, and ``scope``: what the run transformed."""
+
+    def __init__(self, steps: Iterable[StepResult], scope: Scope) -> None:
+        super().__init__(steps)
+        self.scope = scope
+
+
 def new_batch_id() -> str:
     return uuid.uuid4().hex
 
 
-def run_step(conn: Any, step: str, batch_id: str, max_rows: int = MAX_BATCH_ROWS) -> int:
-    """Run one model for the batch; return the rows it changed (as the database reports them)."""
+def run_step(
+    conn: Any, step: str, batch_id: str, max_rows: int = MAX_BATCH_ROWS, bounds: Mapping[str, Any] | None = None
+) -> int:
+    """Run one model for the batch (``bounds``: what the batch's bound queries returned, with the dedup horizon);
+    return the rows it changed (as the database reports them)."""
     if step not in STEPS:
         raise ValueError(f"unknown transform step {step!r}; known: {', '.join(STEPS)}")
     cursor = conn.cursor()
     changed = 0
     for stmt in sql_files.statements(f"transform/{step}.sql"):
-        cursor.execute(stmt, {"batch_id": batch_id, "max_rows": max_rows})
+        cursor.execute(stmt, {**(bounds or {}), "batch_id": batch_id, "max_rows": max_rows})
         if cursor.rowcount and cursor.rowcount > 0:
             changed += cursor.rowcount
     return changed
@@ -57,25 +112,39 @@ def run_batch(
     batch_id: str | None = None,
     on_step: Callable[[StepResult], None] | None = None,
     max_rows: int = MAX_BATCH_ROWS,
-) -> list[StepResult]:
+    dedup_horizon_days: int | None = None,
+) -> RunResult:
     """Run every model in order on one connection, batch after batch (the first one ``batch_id``) until no
     loaded file is left untransformed, timing each step (``on_step`` hears of each as it ends); returns each
-    step's rows and seconds, summed over the batches."""
+    step's rows and seconds, summed over the batches, and the run's scope. A claim of nothing ends the run."""
     totals = {step: StepResult(step, 0, 0.0) for step in STEPS}
+    horizon = load_settings().dedup_horizon_days if dedup_horizon_days is None else dedup_horizon_days
+    scope = Scope.nothing()
     batch_id = batch_id or new_batch_id()
     while True:
-        claimed = 0
+        bounds: dict[str, Any] = {"dedup_horizon_days": horizon}
         for step in STEPS:
             started = time.monotonic()
-            rows = run_step(conn, step, batch_id, max_rows)
+            rows = run_step(conn, step, batch_id, max_rows, bounds)
             result = StepResult(step, rows, time.monotonic() - started)
-            claimed = rows if step == STEPS[0] else claimed
             totals[step] = StepResult(step, totals[step].rows + rows, totals[step].seconds + result.seconds)
             if on_step:
                 on_step(result)
-        if not claimed or not conn.cursor().execute(_PENDING).fetchone()[0]:
-            return list(totals.values())
+            if step == STEPS[0] and not rows:
+                return RunResult(totals.values(), scope)
+            if step in _BOUNDS:
+                bounds.update(_bounds(conn, _BOUNDS[step], {**bounds, "batch_id": batch_id}))
+        scope = scope.add(bounds)
+        if not conn.cursor().execute(_PENDING).fetchone()[0]:
+            return RunResult(totals.values(), scope)
         batch_id = new_batch_id()
+
+
+def _bounds(conn: Any, relative: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The one row of a bound query, by column name (lower case)."""
+    cursor = conn.cursor()
+    (row,) = sql_files.run_file(cursor, relative, params)
+    return {column[0].lower(): value for column, value in zip(cursor.description, row, strict=True)}
 
 
 def run_all(conn: Any, batch_id: str | None = None) -> dict[str, int]:

@@ -1,5 +1,6 @@
 -- Order types and statuses, the fields that decide what a purchase is, stay inside the contract's closed
--- sets (raw.contract_fields, raw.known_values from config/event_contract.schema.json).
+-- sets (raw.contract_fields, raw.known_values from config/event_contract.schema.json): the orders written by
+-- the run (loaded since %(since)s).
 with
 
 closed_values as (
@@ -17,4 +18,4 @@ left join closed_values as order_types
     on order_types.field = 'ORDER_TYPE' and orders.order_type = order_types.value
 left join closed_values as statuses
     on statuses.field = 'STATUS' and orders.status = statuses.value
-where order_types.value is null or statuses.value is null
+where orders.loaded_at >= %(since)s::timestamp_ntz and (order_types.value is null or statuses.value is null)

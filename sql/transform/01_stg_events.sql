@@ -34,8 +34,16 @@ source as (
         raw_events.hourly_purchase_count,
         raw_events.daily_purchase_count
     from raw.events_raw as raw_events
-    inner join raw.load_audit as audit on raw_events.load_id = audit.load_id
-    where audit.transform_batch_id = %(batch_id)s
+    -- The batch's files (raw.transform_queue), whose rows all loaded between the batch's bounds
+    -- (sql/transform/bounds/claimed.sql): constants, so only the micro-partitions of that window are read.
+    where
+        raw_events.loaded_at >= %(batch_landed_from)s::timestamp_ntz
+        and raw_events.loaded_at < %(batch_loaded_until)s::timestamp_ntz
+        and raw_events.load_id in (
+            select queue.load_id
+            from raw.transform_queue as queue
+            where queue.transform_batch_id = %(batch_id)s
+        )
 ),
 
 renamed as (
@@ -276,6 +284,17 @@ ranked as (
     inner join repeated_keys on validated.event_key = repeated_keys.event_key
 ),
 
+-- The orders an earlier copy of a batch record can be in: those loaded since dedup_since (the dedup horizon,
+-- docs/bounded-work.md), a constant, so only those micro-partitions are read. A copy loaded more than the
+-- horizon after the first is not recognised.
+horizon_orders as (
+    select
+        orders.order_id,
+        orders.record_hash
+    from analytics.orders as orders
+    where orders.loaded_at >= %(dedup_since)s::timestamp_ntz
+),
+
 -- A redelivered record (same key, same line) is kept once. A record reusing a key with other content
 -- (here, or already in analytics.orders) is a conflict: quarantined, never merged.
 flagged as (
@@ -288,7 +307,7 @@ flagged as (
             else known.record_hash != sha2(to_json(ranked.record), 256)
         end as is_conflict
     from ranked
-    left join analytics.orders as known on ranked.event_key = known.order_id
+    left join horizon_orders as known on ranked.event_key = known.order_id
 ),
 
 deduped as (

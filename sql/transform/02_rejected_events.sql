@@ -1,5 +1,6 @@
 -- Quarantine the batch's records that failed validation, once each, with the reason (insert-only: a
--- reject_id already quarantined is skipped).
+-- reject_id already quarantined since dedup_since, the dedup horizon, is skipped; the bound is a constant, so
+-- only those micro-partitions of raw.rejected_events are read).
 insert into raw.rejected_events (
     reject_id, raw_text, file_name, reason, rejected_in, rejected_at
 )
@@ -15,5 +16,5 @@ where
     stg.reason is not null
     and not exists (
         select 1 from raw.rejected_events as known
-        where known.reject_id = stg.reject_id
+        where known.rejected_at >= %(dedup_since)s::timestamp_ntz and known.reject_id = stg.reject_id
     )

@@ -1,9 +1,10 @@
 -- One row per non-null step of a session, with its position; its id is the session's key and the position.
 -- The four fixed step columns, one row each (measured ~10x faster than FLATTEN over an array). Insert-only
 -- (a session's steps never change): this one statement inserts all of a session's steps, so a session that
--- already has steps here is skipped whole (an anti-join on the session, cheaper than a MERGE on each step).
+-- already has steps here is skipped whole (an anti-join on the session, cheaper than a MERGE on each step),
+-- among the steps loaded since dedup_since (the dedup horizon, as 03_orders). loaded_at: the session's order's.
 insert into analytics.events (
-    event_id, order_id, user_id, event_name, event_position, event_timestamp
+    event_id, order_id, user_id, event_name, event_position, event_timestamp, loaded_at
 )
 with
 
@@ -14,7 +15,7 @@ valid as (
         stg.reason is null
         and not exists (
             select 1 from analytics.events as known
-            where known.order_id = stg.event_key
+            where known.loaded_at >= %(dedup_since)s::timestamp_ntz and known.order_id = stg.event_key
         )
 ),
 
@@ -23,6 +24,7 @@ steps as (
         valid.event_key,
         valid.user_id,
         valid.created_at,
+        valid.loaded_at,
         positions.event_position,
         case positions.event_position
             when 1 then valid.initial_event
@@ -40,6 +42,7 @@ select
     steps.user_id,
     steps.event_name,
     steps.event_position,
-    steps.created_at as event_timestamp
+    steps.created_at as event_timestamp,
+    steps.loaded_at
 from steps
 where steps.event_name is not null

@@ -1,5 +1,9 @@
 -- Completed purchases per user per hour, with that day's total. Every (user, day) the batch touches is
--- recounted from analytics.orders, so a purchase arriving days late corrects its day's figures.
+-- recounted from analytics.orders, so a purchase arriving days late corrects its day's figures. Exact, and
+-- bounded by the batch's purchase days (purchases_from to purchases_until, constants from
+-- sql/transform/bounds/staged.sql): orders are read by event time within those days, so Snowflake reads the
+-- micro-partitions whose events fall in them (rows load roughly in event-time order), and the target rows
+-- matched are those of the same days.
 merge into analytics.purchase_counts as target
 using (
     with
@@ -10,7 +14,11 @@ using (
             date_trunc('hour', orders.created_at) as hour,
             to_date(orders.created_at) as daily
         from analytics.orders as orders
-        where orders.order_type = 'PURCHASE' and orders.status = 'COMPLETED'
+        where
+            orders.created_at >= %(purchases_from)s::timestamp_ntz
+            and orders.created_at < %(purchases_until)s::timestamp_ntz
+            and orders.order_type = 'PURCHASE'
+            and orders.status = 'COMPLETED'
     ),
 
     touched as (
@@ -41,7 +49,11 @@ using (
         sum(hourly.hourly_purchase_count) over (partition by hourly.user_id, hourly.daily) as daily_purchase_count
     from hourly
 ) as source
-    on target.user_id = source.user_id and target.hour = source.hour
+    on
+        target.hour >= %(purchases_from)s::timestamp_ntz
+        and target.hour < %(purchases_until)s::timestamp_ntz
+        and target.user_id = source.user_id
+        and target.hour = source.hour
 when matched then
     update set
         hourly_purchase_count = source.hourly_purchase_count,

@@ -1,6 +1,7 @@
 -- Value drift: each loaded record's values of open fields that the contract does not know yet (a new city, OS
 -- version, payment method, device or step name), one row per record and field. Those records loaded as sent;
--- this only counts them (analytics.value_drift). Keyed on field and record, so running it again adds nothing.
+-- this only counts them (analytics.value_drift). Keyed on field and record, so running it again adds nothing
+-- (looked up among the observations loaded since dedup_since, the dedup horizon, as 03_orders).
 insert into raw.drift_observations (field, value, event_key, created_at, loaded_at)
 with
 
@@ -41,5 +42,8 @@ where
     and known.value is null
     and not exists (
         select 1 from raw.drift_observations as observed
-        where observed.field = open_values.field and observed.event_key = open_values.event_key
+        where
+            observed.loaded_at >= %(dedup_since)s::timestamp_ntz
+            and observed.field = open_values.field
+            and observed.event_key = open_values.event_key
     )
