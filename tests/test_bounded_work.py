@@ -389,3 +389,28 @@ def test_purchase_counts_are_checked_over_the_event_days_of_the_runs_purchases(w
     with pytest.raises(checks.ChecksFailed) as bounded:
         checks.run_checks(conn, scope=scope)
     assert set(bounded.value.failures) == {"purchase_counts_match_orders"}
+
+
+def test_a_failed_runs_scope_is_checked_again_by_later_runs_until_the_checks_pass(world) -> None:
+    """A run with nothing new checks nothing of its own, so it also checks what failed before: a failure is
+    reported on every run until it is repaired, as with checks of whole tables."""
+    conn, s3, bucket, _, _ = world
+    put_ndjson(s3, bucket, seed_lines(), name="a")
+    load(world)
+    done = transform.run_batch(conn)
+    conn.cursor().execute(
+        "delete from analytics.orders where order_type != 'PURCHASE' and user_id = %(u)s",
+        {"u": scalar(conn, "select min(user_id) from analytics.orders where order_type != 'PURCHASE'")},
+    )
+    with pytest.raises(checks.ChecksFailed):
+        checks.run_checks(conn, scope=done.scope)
+    idle = transform.run_batch(conn)
+    assert idle.scope == transform.Scope.nothing()
+    with pytest.raises(checks.ChecksFailed) as again:
+        checks.run_checks(conn, scope=idle.scope)
+    assert set(again.value.failures) == {"conservation"}
+
+    maintenance.rebuild(conn)  # the repair: the tables recomputed from RAW
+    checks.run_checks(conn, scope=transform.run_batch(conn).scope)
+    assert scalar(conn, "select count(*) from raw.check_backlog") == 0
+    assert set(checks.run_checks(conn, scope=transform.run_batch(conn).scope).values()) == {0}

@@ -121,7 +121,8 @@ def test_idle_runs_send_nothing_and_every_kind_of_pending_work_is_done(world) ->
     4. nothing new: no login, no statement, the task skipped, no asset event (and once the newest file is
        older than the freshness limit, the task fails instead);
     5. a check fails: the run fails at once, no retry (try 1), and publishes nothing;
-    6. the same listing again: not idle, because the failed run did not record it.
+    6. the same listing again: not idle, because the failed run did not record it, and its checks look at the
+       failed run's rows again (nothing new was written), so it fails again.
     """
     from warehouse import pipeline
     from warehouse.settings import load_settings
@@ -170,7 +171,15 @@ def test_idle_runs_send_nothing_and_every_kind_of_pending_work_is_done(world) ->
     with pytest.raises(pipeline.NothingDelivered, match="no file delivered"):
         pipeline.find_new_files(now=datetime.now(UTC) + timedelta(hours=load_settings().freshness_hours + 1))
 
-    conn.cursor().execute("delete from analytics.users")  # orders whose users do not exist
+    # A purchase count no order accounts for, on the day of a purchase about to arrive again: a day this
+    # run's purchase counts are recounted for, so inside what its checks look at.
+    purchase = json.loads(seed_lines()[3])
+    assert (purchase["ORDER_TYPE"], purchase["STATUS"]) == ("PURCHASE", "COMPLETED")
+    conn.cursor().execute(
+        "insert into analytics.purchase_counts (user_id, hour, daily, hourly_purchase_count, daily_purchase_count) "
+        "values ('ffffffffff', date_trunc('hour', %(t)s::timestamp_ntz), to_date(%(t)s::timestamp_ntz), 1, 1)",
+        {"t": purchase["CREATED_AT"]},
+    )
     put_ndjson(world["s3"], world["bucket"], seed_lines()[:5])
     failed = dag.test()
     assert failed.state == "failed"

@@ -24,7 +24,17 @@ ACCOUNT_VARIABLES = {
     "public_key": "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA",
     "allowed_ip_list": "'192.0.2.0/24', '198.51.100.7/32'",
 }
-FOLDERS = ("setup", "setup/account", "migrations", "load", "transform", "transform/bounds", "checks", "maintenance")
+FOLDERS = (
+    "setup",
+    "setup/account",
+    "migrations",
+    "load",
+    "transform",
+    "transform/bounds",
+    "checks",
+    "checks/backlog",
+    "maintenance",
+)
 ALL_FILES = [f for folder in FOLDERS for f in sql_files.files(folder)]
 
 

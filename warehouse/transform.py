@@ -34,6 +34,7 @@ _PENDING = "select count(*) from raw.transform_queue"
 # After these steps, one row of bounds the later steps of the batch prune by (bound as constants).
 _BOUNDS = {"00_claim_batch": "transform/bounds/claimed.sql", "01_stg_events": "transform/bounds/staged.sql"}
 _EVER, _NEVER = datetime(1900, 1, 1), datetime(9999, 1, 1)
+SCOPE_FIELDS = ("since", "dedup_since", "purchases_from", "purchases_until")
 
 
 @dataclass(frozen=True)
@@ -64,19 +65,24 @@ class Scope:
         """A run that transformed nothing: no rows to check."""
         return cls(_NEVER, _NEVER, _NEVER, _NEVER)
 
-    def add(self, bounds: Mapping[str, Any]) -> Scope:
-        """This scope widened by one batch's bounds (its purchase days only if it had purchases)."""
-        days = [(bounds["purchases_from"], bounds["purchases_until"])] if bounds["purchases"] else []
-        days += [(self.purchases_from, self.purchases_until)] if self.purchases_from < self.purchases_until else []
+    @classmethod
+    def of_batch(cls, bounds: Mapping[str, Any]) -> Scope:
+        """What one batch wrote, from its bounds (sql/transform/bounds/); its purchase days if it had any."""
+        days = (bounds["purchases_from"], bounds["purchases_until"]) if bounds["purchases"] else (_NEVER, _NEVER)
+        return cls(bounds["batch_landed_from"] or _NEVER, bounds["dedup_since"] or _NEVER, *days)
+
+    def union(self, other: Scope) -> Scope:
+        """Both scopes: the earlier bounds, and purchase days from the first to the last of either."""
+        days = [(s.purchases_from, s.purchases_until) for s in (self, other) if s.purchases_from < s.purchases_until]
         return Scope(
-            min(self.since, bounds["batch_landed_from"] or self.since),
-            min(self.dedup_since, bounds["dedup_since"] or self.dedup_since),
+            min(self.since, other.since),
+            min(self.dedup_since, other.dedup_since),
             min((start for start, _ in days), default=_NEVER),
             max((end for _, end in days), default=_NEVER),
         )
 
     def params(self) -> dict[str, datetime]:
-        return {name: getattr(self, name) for name in ("since", "dedup_since", "purchases_from", "purchases_until")}
+        return {name: getattr(self, name) for name in SCOPE_FIELDS}
 
 
 class RunResult(list[StepResult]):
@@ -134,7 +140,7 @@ def run_batch(
                 return RunResult(totals.values(), scope)
             if step in _BOUNDS:
                 bounds.update(_bounds(conn, _BOUNDS[step], {**bounds, "batch_id": batch_id}))
-        scope = scope.add(bounds)
+        scope = scope.union(Scope.of_batch(bounds))
         if not conn.cursor().execute(_PENDING).fetchone()[0]:
             return RunResult(totals.values(), scope)
         batch_id = new_batch_id()

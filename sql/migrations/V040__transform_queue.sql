@@ -21,6 +21,16 @@ create table if not exists raw.replayed_files (
     forgotten_at timestamp_ntz
 );
 
+-- The scope of the checks of runs that failed them (warehouse/checks.py), at most one row: each later run
+-- checks it with its own until the checks pass, so a failure is reported again until it is repaired.
+create table if not exists raw.check_backlog (
+    since timestamp_ntz,
+    dedup_since timestamp_ntz,
+    purchases_from timestamp_ntz,
+    purchases_until timestamp_ntz,
+    failed_at timestamp_ntz
+);
+
 -- analytics.events carries the load time of its session's first copy (analytics.orders.loaded_at), so the
 -- insert-if-missing check of sql/transform/04_events.sql reads only the rows of the dedup horizon.
 alter table analytics.events add column if not exists loaded_at timestamp_ntz;
