@@ -28,6 +28,8 @@ class WarehouseSettings:
     freshness_hours: int = Field(
         default=24, ge=1, strict=True, description="must be a whole number of hours, at least 1"
     )
+    # The connection the health page and the static report read through; absent: connection_id's.
+    read_connection_id: str | None = Field(default=None, min_length=1, description="an Airflow connection id")
 
     @field_validator("database")
     @classmethod
