@@ -23,6 +23,9 @@ ACCOUNT_VARIABLES = {
     "network_policy": "MOBILE_EVENTS_PIPELINE_ONLY",
     "public_key": "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA",
     "allowed_ip_list": "'192.0.2.0/24', '198.51.100.7/32'",
+    "read_role": "MOBILE_EVENTS_READER",
+    "read_user": "MOBILE_EVENTS_HEALTH",
+    "read_public_key": "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEB",
 }
 FOLDERS = ("setup", "setup/account", "migrations", "load", "transform", "checks")
 ALL_FILES = [f for folder in FOLDERS for f in sql_files.files(folder)]
