@@ -28,6 +28,11 @@ class WarehouseSettings:
     freshness_hours: int = Field(
         default=24, ge=1, strict=True, description="must be a whole number of hours, at least 1"
     )
+    # How long after its folder's hour Firehose may still write an object (it retries S3 for up to 24 hours):
+    # a run lists the folders of the hours since the last complete run's listing, less this.
+    late_delivery_hours: int = Field(
+        default=25, ge=1, strict=True, description="must be a whole number of hours, at least 1"
+    )
 
     @field_validator("database")
     @classmethod
