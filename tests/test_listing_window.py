@@ -62,3 +62,7 @@ def test_in_folders_keeps_what_a_narrower_window_lists_again() -> None:
     drop = listing_window.LandedFile("landing/year=2026/month=12/day=03/hour=01/b.gz", "e", 1)
     narrower = listing_window.window_folders(HOURLY, ["landing/"], NOW - timedelta(hours=1), NOW)
     assert listing_window.in_folders([keep, drop], narrower) == [keep]
+
+
+def test_a_window_of_months_lists_its_folders_whole_rather_than_hour_by_hour() -> None:
+    assert listing_window.window_folders(HOURLY, ["landing/"], NOW - timedelta(days=90), NOW) == ["landing/"]

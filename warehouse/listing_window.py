@@ -26,6 +26,9 @@ from aws_infrastructure import prefixes
 # Lists run side by side: one hour folder each, so a day's look-back is a few rounds of requests.
 LIST_THREADS = 8
 _HOUR = timedelta(hours=1)
+# A window longer than this (a pipeline stopped for weeks, a replay of months) lists its folders whole
+# instead: one LIST per hour would then cost more requests than the objects themselves.
+MAX_WINDOW = timedelta(days=31)
 _LAST_INSTANT_OF_HOUR = timedelta(minutes=59, seconds=59, microseconds=999999)
 
 
@@ -89,10 +92,10 @@ def parents(s3: Any, bucket: str, template: str) -> tuple[list[str], int]:
 
 
 def window_folders(template: str, found_parents: Sequence[str], since: datetime | None, until: datetime) -> list[str]:
-    """The folders holding every object written for the hours from ``since`` to ``until``; without ``since``,
-    the parents themselves (everything)."""
+    """The folders holding every object written for the hours from ``since`` to ``until``; without ``since``
+    (or for a window longer than ``MAX_WINDOW``), the parents themselves: everything."""
     _, time_part = _split(template)
-    if since is None or not prefixes.has_expressions(time_part):
+    if since is None or not prefixes.has_expressions(time_part) or until - since > MAX_WINDOW:
         return sorted(found_parents)
     by_hour = {hour_folder(time_part, hour) for hour in hours(min(since, until), until)}
     return sorted({parent + folder for parent in found_parents for folder in by_hour})

@@ -262,6 +262,8 @@ def replay(since: str, until: str, snowflake_conn_id: str | None = None, aws_con
     with snowflake(snowflake_conn_id) as conn:
         forgotten = maintenance.replay(conn, s3, where.bucket, where.prefix, start, end)
     # After the files are forgotten: a run that read the marker before this can no longer record its
-    # listing, and a run that reads it after lists the replayed window again and loads them.
-    listing_marker.reset(s3, where.bucket, since=start - timedelta(hours=load_settings().late_delivery_hours))
-    return forgotten
+    # listing, and a run that reads it after lists the forgotten files' hours again and loads them.
+    late = timedelta(hours=load_settings().late_delivery_hours)
+    oldest = min((f.last_modified for f in forgotten if f.last_modified), default=datetime.now(UTC))
+    listing_marker.reset(s3, where.bucket, since=oldest - late)
+    return [f.key for f in forgotten]
