@@ -150,34 +150,28 @@ class _CarriageReturnsCursor:
 
 
 def test_a_crlf_file_loads_the_same_whether_or_not_its_lines_keep_the_cr(
-    aws_endpoint, snowflake_server, snowflake_conn, snowflake_database
+    aws_endpoint, snowflake_server, snowflake_database
 ) -> None:
     """A trailing CR is whitespace to the parser and to the hash: the same records, keys, hashes and
-    quarantine, whether the engine kept the CR (Snowflake) or stripped it (the emulator)."""
-    settings = settings_for(snowflake_database)
-    prepare(snowflake_conn, settings)
+    quarantine, whether the engine kept the CR (Snowflake) or stripped it (the emulator); each way loads
+    into a database of its own."""
     s3, bucket = new_bucket()
     lines = [_event("crlf-1").encode(), seed_lines()[1].encode(), b'{"EVENT_ID": "broken",}', b"[1]"]
-    body = gzip.compress(b"\r\n".join(lines) + b"\r\n")
+    s3.put_object(Bucket=bucket, Key=f"{PREFIX}crlf.gz", Body=gzip.compress(b"\r\n".join(lines) + b"\r\n"))
 
-    def outcome(conn: Any, name: str) -> tuple[Any, ...]:
-        s3.put_object(Bucket=bucket, Key=f"{PREFIX}{name}/crlf.gz", Body=body)
-        report = loader.load_new_files(conn, s3, bucket, f"{PREFIX}{name}/", settings)
-        hashes = conn.cursor().execute(
-            f"select event_key, record_hash from raw.events_raw where file_name like '%{name}%' order by 1"
-        )
-        quarantine = conn.cursor().execute(
-            f"select raw_text, reason from raw.rejected_events where file_name like '%{name}%' order by 1"
-        )
-        return report.rows_loaded, report.rows_rejected, hashes.fetchall(), quarantine.fetchall()
+    def outcome(database: str, wrap: Any) -> tuple[Any, ...]:
+        conn = snowflake.connector.connect(**snowflake_server, database=database)
+        conn.cursor().execute(f"create database if not exists {database}")
+        settings = settings_for(database)
+        prepare(conn, settings)
+        report = loader.load_new_files(wrap(conn), s3, bucket, PREFIX, settings)
+        hashes = conn.cursor().execute("select event_key, record_hash from raw.events_raw order by 1").fetchall()
+        quarantine = conn.cursor().execute("select raw_text, reason from raw.rejected_events order by 1").fetchall()
+        conn.close()
+        return report.rows_loaded, report.rows_rejected, hashes, quarantine
 
-    def session() -> Any:
-        conn = snowflake.connector.connect(**snowflake_server, database=snowflake_database)
-        use_database(conn, snowflake_database)
-        return conn
-
-    stripped = outcome(session(), "stripped")
-    kept = outcome(CarriageReturnsKept(session()), "kept")
+    stripped = outcome(snowflake_database, lambda conn: conn)
+    kept = outcome(f"{snowflake_database}_CR", CarriageReturnsKept)
     assert stripped[:2] == (2, 2)
     assert kept == stripped
     assert not any("\r" in text for text, _ in kept[3])

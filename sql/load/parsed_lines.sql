@@ -10,7 +10,7 @@ with
 
 landed as (
     select
-        rtrim(lines.line, chr(13)) as line,
+        iff(endswith(lines.line, chr(13)), left(lines.line, length(lines.line) - 1), lines.line) as line,
         files.file_name,
         files.load_id
     from landing_lines as lines
