@@ -4,7 +4,8 @@
 Loads the files Firehose delivered to S3 since the last run into Snowflake, splits them into the
 analytics tables and checks them, in one task, **load_transform_check**:
 
-1. **Anything new?** It asks S3, not Snowflake: it lists the landing and error folders and compares the
+1. **Anything new?** It asks S3, not Snowflake: it lists the landing and error folders of the hours
+   Firehose can still write to (since the last complete run, less `late_delivery_hours`) and compares the
    listing (keys and ETags) with the marker object `state/mobile_events_elt/last-complete-listing.json`,
    written only by a run that finished every step. Unchanged: the task *skips* itself (the run shows as
    skipped in the grid), no Snowflake session is opened and no asset event is published, so an idle
@@ -134,7 +135,7 @@ def mobile_events_elt() -> None:
         if listing is None:
             raise AirflowSkipException("nothing new in S3 since the last complete run: no warehouse statement")
         try:
-            done = pipeline.load_transform_check(SNOWFLAKE_CONN_ID, AWS_CONN_ID)
+            done = pipeline.load_transform_check(SNOWFLAKE_CONN_ID, AWS_CONN_ID, listing)
         except checks.ChecksFailed as exc:
             raise AirflowFailException(str(exc)) from exc
         extras = pipeline.asset_extras(done)
@@ -145,7 +146,7 @@ def mobile_events_elt() -> None:
         if unresolved:
             # Everything else is loaded and committed; the run fails (and alerts) until a person acts.
             raise AirflowFailException(str(pipeline.FilesNeedAttention(unresolved)))
-        return {**done, "listing": listing}
+        return {**done, "listing": listing.summary()}
 
     load_transform_check()
 

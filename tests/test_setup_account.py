@@ -81,8 +81,8 @@ GUARD_RAILS = (
     "REQUIRE_STORAGE_INTEGRATION_FOR_STAGE_OPERATION",
 )
 # The SQL the health page and the static report run (warehouse.health.collect; its files section asks
-# loader.new_files, which reads load/loaded_files.sql).
-HEALTH_FILES = [*sql_files.files("health"), "load/loaded_files.sql"]
+# loader.new_files, which reads load/known_files.sql and load/unresolved_files.sql).
+HEALTH_FILES = [*sql_files.files("health"), "load/known_files.sql", "load/unresolved_files.sql"]
 _NAME = r"[\w$.]+"
 _URL = r"'(?:S3|S3GOV|GCS|AZURE)://[^']*'"
 _OWNERSHIP = r"GRANT OWNERSHIP ON (SCHEMA|TABLE|VIEW|STAGE) ([\w.]+) TO ROLE (\w+) COPY CURRENT GRANTS"

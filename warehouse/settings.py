@@ -30,6 +30,11 @@ class WarehouseSettings:
     )
     # The connection the health page and the static report read through; absent: connection_id's.
     read_connection_id: str | None = Field(default=None, min_length=1, description="an Airflow connection id")
+    # How long after its folder's hour Firehose may still write an object (it retries S3 for up to 24 hours):
+    # a run lists the folders of the hours since the last complete run's listing, less this.
+    late_delivery_hours: int = Field(
+        default=25, ge=1, strict=True, description="must be a whole number of hours, at least 1"
+    )
 
     @field_validator("database")
     @classmethod
