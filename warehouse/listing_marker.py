@@ -115,10 +115,14 @@ def look(
     kept_next: list[LandedFile] = []
     for folder in folders:
         parents, listed = listing_window.parents(s3, bucket, folder.template)
-        to_list = listing_window.window_folders(folder.template, parents, since, until)
-        found, pages = listing_window.list_folders(s3, bucket, to_list)
-        requests += listed + pages
-        objects[folder.fixed] = found
+        found = []
+        for parent in parents:
+            to_list = listing_window.window_folders(folder.template, [parent], since, until)
+            in_parent, pages = listing_window.list_folders(s3, bucket, to_list)
+            found += in_parent
+            listed += pages
+        requests += listed
+        objects[folder.fixed] = sorted(found, key=lambda f: f.key)
         narrower = listing_window.window_folders(folder.template, parents, next_since, until)
         kept_next += listing_window.in_folders(found, narrower)
     every = [f for found in objects.values() for f in found]

@@ -23,8 +23,10 @@ from typing import Any
 
 from aws_infrastructure import prefixes
 
-# Lists run side by side: one hour folder each, so a day's look-back is a few rounds of requests.
+# A window's folders are listed in spans of neighbouring folders (hours), side by side: a quiet span costs
+# one request, a busy one its pages, and a day's look-back a few rounds of requests.
 LIST_THREADS = 8
+FOLDERS_PER_LISTING = 6
 _HOUR = timedelta(hours=1)
 # A window longer than this (a pipeline stopped for weeks, a replay of months) lists its folders whole
 # instead: one LIST per hour would then cost more requests than the objects themselves.
@@ -101,22 +103,40 @@ def window_folders(template: str, found_parents: Sequence[str], since: datetime 
     return sorted({parent + folder for parent in found_parents for folder in by_hour})
 
 
-def list_folder(s3: Any, bucket: str, folder: str) -> tuple[list[LandedFile], int]:
-    """Every object under one folder (folder markers left out) and the LIST requests it took."""
-    found, requests = [], 0
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder):
+def list_span(s3: Any, bucket: str, span: Sequence[str]) -> tuple[list[LandedFile], int]:
+    """Every object under the folders of ``span`` (neighbours in key order under one parent): one listing
+    from the first folder on, stopped after the last, so a quiet span costs one request whatever its hours.
+    Keys between them that belong to no folder of the span are left out."""
+    first, last = span[0], span[-1]
+    shared = first[: next((i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), len(first))]
+    prefix = shared[: shared.rfind("/") + 1]
+    found, requests, token = [], 0, None
+    while True:
+        more = {"ContinuationToken": token} if token else {}
+        page = s3.list_objects_v2(Bucket=bucket, Prefix=prefix, StartAfter=first, **more)
         requests += 1
         for obj in page.get("Contents", []):
-            if obj["Key"].endswith("/") and obj["Size"] == 0:
-                continue
-            found.append(LandedFile(obj["Key"], obj["ETag"].strip('"'), obj["Size"], obj["LastModified"]))
-    return found, requests
+            key = obj["Key"]
+            if key > last and not key.startswith(last):
+                return in_folders(found, span), requests
+            if not (key.endswith("/") and obj["Size"] == 0):
+                found.append(LandedFile(key, obj["ETag"].strip('"'), obj["Size"], obj["LastModified"]))
+        token = page.get("NextContinuationToken")
+        if not page.get("IsTruncated") or not token:
+            return in_folders(found, span), requests
+
+
+def spans(folders: Sequence[str], size: int = FOLDERS_PER_LISTING) -> list[list[str]]:
+    """The folders (all under one parent) in key order, cut into runs of at most ``size`` neighbours."""
+    ordered = sorted(folders)
+    return [ordered[start : start + size] for start in range(0, len(ordered), size)]
 
 
 def list_folders(s3: Any, bucket: str, to_list: Sequence[str]) -> tuple[list[LandedFile], int]:
-    """Every object under the folders, listed side by side, oldest key first."""
+    """Every object under the folders (all under one parent), their spans listed side by side, oldest key
+    first."""
     with ThreadPoolExecutor(max_workers=LIST_THREADS) as pool:
-        results = list(pool.map(lambda folder: list_folder(s3, bucket, folder), to_list))
+        results = list(pool.map(lambda span: list_span(s3, bucket, span), spans(to_list)))
     found = sorted((obj for objects, _ in results for obj in objects), key=lambda obj: obj.key)
     return found, sum(requests for _, requests in results)
 
