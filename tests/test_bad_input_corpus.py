@@ -8,6 +8,13 @@ sent, times in UTC, and show up in the drift report (config/event_contract.schem
 open). A value a column cannot hold as sent (a time outside the contract's range, a count of more than 18 digits,
 a coordinate that is not a plain number a FLOAT holds) is quarantined, never stored as NULL; the reports'
 log stays bounded and escaped whatever the values.
+
+Numbers are judged by their text before any conversion, because the engines convert differently:
+Snowflake's TRY_TO_DOUBLE accepts nan, inf and infinity and returns NULL on a conversion error
+(https://docs.snowflake.com/en/sql-reference/functions/try_to_double), its TRY_TO_NUMBER returns NULL for a
+value past its precision (https://docs.snowflake.com/en/sql-reference/functions/try_to_decimal); the
+emulator turns '1e999' into inf and '1_9' into 19, and stores NUMBER as BIGINT. The number cases below hold
+on both because none of those conversions is ever reached.
 """
 
 from __future__ import annotations
@@ -245,6 +252,8 @@ CASES = [
         "LATITUDE/LONGITUDE out of range: more than 40 characters or a 3-digit exponent",
     ),
     Case("latitude_exponent", record("latitude_exponent", LATITUDE="1.94326e1"), True),
+    # A double as Snowflake writes it as text: 17 significant digits and a signed 2-digit exponent.
+    Case("latitude_double_text", record("latitude_double_text", LATITUDE="1.943260000000000e+01"), True),
     Case("city_number", record("city_number", CITY=42), False, "malformed CITY: must be a JSON string"),
     Case("os_object", record("os_object", OS_USER={"name": "iOS"}), False, "malformed OS_USER"),
     Case("device_list", record("device_list", DEVICE_MODEL=["Pixel"]), False, "malformed DEVICE_MODEL"),
@@ -292,6 +301,18 @@ CASES = [
         with_raw_number("count_1e40_number", "HOURLY_PURCHASE_COUNT", "1e40"),
         False,
         "HOURLY_PURCHASE_COUNT out of range: more than 18 digits",
+    ),
+    Case(
+        "count_double_text_past_the_limit",
+        record("count_double_text_past_the_limit", HOURLY_PURCHASE_COUNT="5.555555555555556e+49"),
+        False,
+        "HOURLY_PURCHASE_COUNT out of range: more than 18 digits",
+    ),
+    Case(
+        "count_double_text",
+        record("count_double_text", DAILY_PURCHASE_COUNT="1.000000000000000e+02"),
+        False,
+        "malformed DAILY_PURCHASE_COUNT: expected a whole number",
     ),
     Case(
         "count_negative_50_digits",
