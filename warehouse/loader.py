@@ -45,6 +45,7 @@ from snowflake.connector.errors import ProgrammingError
 from warehouse import sql_files
 from warehouse.identifiers import key_problem, qualified_name, stage_path
 from warehouse.listing_window import LandedFile
+from warehouse.log_text import shown
 from warehouse.settings import WarehouseSettings
 from warehouse.transactions import transaction
 
@@ -193,7 +194,7 @@ def check_copy_result(
         result = dict(zip(columns, row, strict=False))
         name = match_staged_name(str(result["file"]), staged_names)
         if name is None or name in seen:
-            raise CopyResultError(f"COPY reported a file it was not given (or twice): {result['file']!r}")
+            raise CopyResultError(f"COPY reported a file it was not given (or twice): '{shown(result['file'])}'")
         seen[name] = result
     missing = [n for n in staged_names if n not in seen]
     if missing:
@@ -202,7 +203,7 @@ def check_copy_result(
     for reported, count in landed.items():
         name = match_staged_name(reported, staged_names)
         if name is None:
-            raise CopyResultError(f"COPY landed lines of a file it was not given: {reported!r}")
+            raise CopyResultError(f"COPY landed lines of a file it was not given: '{shown(reported)}'")
         per_name[name] = per_name.get(name, 0) + count
     for name, result in seen.items():
         parsed, loaded = int(result.get("rows_parsed") or 0), int(result.get("rows_loaded") or 0)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from warehouse import checks, listing_marker, loader, summary, transform
 from warehouse.identifiers import identifier
+from warehouse.log_text import shown
 from warehouse.settings import load_settings
 
 
@@ -104,11 +105,14 @@ def load_transform_check(
     snowflake_conn_id: str | None = None,
     aws_conn_id: str = "aws_default",
     listing: listing_marker.Listing | None = None,
+    on_report_error: Callable[[str, str], None] | None = None,
 ) -> dict[str, Any]:
     """Load the new files of ``listing`` (this run's window, listed now when not given), run every model, run
-    the checks, all on one connection: the load's report plus ``models`` (each model's rows and seconds, also
-    logged one line per model), ``checks`` and the seconds of each phase. A failed check raises
-    ``checks.ChecksFailed`` once everything before it is committed."""
+    the reports and the checks, all on one connection: the load's report plus ``models`` (each model's rows
+    and seconds, also logged one line per model), ``checks``, ``report_errors`` (each failing report's error;
+    ``on_report_error(report, error)`` hears of an error only when it is new, see ``checks.run_reports``) and
+    the seconds of each phase. A failed check raises ``checks.ChecksFailed`` once everything before it is
+    committed; a failing report never fails the run."""
     seconds = {}
     with snowflake(snowflake_conn_id) as conn:
         started = time.monotonic()
@@ -116,11 +120,12 @@ def load_transform_check(
         seconds["load"], started = time.monotonic() - started, time.monotonic()
         models = _transform(conn)
         seconds["transform"], started = time.monotonic() - started, time.monotonic()
+        reports = checks.run_reports(conn, alert=on_report_error)
         results = checks.run_checks(conn)
         seconds["checks"] = time.monotonic() - started
     log.info("checks passed: %s", ", ".join(f"{name} {failures}" for name, failures in results.items()))
     phases = {phase: round(value, 3) for phase, value in seconds.items()}
-    return {**report, "models": models, "checks": results, "seconds": phases}
+    return {**report, "models": models, "checks": results, "report_errors": reports.errors, "seconds": phases}
 
 
 def _load(conn: Any, aws_conn_id: str, listing: listing_marker.Listing | None = None) -> dict[str, Any]:
@@ -180,11 +185,12 @@ class NothingDelivered(Exception):
 
 class FilesNeedAttention(Exception):
     """Files parked FAILED (unreadable) or keys REJECTED_KEY, neither replaced nor replayed since: their
-    records are in no table and no quarantine until a person replaces the object or replays it."""
+    records are in no table and no quarantine until a person replaces the object or replays it. The message
+    names at most 20, each key and reason cut and escaped: a key or a reason can be anything a writer sent."""
 
     def __init__(self, files: dict[str, str]) -> None:
         self.files = files
-        named = "; ".join(f"{name} ({why})" for name, why in sorted(files.items())[:20])
+        named = "; ".join(f"{shown(name)} ({shown(why)})" for name, why in sorted(files.items())[:20])
         more = f" and {len(files) - 20} more" if len(files) > 20 else ""
         super().__init__(
             f"{len(files)} delivered file(s) could not be loaded: {named}{more}. Replace each object in S3 with "
@@ -238,6 +244,7 @@ def remember_listing(
 
 def check(snowflake_conn_id: str | None = None) -> dict[str, int]:
     with snowflake(snowflake_conn_id) as conn:
+        checks.run_reports(conn)
         return checks.run_checks(conn)
 
 
