@@ -194,8 +194,8 @@ class FilesNeedAttention(Exception):
         more = f" and {len(files) - 20} more" if len(files) > 20 else ""
         super().__init__(
             f"{len(files)} delivered file(s) could not be loaded: {named}{more}. Replace each object in S3 with "
-            "a readable one under a safe key (a new version loads by itself), or remove it once its records "
-            "are dealt with"
+            "a readable one under a safe key (a new version loads by itself), or, once its records are dealt "
+            "with, have an administrator remove it (the bucket policy denies deletes under the delivery folders)"
         )
 
 
