@@ -43,6 +43,14 @@ class Aws:
     def role_arn(self, role: str) -> str:
         return f"arn:{self.partition}:iam::{self.account_id}:role/{role}"
 
+    def account_arn(self) -> str:
+        """The account as an IAM principal (a trust policy naming it defers to the account's IAM policies)."""
+        return f"arn:{self.partition}:iam::{self.account_id}:root"
+
+    def kms_keys_arn(self) -> str:
+        """Every KMS key of the account in this region, for statements a condition narrows further."""
+        return f"arn:{self.partition}:kms:{self.region}:{self.account_id}:key/*"
+
     def topic_arn(self, topic: str) -> str:
         return f"arn:{self.partition}:sns:{self.region}:{self.account_id}:{topic}"
 

@@ -18,9 +18,10 @@ from aws_infrastructure.settings import load_settings
 from aws_infrastructure.template import render
 
 DESCRIPTION = """Create, inspect and remove the pipeline's AWS resources (S3 bucket, Kinesis stream, Firehose
-delivery stream and its role, SNS alerts topic, SQS queue for new landing files, Snowflake's role), or write
-them as a CloudFormation template. Names and settings come from config/aws.json ($PIPELINE_CONFIG_DIR
-overrides the folder); credentials from the AWS default chain; AWS_ENDPOINT_URL points at an emulator.
+delivery stream and its role, SNS alerts topic, SQS queue for new landing files, the ELT DAG's Airflow role,
+Snowflake's role), or write them as a CloudFormation template. Names and settings come from config/aws.json
+($PIPELINE_CONFIG_DIR overrides the folder); credentials from the AWS default chain; AWS_ENDPOINT_URL points at
+an emulator.
 Exit status: 0 ok, 2 config or usage error, 1 AWS failure."""
 
 

@@ -86,6 +86,29 @@ class SnowflakeRole(Role):
         return super().changes()
 
 
+def airflow_role(aws: Aws, settings: Settings, queue_arn: str, topic_arn: str) -> Role:
+    """The role the ELT DAG's AWS connection assumes (its ``role_arn``): the one identity the bucket lets
+    write the pipeline's state, with read and list on the delivery folders, the landing queue and alerts."""
+    fh = settings.firehose
+    return Role(
+        aws,
+        kind="IAM role (Airflow ELT)",
+        name=settings.airflow_role_name,
+        description=f"What the mobile_events_elt DAG does: read s3://{settings.bucket} delivery folders, "
+        f"write its {settings.state_prefix} folder, receive {settings.landing_queue}, publish alerts",
+        trust=lambda: policies.airflow_trust(aws.account_arn(), settings.airflow.assumed_by),
+        policy_name="run-elt",
+        policy=lambda: policies.airflow_elt(
+            aws.bucket_arn(settings.bucket),
+            [fh.landing_prefix, fh.error_prefix],
+            settings.state_prefix,
+            queue_arn,
+            topic_arn,
+            aws.kms_keys_arn(),
+        ),
+    )
+
+
 @dataclass
 class Stack:
     """The resources of one config, named so that status can report each."""
@@ -99,6 +122,7 @@ class Stack:
     alerts_topic: AlertsTopic
     landing_queue: LandingQueue
     landing_notification: LandingNotification
+    airflow_role: Role
     snowflake_role: SnowflakeRole
 
     @classmethod
@@ -120,6 +144,7 @@ class Stack:
             ),
         )
         queue = LandingQueue(aws, settings)
+        topic = AlertsTopic(aws, settings)
         return cls(
             settings=settings,
             aws=aws,
@@ -127,9 +152,10 @@ class Stack:
             stream=Stream(aws, settings),
             firehose_role=firehose_role,
             delivery_stream=DeliveryStream(aws, settings, firehose_role.arn),
-            alerts_topic=AlertsTopic(aws, settings),
+            alerts_topic=topic,
             landing_queue=queue,
             landing_notification=LandingNotification(aws, settings, queue),
+            airflow_role=airflow_role(aws, settings, queue.arn, topic.arn),
             snowflake_role=SnowflakeRole(aws, settings, identity),
         )
 
@@ -143,6 +169,7 @@ class Stack:
             self.alerts_topic,
             self.landing_queue,
             self.landing_notification,
+            self.airflow_role,
             self.snowflake_role,
         ]
 
@@ -179,6 +206,7 @@ class Stack:
             "alerts_topic": self.alerts_topic.exists(),
             "landing_queue": self.landing_queue.exists(),
             "bucket_notification": self.landing_notification.exists(),
+            "airflow_role": self.airflow_role.exists(),
             "snowflake_role": self.snowflake_role.exists(),
         }
         return {
@@ -197,6 +225,7 @@ class Stack:
             "topic_arn": self.alerts_topic.arn if exists["alerts_topic"] else None,
             "queue_url": self.landing_queue.url(),
             "queue_arn": self.landing_queue.arn,
+            "airflow_role_arn": self.airflow_role.arn,
             "snowflake_role_arn": self.snowflake_role.arn,
             "endpoint_url": os.environ.get("AWS_ENDPOINT_URL"),
             "exists": exists,

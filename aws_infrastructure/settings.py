@@ -31,7 +31,11 @@ _ROLE_NAME = r"^[\w+=,.@-]{1,64}$"
 _TOPIC_NAME = r"^[A-Za-z0-9_-]{1,256}$"
 _QUEUE_NAME = r"^[A-Za-z0-9_-]{1,80}$"
 _ROLE_RULE = "IAM role names are 1-64 of A-Z a-z 0-9 + = , . @ _ -"
+_PRINCIPAL_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:(root|(role|user)/[\w+=,.@/-]{1,512})$"
 _DAYS = "days, 1-36500"
+# The bucket's folder for the pipeline's own state (the ELT's listing marker, warehouse/listing_marker.py):
+# only the Airflow role may write there, so neither delivery folder may be it or lie inside it.
+STATE_FOLDER = "state/"
 
 
 def bucket_name_problem(name: str) -> str | None:
@@ -138,6 +142,13 @@ class FirehoseSettings(_Section):
                 "or failed records would be loaded as events"
             )
             problems.append(("error_output_prefix", rule, error_prefix))
+        for field, folder, value in (("prefix", landing, prefix), ("error_output_prefix", errors, error_prefix)):
+            if folder and (folder.startswith(STATE_FOLDER) or STATE_FOLDER.startswith(folder)):
+                rule = (
+                    f"its fixed folder {folder!r} must not overlap {STATE_FOLDER!r}, the pipeline's own state "
+                    "(only the Airflow role writes there)"
+                )
+                problems.append((field, rule, value))
         if problems:
             raise Broken(*problems)
         return self
@@ -200,6 +211,33 @@ class SnowflakeAccess(_Section):
     storage_role_name: StrictStr | None = Field(None, pattern=_ROLE_NAME, description=_ROLE_RULE)
 
 
+class AirflowAccess(_Section):
+    """The role the ELT DAG's AWS connection (``aws_default``) runs as: Airflow's own credentials (an MWAA
+    execution role, the Helm chart's IRSA role, an instance role) assume it through the connection's
+    ``role_arn``; ``assumed_by`` names them (empty: any principal of the account whose own IAM policy allows
+    it to)."""
+
+    role_name: StrictStr | None = Field(None, pattern=_ROLE_NAME, description=_ROLE_RULE)
+    assumed_by: list[StrictStr] = Field(
+        default_factory=list,
+        max_length=10,
+        description="at most 10 IAM principal ARNs (arn:aws:iam::<12 digits>:role/<name>, :user/<name> or :root)",
+    )
+
+    @field_validator("assumed_by")
+    @classmethod
+    def _principals(cls, value: list[str]) -> list[str]:
+        wrong = [arn for arn in value if not re.match(_PRINCIPAL_ARN, arn)]
+        if wrong:
+            raise ValueError(
+                f"{', '.join(map(repr, wrong))}: each must be an IAM principal ARN "
+                "(arn:aws:iam::<12 digits>:role/<name>, :user/<name> or :root)"
+            )
+        if len(set(value)) != len(value):
+            raise ValueError("names a principal twice")
+        return value
+
+
 class Settings(_Section):
     """aws.json; ``file`` is where it was read, for messages that send the user back to a field."""
 
@@ -211,6 +249,7 @@ class Settings(_Section):
     alerts: Alerts = Field(default_factory=Alerts)
     landing_events: LandingEvents = Field(default_factory=LandingEvents)
     snowflake: SnowflakeAccess = Field(default_factory=SnowflakeAccess)
+    airflow: AirflowAccess = Field(default_factory=AirflowAccess)
     _file: Path = PrivateAttr(default=Path("aws.json"))
 
     @field_validator("bucket")
@@ -243,6 +282,14 @@ class Settings(_Section):
     @property
     def snowflake_role_name(self) -> str:
         return self.snowflake.storage_role_name or f"{self.firehose.name}-snowflake-storage"[:64]
+
+    @property
+    def airflow_role_name(self) -> str:
+        return self.airflow.role_name or f"{self.firehose.name}-airflow"[:64]
+
+    @property
+    def state_prefix(self) -> str:
+        return STATE_FOLDER
 
 
 def parse_settings(data: dict[str, Any], file: Path) -> Settings:

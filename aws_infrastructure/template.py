@@ -177,6 +177,7 @@ def build_template(settings: Settings) -> dict[str, Any]:
             "Type": "AWS::SQS::QueuePolicy",
             "Properties": {"Queues": [{"Ref": "LandingQueue"}], "PolicyDocument": queue.attributes["Policy"]},
         },
+        "AirflowRole": _role(stack.airflow_role),
         "SnowflakeRole": snowflake_role,
     }
     return {
@@ -210,6 +211,7 @@ def build_template(settings: Settings) -> dict[str, Any]:
             "DeliveryStreamArn": {"Value": {"Fn::GetAtt": ["DeliveryStream", "Arn"]}},
             "AlertsTopicArn": {"Value": {"Ref": "AlertsTopic"}},
             "LandingQueueUrl": {"Value": {"Ref": "LandingQueue"}},
+            "AirflowRoleArn": {"Value": {"Fn::GetAtt": ["AirflowRole", "Arn"]}},
             "SnowflakeRoleArn": {
                 "Condition": SNOWFLAKE_CONDITION,
                 "Value": {"Fn::GetAtt": ["SnowflakeRole", "Arn"]},

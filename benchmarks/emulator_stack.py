@@ -42,13 +42,17 @@ class Emulators:
 
 
 @contextlib.contextmanager
-def emulators(prefix: str, keep: bool = False) -> Iterator[Emulators]:
-    """Start the AWS and Snowflake emulators; stop them by PID and remove their data afterwards."""
+def emulators(prefix: str, keep: bool = False, request_log: bool = False) -> Iterator[Emulators]:
+    """Start the AWS and Snowflake emulators; stop them by PID and remove their data afterwards. With
+    ``request_log`` the Snowflake emulator writes one line per login and statement to
+    ``<run_dir>/snowflake-requests.jsonl``."""
     run_dir = Path(tempfile.mkdtemp(prefix=prefix))
     aws_port, sf_port = free_port(), free_port()
     env = {**os.environ, **EMULATOR_AWS_CREDENTIALS, "PYTHONPATH": str(REPO)}
     py = sys.executable
     sf_argv = [py, "-m", "local_stack.snowflake_emulator", "--port", str(sf_port), "--data-dir", str(run_dir / "sf")]
+    if request_log:
+        sf_argv += ["--request-log", str(run_dir / "snowflake-requests.jsonl")]
     try:
         processes.start("aws", [py, "-m", "local_stack.aws_emulator", "--port", str(aws_port)], run_dir, env, aws_port)
         processes.start("snowflake", sf_argv, run_dir, env, sf_port)

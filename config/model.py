@@ -5,8 +5,8 @@
 connection ids). Each section is a pydantic model checked the one way ``config.validation`` states: every
 problem names the file, the field path and the rule, all at once in one ``ConfigError``. The environment
 overrides, each named here: ``SNOWFLAKE_STAGE_MODE`` and ``SNOWFLAKE_DATABASE`` (warehouse),
-``ELT_SNOWFLAKE_CONN_ID`` and ``ELT_AWS_CONN_ID`` (connections); ``PIPELINE_CONFIG_DIR`` picks another folder
-of the same files.
+``ELT_SNOWFLAKE_CONN_ID``, ``ELT_SNOWFLAKE_READ_CONN_ID`` and ``ELT_AWS_CONN_ID`` (connections);
+``PIPELINE_CONFIG_DIR`` picks another folder of the same files.
 """
 
 from __future__ import annotations
@@ -34,20 +34,26 @@ def warehouse_overrides() -> dict[str, str]:
 
 
 class Connections(BaseModel):
-    """The Airflow connection ids the DAGs and ``python -m warehouse`` use."""
+    """The Airflow connection ids the DAGs and ``python -m warehouse`` use: ``snowflake_read`` is the one the
+    health page and the static report read through (a read-only role where the account has one)."""
 
     model_config = ConfigDict(frozen=True)
 
     snowflake: str = Field(min_length=1)
+    snowflake_read: str = Field(min_length=1)
     aws: str = Field(min_length=1)
 
 
 def connections() -> Connections:
-    """``ELT_SNOWFLAKE_CONN_ID`` (else snowflake.json's ``connection_id``) and ``ELT_AWS_CONN_ID`` (else
+    """``ELT_SNOWFLAKE_CONN_ID`` (else snowflake.json's ``connection_id``); ``ELT_SNOWFLAKE_READ_CONN_ID`` (else
+    snowflake.json's ``read_connection_id``, else the pipeline's own connection id); ``ELT_AWS_CONN_ID`` (else
     ``aws_default``)."""
-    snowflake = os.environ.get("ELT_SNOWFLAKE_CONN_ID") or str(config.load("snowflake").get("connection_id") or "")
+    warehouse = config.load("snowflake")
+    snowflake = os.environ.get("ELT_SNOWFLAKE_CONN_ID") or str(warehouse.get("connection_id") or "")
+    snowflake = snowflake or "snowflake_default"
+    read = os.environ.get("ELT_SNOWFLAKE_READ_CONN_ID") or str(warehouse.get("read_connection_id") or "")
     aws = os.environ.get("ELT_AWS_CONN_ID") or "aws_default"
-    return Connections(snowflake=snowflake or "snowflake_default", aws=aws)
+    return Connections(snowflake=snowflake, snowflake_read=read or snowflake, aws=aws)
 
 
 class PipelineSettings(BaseModel):

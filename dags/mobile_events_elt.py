@@ -4,7 +4,8 @@
 Loads the files Firehose delivered to S3 since the last run into Snowflake, splits them into the
 analytics tables and checks them, in one task, **load_transform_check**:
 
-1. **Anything new?** It asks S3, not Snowflake: it lists the landing and error folders and compares the
+1. **Anything new?** It asks S3, not Snowflake: it lists the landing and error folders of the hours
+   Firehose can still write to (since the last complete run, less `late_delivery_hours`) and compares the
    listing (keys and ETags) with the marker object `state/mobile_events_elt/last-complete-listing.json`,
    written only by a run that finished every step. Unchanged: the task *skips* itself (the run shows as
    skipped in the grid), no Snowflake session is opened and no asset event is published, so an idle
@@ -28,7 +29,7 @@ analytics tables and checks them, in one task, **load_transform_check**:
    does the work again; `mobile_events_replay` resets the marker, so forgotten files reload.
 
 The task log has one line per model (rows changed, seconds) and per check; its XCom holds the load
-report, `models` (rows and seconds per model) and `checks` (failures per check).
+report, `models` (rows and seconds per model), `checks` (failures per check) and `report_errors`.
 
 Why one task and not a task per step or per model (a task group would keep each one a task): on
 LocalExecutor every task is a process that parses this file (about 1 s with the SQS watcher's trigger),
@@ -46,9 +47,10 @@ audit does not know, whatever woke it.
 
 Connections: `snowflake_default`, `aws_default` (from `AIRFLOW_CONN_*` or the UI); the AWS identity needs
 read/write on the marker besides reading the two folders. One active run at a time. Failures are
-published to the SNS topic `ELT_ALERTS_TOPIC_ARN` when set. A run that did the work updates the assets
-`analytics.users`, `analytics.events`, `analytics.orders` and `analytics.purchase_counts`, so downstream
-DAGs can run after fresh data.
+published to the SNS topic `ELT_ALERTS_TOPIC_ARN` when set, and so is a report's error (a report never fails
+the run) once per distinct error, not every run; keys and values in alerts and logs are cut and escaped. A
+run that did the work updates the assets `analytics.users`, `analytics.events`, `analytics.orders` and
+`analytics.purchase_counts`, so downstream DAGs can run after fresh data.
 """
 
 from __future__ import annotations
@@ -96,18 +98,43 @@ def _schedule() -> object:
 
 
 def _failure_alerts() -> list:
+    """The failure alert: its message is built in Python from the run id and the exception, each cut and
+    escaped (warehouse.log_text), never rendered raw from a template: an exception can quote a key or a value
+    that a writer chose, newlines and terminal escapes included."""
     if not ALERTS_TOPIC_ARN:
         return []
     from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
 
+    class FailureAlert(SnsNotifier):
+        def notify(self, context) -> None:
+            from warehouse.log_text import shown
+
+            task = getattr(context.get("ti"), "task_id", "?")
+            self.message = (
+                f"Task {shown(task)} of run {shown(context.get('run_id'))} failed: "
+                f"{shown(context.get('exception'), 4000)}"
+            )
+            super().notify(context)
+
     return [
-        SnsNotifier(
-            aws_conn_id=AWS_CONN_ID,
-            target_arn=ALERTS_TOPIC_ARN,
-            subject="mobile_events_elt failed",
-            message="Task {{ ti.task_id }} of run {{ run_id }} failed: {{ exception }}",
+        FailureAlert(
+            aws_conn_id=AWS_CONN_ID, target_arn=ALERTS_TOPIC_ARN, subject="mobile_events_elt failed", message=""
         )
     ]
+
+
+def _report_alert(report: str, error: str) -> None:
+    """Publish a report's new error (already cut and escaped) to the alerts topic. warehouse.checks calls it
+    once per distinct error, not every run, and records the error as alerted only after this returns."""
+    if not ALERTS_TOPIC_ARN:
+        return
+    from airflow.providers.amazon.aws.hooks.sns import SnsHook
+
+    SnsHook(aws_conn_id=AWS_CONN_ID).publish_to_target(
+        target_arn=ALERTS_TOPIC_ARN,
+        subject="mobile_events_elt: a report failed",
+        message=f"Report {report} failed; the run went on and its checks decided it. The error: {error}",
+    )
 
 
 @dag(
@@ -134,7 +161,7 @@ def mobile_events_elt() -> None:
         if listing is None:
             raise AirflowSkipException("nothing new in S3 since the last complete run: no warehouse statement")
         try:
-            done = pipeline.load_transform_check(SNOWFLAKE_CONN_ID, AWS_CONN_ID)
+            done = pipeline.load_transform_check(SNOWFLAKE_CONN_ID, AWS_CONN_ID, listing, on_report_error=_report_alert)
         except checks.ChecksFailed as exc:
             raise AirflowFailException(str(exc)) from exc
         extras = pipeline.asset_extras(done)
@@ -145,7 +172,7 @@ def mobile_events_elt() -> None:
         if unresolved:
             # Everything else is loaded and committed; the run fails (and alerts) until a person acts.
             raise AirflowFailException(str(pipeline.FilesNeedAttention(unresolved)))
-        return {**done, "listing": listing}
+        return {**done, "listing": listing.summary()}
 
     load_transform_check()
 

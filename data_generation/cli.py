@@ -1,6 +1,7 @@
 """Command line for the event generator and producer (run as ``python -m data_generation``).
 
-Exit codes: 0 done; 1 delivery failure (undelivered records are in the spool, the report says where);
+Exit codes: 0 done; 1 delivery failure (undelivered records are in the spool, or, replaying, torn lines
+of the spool file were set aside: the report says where);
 2 usage or configuration error (nothing was sent); 128+N stopped by signal N (130 Ctrl-C, 143 SIGTERM)
 after delivering what was buffered.
 """
@@ -21,7 +22,7 @@ from data_generation.faults import FaultInjector
 from data_generation.generator import EventGenerator
 from data_generation.pipeline import StopFlag, run
 from data_generation.progress import Progress
-from data_generation.replay import replay_spool, spool_stream
+from data_generation.replay import replay_spool, resumed_records, spool_stream
 from data_generation.report import Report
 from data_generation.settings import load_settings, parse_created_at
 from data_generation.sinks import FileSink, OnDelivered, Sink
@@ -44,8 +45,8 @@ examples:
 
 The same --seed (and options) gives byte-identical output on the stdout and file sinks. Kinesis
 endpoint and credentials come from AWS_ENDPOINT_URL and the AWS default chain, never from files.
-Exit codes: 0 done, 1 delivery failure (records spooled), 2 usage/config error, 130/143 stopped by
-Ctrl-C/SIGTERM after delivering what was buffered.
+Exit codes: 0 done, 1 delivery failure (records spooled; replay-spool: also torn lines set aside),
+2 usage/config error, 130/143 stopped by Ctrl-C/SIGTERM after delivering what was buffered.
 """
 
 
@@ -159,11 +160,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_REPLAY_EPILOG = """\
+Torn lines (half a line left by a kill or a full disk mid-write, at the end of the file or anywhere
+in it) are not sent: they are copied to PATH.torn and listed by line number in the report, and the
+good records around them are sent. A replay killed outright (kill -9, power cut) resumes where its
+checkpoint PATH.replaying says when run again, re-sending at most the last 500 records.
+Exit codes: 0 all sent; 1 records failed again (in the new spool) or torn lines set aside;
+2 not a spool file, or a usage/config error (nothing sent); 130/143 stopped (the rest is spooled).
+"""
+
+
 def build_replay_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m data_generation replay-spool",
         description="Send the records of a dead-letter spool file to Kinesis. Records that fail again go to a "
         "new spool file; the replayed file is then renamed *.replayed so it is not sent twice.",
+        epilog=_REPLAY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("path", metavar="PATH", help="spool file (NDJSON, as written by the producer)")
     parser.add_argument("--stream", metavar="NAME", help="send to this stream instead of the one in the file")
@@ -293,7 +306,10 @@ def _replay(args: argparse.Namespace) -> int:
     stream, total = spool_stream(path)
     stream = args.stream or stream
     producer = _kinesis_producer(stream, args, Path(args.spool) if args.spool else default_spool_path(stream))
-    progress = None if args.quiet else Progress(sys.stderr, events=total, duration=None)
+    done = resumed_records(path)
+    if done and not args.quiet:
+        print(f"resuming: a killed replay of {path} already handed over its first {done:,} records", file=sys.stderr)
+    progress = None if args.quiet else Progress(sys.stderr, events=total - done, duration=None)
     stop = StopFlag()
     with stop.installed():
         try:

@@ -3,7 +3,8 @@
 Counts are of records the sink confirmed (written to the file, acknowledged by Kinesis), never of
 records merely generated, so ``unique_events`` and ``malformed`` are what the warehouse should hold
 once everything has landed. Records that could not be delivered are counted as ``failed`` and, once
-safely in the dead-letter spool, as ``spooled``.
+safely in the dead-letter spool, as ``spooled``. A replay also lists the lines of its spool file that a
+cut-short write left unreadable (``torn_lines``): set aside in ``torn_path``, not sent.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class Report:
     failed: int = 0
     spooled: int = 0
     spool_path: Path | None = None
+    torn_lines: list[int] = field(default_factory=list)  # line numbers in the replayed spool file
+    torn_path: Path | None = None
     seconds: float = 0.0
     interrupted: bool = False
     error: str | None = None
@@ -66,7 +69,7 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return self.failed == 0 and self.error is None
+        return self.failed == 0 and self.error is None and not self.torn_lines
 
     def as_json(self) -> dict[str, Any]:
         seconds = max(self.seconds, 1e-9)
@@ -87,6 +90,9 @@ class Report:
             "malformed_kinds": self.malformed_kinds,
             "interrupted": self.interrupted,
             "spool_path": str(self.spool_path) if self.spool_path else None,
+            "torn": len(self.torn_lines),
+            "torn_lines": self.torn_lines,
+            "torn_path": str(self.torn_path) if self.torn_path else None,
             "error": self.error,
         }
 
@@ -108,6 +114,13 @@ class Report:
             lines.append(
                 f"  undelivered records are in {self.spool_path}; send them later with:"
                 f" python -m data_generation replay-spool {self.spool_path}"
+            )
+        if self.torn_lines:
+            shown = ", ".join(f"{n:,}" for n in self.torn_lines[:5]) + (", ..." if len(self.torn_lines) > 5 else "")
+            lines.append(
+                f"  torn {len(self.torn_lines):,}: line(s) {shown} of the spool file were cut short mid-write;"
+                f" set aside in {self.torn_path}, not sent (repair them into spool entries and replay that file,"
+                " or delete it)"
             )
         if self.generated != self.sent + self.failed:
             lines.append(

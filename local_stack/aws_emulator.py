@@ -9,6 +9,7 @@ boto3 with ``AWS_ENDPOINT_URL`` both work.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import hashlib
 import json
 import os
@@ -125,22 +126,81 @@ def patch_moto_kinesis() -> None:
     shard_cls._local_stack_patched = True
 
 
+# Condition operators on aws:PrincipalArn the emulator evaluates; "Not" operators hold when no value matches.
+_PRINCIPAL_KEY = "aws:principalarn"
+_PRINCIPAL_OPERATORS = {"StringEquals", "StringLike", "ArnEquals", "ArnLike"}
+_request_caller = threading.local()  # .principal_arn: the IAM principal of the S3 request being served
+
+
+def _principal_arn(access_key_id: str) -> str | None:
+    """The aws:PrincipalArn S3 would see for credentials moto issued: an assumed role's session counts as
+    the role, an IAM user's key as the user. None for credentials moto never issued."""
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+
+    for sts_account in list(sts_backends.values()):
+        for sts in list(sts_account.values()):
+            session = sts.get_assumed_role_from_access_key(access_key_id)
+            if session is not None:
+                return session.role_arn
+    for iam_account in list(iam_backends.values()):
+        for iam in list(iam_account.values()):
+            user = iam.get_user_from_access_key_id(access_key_id)
+            if user is not None:
+                return user.arn
+    return None
+
+
+def _principal_condition_holds(condition: dict[str, Any], principal: str) -> bool | None:
+    """Whether a Condition made only of aws:PrincipalArn tests holds for ``principal``; None when it tests
+    anything else (the emulator cannot evaluate it)."""
+    for operator, tests in condition.items():
+        positive = operator.replace("Not", "", 1)
+        if positive not in _PRINCIPAL_OPERATORS or not isinstance(tests, dict):
+            return None
+        for key, expected in tests.items():
+            if key.lower() != _PRINCIPAL_KEY:
+                return None
+            values = [expected] if isinstance(expected, str) else list(expected)
+            like = positive.endswith("Like")
+            matched = any(fnmatch.fnmatchcase(principal, v) if like else principal == v for v in values)
+            if matched == (operator != positive):  # a positive test unmatched, or a negated one matched
+                return False
+    return True
+
+
 def patch_moto_conditional_bucket_policy() -> None:
-    """Evaluate only a bucket policy's unconditional statements.
+    """Evaluate a bucket policy's statements the way S3 would wherever the emulator can know the answer.
 
     moto (``moto/s3/responses.py`` ``_key_response`` with ``moto/iam/access_control.py``
     ``IAMPolicyStatement.is_action_permitted``) evaluates a bucket policy on every object request with no
     request context (no ``aws:SecureTransport``, no ``aws:PrincipalArn``), and a statement whose Condition it
-    cannot satisfy answers DENIED whatever its Effect, so the bucket's conditional Deny statements (TLS only;
-    only the Firehose role writes the delivery folders) would refuse every object read and write. The local
-    stack has neither TLS nor IAM principals for those conditions to be about; tests read the policy back.
+    cannot satisfy answers DENIED whatever its Effect, so the bucket's conditional Deny statements would
+    refuse every object read and write. Here each object request's statements are evaluated as follows:
+
+    - without a Condition: as moto does (the Deny on deleting delivered files binds every caller);
+    - with a Condition on ``aws:PrincipalArn`` only, for a request signed with credentials moto issued (an
+      IAM user's access key, an assumed role's session): the condition is evaluated with that principal, as
+      S3 does, so the guard rails on the delivery and state folders are enforced for such callers;
+    - otherwise left out: ``aws:SecureTransport`` (the local stack has no TLS), and every conditional
+      statement for a request signed with moto's default credentials.
+
+    The local stack's own processes (producer, local Firehose, Airflow) all sign with moto's default
+    credentials, one identity standing for all of them, so no single principal ARN can be true of it: the
+    emulator gives it none, and the principal rules do not apply to it, as before. Tests that need them
+    enforced sign as an IAM user or an assumed role.
     """
     from moto.iam.access_control import IAMPolicy, PermissionResult
-    from moto.s3 import models
+    from moto.s3 import models, responses
 
     bucket_cls = models.FakeBucket
     if getattr(bucket_cls, "_local_stack_patched", False):
         return
+    original_setup = responses.S3Response.setup_class
+
+    def setup_class(self: Any, request: Any, full_url: str | None = None, headers: Any = None) -> None:
+        original_setup(self, request, full_url, headers)
+        _request_caller.principal_arn = _principal_arn(self.get_access_key())
 
     def get_permission(self: Any, action: str, resource: str) -> Any:
         if self.policy is None:
@@ -148,11 +208,19 @@ def patch_moto_conditional_bucket_policy() -> None:
         document = json.loads(self.policy)
         statements = document.get("Statement", [])
         statements = [statements] if isinstance(statements, dict) else statements
-        kept = [statement for statement in statements if "Condition" not in statement]
+        principal = getattr(_request_caller, "principal_arn", None)
+        kept = []
+        for statement in statements:
+            condition = statement.get("Condition")
+            if condition is None:
+                kept.append(statement)
+            elif principal is not None and _principal_condition_holds(condition, principal):
+                kept.append({key: value for key, value in statement.items() if key != "Condition"})
         if not kept:
             return PermissionResult.NEUTRAL
         return IAMPolicy(json.dumps({**document, "Statement": kept})).is_action_permitted(action, resource)
 
+    responses.S3Response.setup_class = setup_class
     bucket_cls.get_permission = get_permission
     bucket_cls._local_stack_patched = True
 

@@ -27,6 +27,7 @@ RESOURCES = (
     "alerts_topic",
     "landing_queue",
     "bucket_notification",
+    "airflow_role",
 )
 
 
@@ -148,6 +149,7 @@ def test_plan_shows_what_up_would_do_and_changes_nothing(
         "IAM role (Firehose delivery)",
         "Firehose delivery stream",
         "SNS topic",
+        "IAM role (Airflow ELT)",
     ):
         assert f"+ create {kind}" in out
     assert f"Plan: {len(RESOURCES)} change(s)." in out

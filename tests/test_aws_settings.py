@@ -72,7 +72,18 @@ def test_minimal_config_gets_derived_names() -> None:
     assert settings.firehose.role_name == "test-firehose-abc-delivery"
     assert settings.alerts_topic == "test-firehose-abc-alerts"
     assert settings.landing_queue == "test-firehose-abc-landing-objects"
+    assert settings.airflow_role_name == "test-firehose-abc-airflow"
+    assert settings.airflow.assumed_by == []
     assert settings.stream.mode == "PROVISIONED"
+
+
+def test_the_state_folder_holds_the_elt_marker() -> None:
+    """The bucket lets only the Airflow role write the state folder: the marker the ELT writes must be in it."""
+    from warehouse import listing_marker
+
+    settings = parse_settings(config_dict("abc"), FILE)
+    assert listing_marker.MARKER_KEY.startswith(settings.state_prefix)
+    assert not settings.state_prefix.startswith((settings.firehose.landing_prefix, settings.firehose.error_prefix))
 
 
 @pytest.mark.parametrize(
@@ -106,12 +117,33 @@ def test_minimal_config_gets_derived_names() -> None:
         ("bucket_lifecycle.landing_transition_to_ia_days", 10, "at least 30 days"),
         ("bucket_lifecycle.landing_expiration_days", 30, "greater than landing_transition_to_ia_days"),
         ("landing_events.queue_name", "bad.name", "SQS queue names"),
+        ("firehose.prefix", "state/landing/!{timestamp:yyyy}/", "must not overlap 'state/'"),
+        ("firehose.error_output_prefix", "state/!{firehose:error-output-type}/", "must not overlap 'state/'"),
+        ("airflow.role_name", "has space", "IAM role names"),
+        ("airflow.assumed_by", ["arn:aws:iam::12345:role/x"], "IAM principal ARN"),
+        ("airflow.assumed_by", ["airflow-worker"], "IAM principal ARN"),
+        ("airflow.assumed_by", ["arn:aws:iam::123456789012:role/a"] * 2, "names a principal twice"),
+        ("airflow.assumed_by", "arn:aws:iam::123456789012:role/a", "must be a list"),
+        ("airflow.assumed_by", [f"arn:aws:iam::123456789012:role/r{i}" for i in range(11)], "at most 10"),
     ],
 )
 def test_each_rule_names_field_and_rule(field: str, value: Any, rule: str) -> None:
     found = problems(with_change(field, value))
     assert field in found, found
     assert rule in found[field]
+
+
+def test_airflow_role_may_be_assumed_by_roles_users_or_the_account() -> None:
+    principals = [
+        "arn:aws:iam::123456789012:role/service-role/mwaa-execution",
+        "arn:aws:iam::123456789012:user/ci",
+        "arn:aws:iam::123456789012:root",
+        "arn:aws-cn:iam::123456789012:role/airflow-worker",
+    ]
+    data = config_dict("abc")
+    data["airflow"] = {"role_name": "elt-airflow", "assumed_by": principals}
+    settings = parse_settings(data, FILE)
+    assert (settings.airflow_role_name, settings.airflow.assumed_by) == ("elt-airflow", principals)
 
 
 def test_prefix_with_expressions_needs_an_error_output_prefix_with_the_error_type() -> None:

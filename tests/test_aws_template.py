@@ -103,6 +103,7 @@ def test_the_template_holds_what_up_converges(
 
     for logical, role_name in [
         ("FirehoseRole", data["firehose"]["role_name"]),
+        ("AirflowRole", f"{data['firehose']['name']}-airflow"),
         ("SnowflakeRole", f"{data['firehose']['name']}-snowflake-storage"),
     ]:
         properties = resources[logical]["Properties"]

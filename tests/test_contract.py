@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,7 @@ from warehouse.setup import run_setup
 REPO = Path(__file__).resolve().parents[1]
 FIELDS = contract.fields()
 WITH_VALUES = [f for f in FIELDS if f.known]
-# Rules a JSON Schema pattern cannot state (the calendar, the clock); the transforms enforce them.
-BEYOND_THE_SCHEMA = {"impossible_date", "impossible_hour_z", "far_future", "far_future_iso"}
+CREATED_AT = next(f for f in FIELDS if f.name == "CREATED_AT")
 
 
 def validator() -> Draft202012Validator:
@@ -58,6 +58,10 @@ def test_the_contract_is_a_draft_2020_12_schema_with_a_rule_and_reason_per_field
         (lambda p: p["CITY"].update({"x-closed": True}), "a closed field has 'enum'"),
         (lambda p: p["STATUS"].pop("x-closed"), "a closed field has 'enum'"),
         (lambda p: p["USER_ID"].update({"type": "text"}), "not a valid JSON Schema"),
+        (lambda p: p["CREATED_AT"].pop("x-valid-from"), "a timestamp states its valid range"),
+        (lambda p: p["CREATED_AT"].update({"x-valid-from": "2000-01-01T00:00:00+01:00"}), "is not in UTC"),
+        (lambda p: p["CREATED_AT"].update({"x-valid-hours-ahead": "a day"}), "a timestamp states its valid range"),
+        (lambda p: p["CITY"].update({"x-valid-hours-ahead": 24}), "a timestamp states its valid range"),
     ],
 )
 def test_a_contract_that_breaks_the_rules_is_refused(tmp_path, monkeypatch, change, complaint: str) -> None:
@@ -131,8 +135,21 @@ def test_the_readme_data_model_table_is_generated_from_the_contract() -> None:
     assert "stored in UTC" in readme
 
 
+def in_the_valid_range(created_at: object) -> bool:
+    """What a JSON Schema pattern cannot state: a real date and time (the calendar), in UTC inside the
+    contract's range (the clock). A time Python cannot hold in UTC (year 0, past year 9999) is outside."""
+    try:
+        moment = datetime.fromisoformat(str(created_at))
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        return False
+    latest = datetime.now(UTC) + timedelta(hours=CREATED_AT.valid_hours_ahead)
+    return CREATED_AT.valid_from <= moment <= latest
+
+
 def test_the_corpus_outcomes_follow_the_contract() -> None:
-    """Each record case of the bad-input corpus loads exactly when the schema accepts it."""
+    """Each record case of the bad-input corpus loads exactly when the schema accepts it and its time is a
+    real one inside the contract's range."""
     check = validator()
     disagree = []
     for case in CASES:
@@ -140,12 +157,40 @@ def test_the_corpus_outcomes_follow_the_contract() -> None:
             parsed = json.loads(case.line)
         except json.JSONDecodeError:
             continue
-        if not isinstance(parsed, dict) or case.name in BEYOND_THE_SCHEMA:
+        if not isinstance(parsed, dict):
             continue
-        if check.is_valid(parsed) != case.loads:
-            disagree.append((case.name, [e.message for e in check.iter_errors(parsed)]))
+        accepted = check.is_valid(parsed) and in_the_valid_range(parsed["CREATED_AT"])
+        if accepted != case.loads:
+            disagree.append((case.name, [e.message[:200] for e in check.iter_errors(parsed)]))
     assert disagree == []
-    assert not any(case.loads for case in CASES if case.name in BEYOND_THE_SCHEMA)
+
+
+def test_the_contract_states_the_range_of_every_timestamp() -> None:
+    timestamps = [f for f in FIELDS if f.kind.startswith("text timestamp")]
+    assert [f.name for f in timestamps] == ["CREATED_AT"]
+    assert all(f.valid_from == datetime(2000, 1, 1, tzinfo=UTC) and f.valid_hours_ahead == 24 for f in timestamps)
+    assert CREATED_AT.valid_range == "from 2000-01-01T00:00:00Z to 24 hours ahead of the run (UTC)"
+    assert all(f.valid_from is None and f.valid_range is None for f in FIELDS if f not in timestamps)
+
+
+def test_the_sql_checks_the_contracts_patterns_and_limits() -> None:
+    """The typed fields' text rules are the contract's, written once there and checked verbatim in the SQL."""
+    text = sql_files.path("transform/01_stg_events.sql").read_text(encoding="utf-8")
+    schema = contract.load()
+    count_text, count_number = (
+        next(branch for branch in schema["$defs"]["count"]["anyOf"] if branch.get("type") == kind)
+        for kind in ("string", "integer")
+    )
+    patterns = [schema["$defs"]["timestamp"]["pattern"], count_text["pattern"]]
+    for name in ("LATITUDE", "LONGITUDE"):
+        spec = schema["properties"][name]
+        patterns.append(spec["pattern"])
+        assert f"length(created_at_parts.{name.lower()}_text) <= {spec['maxLength']}" in text
+    assert [p for p in patterns if f"'{p}'" not in text] == []
+    digits = len(str(count_number["maximum"]))
+    assert count_number["maximum"] == 10**digits - 1
+    assert count_text["pattern"] == f"^0*[0-9]{{1,{digits}}}$"
+    assert text.count(f"out of range: more than {digits} digits") == 2
 
 
 def test_setup_copies_the_contract_into_the_tables_the_transforms_join(snowflake_conn, snowflake_database) -> None:
@@ -155,7 +200,13 @@ def test_setup_copies_the_contract_into_the_tables_the_transforms_join(snowflake
     run_setup(snowflake_conn, settings)
     run_setup(snowflake_conn, settings)  # a second run replaces, never appends
     cursor = snowflake_conn.cursor()
-    rows = cursor.execute("select field, is_required, is_closed, rule, reason from raw.contract_fields").fetchall()
-    assert sorted(rows) == sorted((f.name, f.required, f.closed, f.rule, f.reason) for f in FIELDS)
+    rows = cursor.execute(
+        "select field, is_required, is_closed, rule, reason, valid_hours_ahead, valid_range from raw.contract_fields"
+    ).fetchall()
+    assert sorted(rows) == sorted(
+        (f.name, f.required, f.closed, f.rule, f.reason, f.valid_hours_ahead, f.valid_range) for f in FIELDS
+    )
+    ranges = cursor.execute("select field, valid_from from raw.contract_fields where valid_from is not null")
+    assert ranges.fetchall() == [("CREATED_AT", datetime(2000, 1, 1))]
     values = cursor.execute("select field, value from raw.known_values").fetchall()
     assert sorted(values) == sorted((f.name, v) for f in WITH_VALUES for v in f.known)

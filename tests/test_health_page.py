@@ -7,6 +7,7 @@ compared with direct queries of those tables; the rendered page is opened in a r
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import os
@@ -25,7 +26,7 @@ import pytest
 
 from tests.seed import seed_records
 from tests.warehouse_helpers import PREFIX, new_bucket, prepare, put_ndjson, run_pipeline, scalar, settings_for
-from warehouse import health, loader, report
+from warehouse import health, loader, report, sql_files
 
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = REPO / ".local" / "screenshots"
@@ -288,6 +289,86 @@ def test_cache_reads_once_per_window_within_its_time() -> None:
         return window
 
     cache = health.HealthCache(read, ttl=3600)
-    assert [cache.get("day"), cache.get("day"), cache.get("hour")] == ["day", "day", "hour"]
+    assert [asyncio.run(cache.get(window)) for window in ("day", "day", "hour")] == ["day", "day", "hour"]
     assert calls == ["day", "hour"]
-    assert health.HealthCache(read, ttl=0).get("day") == "day" and calls == ["day", "hour", "day"]
+    assert asyncio.run(health.HealthCache(read, ttl=0).get("day")) == "day" and calls == ["day", "hour", "day"]
+
+
+# --- files that need a person, and long text --------------------------------------------------------------
+
+
+def test_rejected_keys_are_shown_with_their_reasons_as_text_not_all_loaded(
+    aws_endpoint, snowflake_conn, snowflake_database
+) -> None:
+    """Keys the load rejects (here one holding markup, one of 1,000 characters) fail every run: the files
+    panel names each with its reason, cut and escaped, and never says "all loaded"."""
+    settings = settings_for(snowflake_database)
+    prepare(snowflake_conn, settings)
+    s3, bucket = new_bucket()
+    put_ndjson(s3, bucket, [json.dumps(r) for r in fresh_records(3)], name="good")
+    markup = f"{PREFIX}year=2024/<b>bold</b> key.gz"
+    long_key = f"{PREFIX}year=2024/{'k' * 900} !.gz"
+    for key in (markup, long_key):
+        s3.put_object(Bucket=bucket, Key=key, Body=gzip.compress(json.dumps(fresh_records(1)[0]).encode()))
+    loaded = loader.load_new_files(snowflake_conn, s3, bucket, PREFIX, settings)
+    assert sorted(loaded.rejected_keys) == sorted([markup, long_key]) and loaded.files_loaded == 1
+
+    reading = health.collect(snowflake_conn, "day", lambda: loader.list_landed_files(s3, bucket, PREFIX))
+    files = reading.files
+    assert files.error is None and files.rejected_count == 2 and files.failed_count == 0
+    shown = {f["file_name"]: f["error"] for f in files.rejected}
+    assert shown[markup] == loaded.rejected_keys[markup] and "canonical path" in shown[markup]
+    cut = next(name for name in shown if name != markup)
+    assert cut.startswith(long_key[: health.TEXT_SHOWN]) and cut.endswith(f"cut, {len(long_key)} characters in all]")
+
+    html = report.render(reading, report.STATIC_PAGES)
+    page = read_page(html)
+    assert number(page, "files.rejected_keys") == 2 and number(page, "files.failed") == 0
+    assert "all loaded" not in html and "2 rejected keys" in html
+    assert "<b>bold</b>" not in html and "&lt;b&gt;bold&lt;/b&gt; key.gz" in html, "a key is shown as text"
+
+
+LONG = "Ж" * 900_000  # about 1.8 MB as UTF-8: one hostile value
+
+
+def test_long_text_is_cut_in_sql_and_says_so(snowflake_conn, snowflake_database) -> None:
+    """A 900,000-character reason, sample, city, file name and error each leave the warehouse as at most
+    TEXT_SHOWN characters and a marker saying how long it was: every sql/health/ file, and the page."""
+    prepare(snowflake_conn, settings_for(snowflake_database))
+    now = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=1)
+    cursor = snowflake_conn.cursor()
+    values = {"long": LONG, "now": now}
+    cursor.execute(
+        "insert into raw.rejected_events (reject_id, raw_text, file_name, reason, rejected_in, load_id, rejected_at)"
+        " values ('r1', %(long)s, %(long)s, %(long)s, 'load', 'l1', %(now)s)",
+        values,
+    )
+    for status in ("FAILED", "REJECTED_KEY"):
+        cursor.execute(
+            "insert into raw.load_audit (file_name, file_etag, file_size, load_id, status, rows_loaded,"
+            " rows_rejected, error, loaded_at) values (%(name)s, 'e', 1, 'l2', %(status)s, 0, 0, %(long)s, %(now)s)",
+            {**values, "status": status, "name": status + LONG},
+        )
+    cursor.execute(
+        "insert into raw.drift_observations (field, value, event_key, created_at, loaded_at)"
+        " values ('CITY', %(long)s, 'k1', %(now)s, %(now)s)",
+        values,
+    )
+    marker = f" [... cut, {len(LONG)} characters in all]"
+    bounds = dict(zip(("since", "until"), health.window_bounds("day"), strict=True))
+    for relative in sql_files.files("health"):
+        for stmt in sql_files.statements(relative):
+            cursor.execute(stmt, bounds)
+        texts = [v for row in cursor.fetchall() for v in row if isinstance(v, str)]
+        assert all(len(text) <= health.TEXT_SHOWN + len(marker) + len("REJECTED_KEY") for text in texts), relative
+        if relative.rsplit("/", 1)[-1] in ("drift.sql", "files_unresolved.sql", "quarantine.sql"):
+            assert any(text.endswith(marker) for text in texts), f"{relative} does not say what it cut"
+
+    reading = health.collect(snowflake_conn, "day")
+    assert reading.errors() == {}
+    assert reading.quarantine.by_reason[0]["reason"] == LONG[: health.TEXT_SHOWN] + marker
+    assert reading.drift.rows[0]["value"] == LONG[: health.TEXT_SHOWN] + marker
+    assert (reading.files.failed_count, reading.files.rejected_count) == (1, 1)
+    html = report.render(reading, report.STATIC_PAGES)
+    assert "Ж" * health.TEXT_SHOWN in html and "Ж" * (health.TEXT_SHOWN + 1) not in html
+    assert len(html.encode()) < 200_000

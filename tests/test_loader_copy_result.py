@@ -182,3 +182,26 @@ def test_a_data_error_parks_only_its_file_and_the_report_names_it(world) -> None
     statuses = dict(conn.cursor().execute("select file_name, status from raw.load_audit").fetchall())
     assert statuses == {first: "LOADED", second: "FAILED"}
     assert scalar(conn, "select count(*) from raw.events_raw") == 60
+
+
+def load_failed_row(real: Any, sql: str) -> Injected:
+    """What COPY answers when the stage's own options say ON_ERROR = CONTINUE (or SKIP_FILE) and a file is
+    corrupt: no error, a LOAD_FAILED row with 0 rows loaded
+    (https://docs.snowflake.com/en/sql-reference/sql/copy-into-table, "Copy options": ON_ERROR, and
+    RETURN_FAILED_ONLY, which would hide the files that loaded)."""
+    description, rows = _real_rows(real, sql)
+    rows[0][1], rows[0][3], rows[0][6] = "LOAD_FAILED", 0, "Error parsing JSON: incomplete object value"
+    return description, [tuple(r) for r in rows]
+
+
+def test_copy_pins_its_own_error_options_and_a_load_failed_row_fails_the_batch(world) -> None:
+    """Options in the COPY statement override the stage's (the COPY page: "copy options specified in the
+    statement take precedence"), so an administrator's ON_ERROR on the stage cannot skip a corrupt file;
+    and if a LOAD_FAILED row comes back anyway, the batch is rolled back and no file is marked."""
+    conn, s3, bucket, settings, fresh, _ = world
+    statement = loader.copy_statement("@RAW.LANDING_INTERNAL/f/", ["a.gz"])
+    assert statement.endswith(" on_error = abort_statement return_failed_only = false")
+    with pytest.raises(loader.CopyResultError, match="LOAD_FAILED"):
+        loader.load_new_files(InjectingConnection(fresh(), load_failed_row, times=5), s3, bucket, PREFIX, settings)
+    assert scalar(conn, "select count(*) from raw.load_audit") == 0
+    assert scalar(conn, "select count(*) from raw.events_raw") == 0

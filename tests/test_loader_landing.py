@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+from typing import Any
 
 import snowflake.connector
 
@@ -111,3 +112,66 @@ def test_the_landing_area_is_private_to_its_session(
     assert scalar(other, "select count(*) from raw.events_raw") == 1
     detached.close()
     other.close()
+
+
+class CarriageReturnsKept:
+    """A real connection whose COPY lands each line with its trailing CR, as Snowflake may for a CRLF file
+    with RECORD_DELIMITER = '\\n' (https://docs.snowflake.com/en/sql-reference/sql/create-file-format,
+    RECORD_DELIMITER; the emulator strips the CR, so the behaviour is injected around the real connector)."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+
+    def cursor(self) -> _CarriageReturnsCursor:
+        return _CarriageReturnsCursor(self.real.cursor())
+
+
+class _CarriageReturnsCursor:
+    def __init__(self, real: Any) -> None:
+        self.real, self.copied = real, None
+
+    def execute(self, sql: str, params: Any = None) -> _CarriageReturnsCursor:
+        self.copied = None
+        self.real.execute(sql, params)
+        if sql.lower().startswith("copy into landing_lines"):
+            self.copied = (self.real.description, self.real.fetchall())  # COPY's own result rows
+            self.real.execute("update landing_lines set line = line || chr(13)")
+        return self
+
+    @property
+    def description(self) -> Any:
+        return self.copied[0] if self.copied else self.real.description
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self.copied[1] if self.copied else self.real.fetchall()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def test_a_crlf_file_loads_the_same_whether_or_not_its_lines_keep_the_cr(
+    aws_endpoint, snowflake_server, snowflake_database
+) -> None:
+    """A trailing CR is whitespace to the parser and to the hash: the same records, keys, hashes and
+    quarantine, whether the engine kept the CR (Snowflake) or stripped it (the emulator); each way loads
+    into a database of its own."""
+    s3, bucket = new_bucket()
+    lines = [_event("crlf-1").encode(), seed_lines()[1].encode(), b'{"EVENT_ID": "broken",}', b"[1]"]
+    s3.put_object(Bucket=bucket, Key=f"{PREFIX}crlf.gz", Body=gzip.compress(b"\r\n".join(lines) + b"\r\n"))
+
+    def outcome(database: str, wrap: Any) -> tuple[Any, ...]:
+        conn = snowflake.connector.connect(**snowflake_server, database=database)
+        conn.cursor().execute(f"create database if not exists {database}")
+        settings = settings_for(database)
+        prepare(conn, settings)
+        report = loader.load_new_files(wrap(conn), s3, bucket, PREFIX, settings)
+        hashes = conn.cursor().execute("select event_key, record_hash from raw.events_raw order by 1").fetchall()
+        quarantine = conn.cursor().execute("select raw_text, reason from raw.rejected_events order by 1").fetchall()
+        conn.close()
+        return report.rows_loaded, report.rows_rejected, hashes, quarantine
+
+    stripped = outcome(snowflake_database, lambda conn: conn)
+    kept = outcome(f"{snowflake_database}_CR", CarriageReturnsKept)
+    assert stripped[:2] == (2, 2)
+    assert kept == stripped
+    assert not any("\r" in text for text, _ in kept[3])

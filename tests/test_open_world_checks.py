@@ -1,5 +1,6 @@
 """The checks under the event contract: closed fields are checked against it, drift is reported, never failed,
-and freshness looks at loaded files only."""
+freshness looks at loaded files only, and a report that fails is logged and alerted once while the checks
+still decide the run."""
 
 from __future__ import annotations
 
@@ -62,7 +63,94 @@ def test_drift_is_reported_and_does_not_fail_the_checks(cursor, snowflake_conn, 
     drift = cursor.execute("select field, value, count from analytics.value_drift order by field").fetchall()
     assert drift == [("CITY", "Oaxaca", 2), ("OS_USER", "BeOS_5", 1)]  # Puebla is known: not drift
     with caplog.at_level(logging.WARNING, logger="warehouse.checks"):
+        reports = checks.run_reports(snowflake_conn)
         results = checks.run_checks(snowflake_conn)  # raises ChecksFailed if any check failed
     assert set(results) == set(checks.CHECKS) and "value_drift" not in results
+    assert reports.errors == {} and [row[:2] for row in reports.rows["value_drift"]] == [("CITY", "Oaxaca")]
     assert "report value_drift: CITY, Oaxaca, 2024-01-29 19:00:00, 2" in caplog.text
     assert "BeOS_5" not in caplog.text, "first loaded three days ago: not new"
+
+
+def observe_year_0(cursor) -> None:
+    """A drift row dated year 0 in UTC (what loaded before the contract had a range: 0001-01-01T00:30:00+14:00):
+    the report's query runs, but the connector cannot read year 0 back (252005), as on the production account."""
+    cursor.execute(
+        "insert into raw.drift_observations (field, value, event_key, created_at, loaded_at) "
+        "select 'CITY', 'Atlantis', 'year-0', dateadd('year', -2000, '2000-12-31 10:30:00'::timestamp_ntz), sysdate()"
+    )
+
+
+def test_a_failing_report_never_fails_the_run_and_is_logged_and_alerted_once(cursor, snowflake_conn, caplog) -> None:
+    observe_year_0(cursor)
+    alerts = []
+
+    def run() -> checks.Reports:
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="warehouse.checks"):
+            reports = checks.run_reports(snowflake_conn, alert=lambda report, error: alerts.append((report, error)))
+            checks.run_checks(snowflake_conn)  # the checks still run (and would raise ChecksFailed)
+        return reports
+
+    first = run()
+    assert set(first.errors) == {"value_drift"} and "year 0 is out of range" in first.errors["value_drift"]
+    assert first.rows["value_drift"] == []
+    assert alerts == [("value_drift", first.errors["value_drift"])]
+    assert [r.levelname for r in caplog.records if "year 0" in r.getMessage()] == ["ERROR"]
+    # The next runs (every minute for a day) fail the same way: no alert, the error is not logged again.
+    for _ in range(2):
+        again = run()
+        assert again.errors == first.errors
+        assert len(alerts) == 1
+        assert "year 0" not in caplog.text
+        assert "report value_drift still fails with the error logged when it began" in caplog.text
+    # The report works again, then breaks again: a new alert.
+    cursor.execute("delete from raw.drift_observations where event_key = 'year-0'")
+    assert run().errors == {} and "report value_drift works again" in caplog.text
+    observe_year_0(cursor)
+    assert run().errors == first.errors
+    assert len(alerts) == 2
+
+
+def test_a_report_alert_that_cannot_be_sent_is_tried_again_by_the_next_run(cursor, snowflake_conn) -> None:
+    observe_year_0(cursor)
+    attempts = []
+
+    def unreachable(report: str, error: str) -> None:
+        attempts.append(report)
+        raise ConnectionError("the topic cannot be reached")
+
+    checks.run_reports(snowflake_conn, alert=unreachable)
+    checks.run_reports(snowflake_conn, alert=unreachable)
+    assert attempts == ["value_drift", "value_drift"]
+    sent = []
+    checks.run_reports(snowflake_conn, alert=lambda report, error: sent.append(report))
+    checks.run_reports(snowflake_conn, alert=lambda report, error: sent.append(report))
+    assert sent == ["value_drift"]
+
+
+def test_a_failing_check_still_fails_the_run_when_a_report_fails(cursor, snowflake_conn) -> None:
+    observe_year_0(cursor)
+    add_order(cursor, "b", "PURCHASE", "MAYBE", "Spei")
+    assert set(checks.run_reports(snowflake_conn).errors) == {"value_drift"}
+    with pytest.raises(checks.ChecksFailed, match="orders_accepted_values: 1 failing rows"):
+        checks.run_checks(snowflake_conn)
+
+
+def test_a_report_error_is_cut_escaped_and_without_the_query_id(caplog) -> None:
+    """With its logger at INFO (as in a task log) the connector puts the query's id, new every run, in str(error):
+    it is left out, so a repeat is a repeat."""
+    from snowflake.connector.errors import ProgrammingError
+
+    with caplog.at_level(logging.INFO, logger="snowflake.connector.errors"):
+        error = ProgrammingError(
+            msg="bad value 'x\n[ERROR] forged" + "y" * 5000,
+            errno=100038,
+            sqlstate="22018",
+            sfqid="01b2-query-id",
+            send_telemetry=False,
+        )
+    assert "01b2-query-id" in str(error)
+    shown = checks.error_text(error)
+    assert shown.startswith("ProgrammingError 100038: bad value 'x\\n[ERROR] forged")
+    assert "01b2-query-id" not in shown and "\n" not in shown
+    assert len(shown) < checks.ERROR_LIMIT + 40 and shown.endswith(" more characters]")

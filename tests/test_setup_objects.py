@@ -1,14 +1,16 @@
-"""From the SQL itself (sqlglot, Snowflake dialect): what the pipeline touches exists and the pipeline role may use it.
+"""From the SQL itself (sqlglot, Snowflake dialect): what the pipeline touches exists and its roles may use it.
 
 Setup creates objects in two places: the account files (run by administrators, sql/setup/account/) and the
 migrations (run as the pipeline role, which therefore owns what they create, sql/migrations/). Everything
 else under sql/ (load, transform, checks, maintenance, ...) and the SQL written inline in warehouse/*.py runs
 as the pipeline role after setup. Each table, view, stage and file format those statements name must be
-created by setup (or by the run itself, like a temporary table, in a schema the role owns), still exist
-after the last migration, and be covered by ownership or a grant to the pipeline role of the privilege its
-kind needs: USAGE on an external stage, READ and WRITE on an internal one, ownership of the schema for
-objects the role creates itself
-(https://docs.snowflake.com/en/user-guide/security-access-control-privileges). The folders are read as
+created by setup (or by the run itself, like a temporary table), still exist after the last migration, and
+be covered by ownership or a grant to the pipeline role of the privilege its kind needs: USAGE on an
+external stage, READ and WRITE on an internal one; and whatever the role creates needs CREATE <kind> on its
+schema, which the role does not own (managed access schemas owned by SYSADMIN)
+(https://docs.snowflake.com/en/user-guide/security-access-control-privileges#schema-privileges). The
+pipeline role is granted exactly the CREATE privileges its SQL uses, and the read-only role can read every
+table and view the health page's SQL names, through future grants of that kind. The folders are read as
 they are, so a new SQL file or migration is checked without touching this test.
 """
 
@@ -22,7 +24,7 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
-from tests.test_setup_account import account_statements, values
+from tests.test_setup_account import HEALTH_FILES, account_statements, values
 from warehouse import account, sql_files
 from warehouse.settings import load_settings
 
@@ -40,7 +42,11 @@ class Catalog:
     """The objects setup leaves behind: name (SCHEMA.OBJECT) -> (kind, how the pipeline role may use it)."""
 
     objects: dict[str, tuple[str, str]] = field(default_factory=dict)
-    owned_schemas: set[str] = field(default_factory=set)
+    schema_privileges: dict[str, set[str]] = field(default_factory=dict)  # granted to the pipeline role
+    schema_owners: dict[str, str] = field(default_factory=dict)
+    reader_usage: set[str] = field(default_factory=set)  # schemas the read-only role may use
+    reader_future: set[tuple[str, str]] = field(default_factory=set)  # (kind, schema) it reads, future grants
+    created: set[tuple[str, str]] = field(default_factory=set)  # (schema, CREATE <kind>) the SQL needs
     stage_grants: dict[str, set[str]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -73,14 +79,30 @@ def referenced_tables(statement: exp.Expression, skip: exp.Table | None = None) 
     return found
 
 
+def creates(catalog: Catalog, where: str, kind: str, target: exp.Table) -> None:
+    """The pipeline role creates ``target``: it needs CREATE <kind> on the schema (RAW when unqualified)."""
+    schema = (target.db or "RAW").upper()
+    needed = f"CREATE {kind.upper()}"
+    catalog.created.add((schema, needed))
+    if needed not in catalog.schema_privileges.get(schema, set()):
+        catalog.problems.append(f"{where} creates {object_name(target)}; the pipeline role lacks {needed} on {schema}")
+
+
 def setup_catalog() -> Catalog:
     variables = account.setup_variables(values())
     role, database = variables["role"].upper(), variables["database"].upper()
+    reader = variables["read_role"].upper()
     catalog = Catalog()
     for stmt in account_statements(variables):
         text = stmt.upper()
-        if m := re.fullmatch(rf"GRANT OWNERSHIP ON SCHEMA {database}\.(\w+) TO ROLE {role} .*", text):
-            catalog.owned_schemas.add(m[1])
+        if m := re.fullmatch(rf"GRANT OWNERSHIP ON SCHEMA {database}\.(\w+) TO ROLE (\w+) .*", text):
+            catalog.schema_owners[m[1]] = m[2]
+        elif m := re.fullmatch(rf"GRANT ([\w ,]+) ON SCHEMA {database}\.(\w+) TO ROLE {role}", text):
+            catalog.schema_privileges.setdefault(m[2], set()).update(p.strip() for p in m[1].split(","))
+        elif m := re.fullmatch(rf"GRANT USAGE ON SCHEMA {database}\.(\w+) TO ROLE {reader}", text):
+            catalog.reader_usage.add(m[1])
+        elif m := re.fullmatch(rf"GRANT SELECT ON FUTURE (\w+)S IN SCHEMA {database}\.(\w+) TO ROLE {reader}", text):
+            catalog.reader_future.add((m[1], m[2]))
         elif m := re.fullmatch(rf"CREATE STAGE IF NOT EXISTS {database}\.(\w+\.\w+) (.*)", text):
             catalog.objects[m[1]] = ("EXTERNAL STAGE" if "URL =" in m[2] else "STAGE", "granted")
         elif m := re.fullmatch(rf"GRANT ([\w ,]+) ON STAGE {database}\.(\w+\.\w+) TO ROLE {role}", text):
@@ -99,6 +121,7 @@ def setup_catalog() -> Catalog:
                     catalog.problems.append(f"sql/{relative} uses {object_name(table)} before anything creates it")
             if made:
                 kind, target = made
+                creates(catalog, f"sql/{relative}", kind, target)
                 catalog.objects[object_name(target)] = (kind, "owned")
             elif isinstance(parsed, exp.Drop):
                 for table in parsed.args.get("tables") or [parsed.this]:
@@ -148,7 +171,8 @@ def inline_sql() -> list[tuple[str, str]]:
 def test_every_object_the_pipeline_touches_is_created_by_setup_and_the_pipeline_roles() -> None:
     catalog = setup_catalog()
     assert not catalog.problems, "\n".join(catalog.problems)
-    assert catalog.owned_schemas == SCHEMAS
+    assert catalog.schema_owners == dict.fromkeys(SCHEMAS, "SYSADMIN"), "the pipeline role owns no schema"
+    assert {s for s, privileges in catalog.schema_privileges.items() if "USAGE" in privileges} == SCHEMAS
     uses: list[tuple[str, str, str]] = []  # (where, kind, name)
     made_by_run: dict[str, str] = {}
     for relative in run_sql_files():
@@ -157,8 +181,7 @@ def test_every_object_the_pipeline_touches_is_created_by_setup_and_the_pipeline_
             made = created(parsed)
             if made:
                 made_by_run[object_name(made[1])] = made[0]
-                if made[1].db and made[1].db.upper() not in catalog.owned_schemas:
-                    catalog.problems.append(f"sql/{relative} creates {object_name(made[1])} outside the role's schemas")
+                creates(catalog, f"sql/{relative}", *made)
             uses += [(f"sql/{relative}", "TABLE", object_name(t)) for t in referenced_tables(parsed, made and made[1])]
             uses += [(f"sql/{relative}", "STAGE", name.upper()) for name in _STAGE_REF.findall(stmt)]
             uses += [(f"sql/{relative}", "FILE FORMAT", name.upper()) for name in _FORMAT_REF.findall(stmt)]
@@ -197,3 +220,37 @@ def test_a_table_no_setup_creates_is_reported(monkeypatch) -> None:
     parsed = sqlglot.parse_one("select count(*) as n from raw.never_created", read="snowflake")
     missing = [object_name(t) for t in referenced_tables(parsed) if object_name(t) not in catalog.objects]
     assert missing == ["RAW.NEVER_CREATED"]
+
+
+def test_the_pipeline_role_is_granted_exactly_the_create_privileges_its_sql_uses() -> None:
+    """Nothing left over to misuse: each CREATE <kind> on a schema is one some migration or run needs."""
+    catalog = setup_catalog()
+    for relative in run_sql_files():
+        for stmt in sql_files.statements(relative):
+            made = created(sqlglot.parse_one(bind_samples(stmt), read="snowflake"))
+            if made:
+                creates(catalog, f"sql/{relative}", *made)
+    assert not catalog.problems, "\n".join(catalog.problems)
+    granted = {(schema, p) for schema, privileges in catalog.schema_privileges.items() for p in privileges}
+    assert granted - {(schema, "USAGE") for schema in SCHEMAS} == catalog.created
+    assert ("RAW", "CREATE STAGE") in catalog.created and ("ANALYTICS", "CREATE VIEW") in catalog.created
+
+
+def test_the_read_only_role_reads_every_object_the_health_page_reads() -> None:
+    """USAGE on the schema and a future SELECT grant of the object's kind (a table or a view), so a table a
+    migration creates or replaces later is covered without another grant."""
+    catalog = setup_catalog()
+    health_py = (Path(sql_files.SQL_DIR).parent / "warehouse" / "health.py").read_text(encoding="utf-8")
+    assert set(re.findall(r"\"((?:health|load)/\w+\.sql)\"", health_py)) <= set(HEALTH_FILES)
+    read = set()
+    for relative in HEALTH_FILES:
+        for stmt in sql_files.statements(relative):
+            for table in referenced_tables(sqlglot.parse_one(bind_samples(stmt), read="snowflake")):
+                name = object_name(table)
+                read.add(name)
+                kind = catalog.objects.get(name, ("missing", ""))[0]
+                schema = name.split(".")[0]
+                if schema not in catalog.reader_usage or (kind, schema) not in catalog.reader_future:
+                    catalog.problems.append(f"sql/{relative} reads {kind} {name}; the read-only role may not")
+    assert not catalog.problems, "\n".join(catalog.problems)
+    assert {"RAW.LOAD_AUDIT", "RAW.REJECTED_EVENTS", "RAW.EVENTS_RAW", "ANALYTICS.VALUE_DRIFT"} <= read

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -27,7 +28,9 @@ def new_bucket() -> tuple[Any, str]:
 
 
 def put_ndjson(s3: Any, bucket: str, lines: list[str] | bytes, name: str | None = None) -> str:
-    key = f"{PREFIX}year=2024/month=01/day=29/hour=19/{name or uuid.uuid4().hex}.gz"
+    """Land a file where Firehose would put it now: in the current hour's folder (runs list recent folders)."""
+    hour = datetime.now(UTC).strftime("year=%Y/month=%m/day=%d/hour=%H")
+    key = f"{PREFIX}{hour}/{name or uuid.uuid4().hex}.gz"
     body = lines if isinstance(lines, bytes) else gzip.compress(("\n".join(lines) + "\n").encode())
     s3.put_object(Bucket=bucket, Key=key, Body=body)
     return key

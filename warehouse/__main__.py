@@ -41,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     report_cmd = sub.add_parser(
         "report", help="write the pipeline health page as static HTML: DIR/index.html (last day), hour.html, week.html"
     )
-    report_cmd.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to write the pages into")
+    report_cmd.add_argument(
+        "--out", required=True, type=Path, metavar="DIR", help="folder to write the pages into (made owner-only)"
+    )
     args = parser.parse_args(argv)
 
     from warehouse import checks, pipeline, setup, transform
@@ -76,9 +78,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _report(out: Path) -> int:
+    """The static report, read through the read connection, into an owner-only folder."""
     from warehouse import report
 
-    index, problems = report.write(out)
+    try:
+        index, problems = report.write(out)
+    except report.ReportFolderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"report: {index}")
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)

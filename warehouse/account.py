@@ -15,6 +15,10 @@ from warehouse.identifiers import IdentifierError, account_variables, identifier
 
 # What the files need beyond warehouse, database, role, integration, role_arn, bucket and landing_prefix.
 SERVICE_USER_VARIABLES = ("user", "network_policy", "public_key", "allowed_ip_list")
+# The read-only role and its service user (the health page and the static report).
+READ_ONLY_VARIABLES = ("read_role", "read_user", "read_public_key")
+# The roles Snowflake defines: the pipeline's roles are created by the setup, never one of these.
+SYSTEM_ROLES = frozenset({"ACCOUNTADMIN", "ORGADMIN", "SECURITYADMIN", "USERADMIN", "SYSADMIN", "PUBLIC"})
 MIN_RSA_BITS = 2048
 # DER of AlgorithmIdentifier { rsaEncryption (1.2.840.113549.1.1.1), NULL }.
 _RSA_ALGORITHM = bytes.fromhex("300d06092a864886f70d0101010500")
@@ -23,10 +27,11 @@ _RSA_ALGORITHM = bytes.fromhex("300d06092a864886f70d0101010500")
 def setup_variables(values: Mapping[str, object]) -> dict[str, str]:
     """Validate every account variable; return them as the SQL files take them."""
     known = {"warehouse", "database", "role", "integration", "role_arn", "bucket", "landing_prefix"}
-    unknown = sorted(set(values) - known - set(SERVICE_USER_VARIABLES))
+    unknown = sorted(set(values) - known - set(SERVICE_USER_VARIABLES) - set(READ_ONLY_VARIABLES))
     if unknown:
         raise IdentifierError(f"unknown account variable(s) {', '.join(unknown)}")
     checked = account_variables(dict(values))
+    _not_a_system_role(checked["role"], "role")
     prefix = checked["landing_prefix"]
     if prefix.startswith("/") or (prefix and not prefix.endswith("/")) or "//" in prefix:
         raise IdentifierError(
@@ -36,7 +41,35 @@ def setup_variables(values: Mapping[str, object]) -> dict[str, str]:
     checked["network_policy"] = identifier(_text(values, "network_policy"), "account variable network_policy")
     checked["public_key"] = rsa_public_key(_text(values, "public_key"))
     checked["allowed_ip_list"] = ip_list(values.get("allowed_ip_list"))
+    checked.update(_read_only(values, checked))
     return checked
+
+
+def _read_only(values: Mapping[str, object], checked: Mapping[str, str]) -> dict[str, str]:
+    """The read-only role, its user and its key: each its own, so the page's identity can never write."""
+    read = {
+        "read_role": identifier(_text(values, "read_role"), "account variable read_role"),
+        "read_user": identifier(_text(values, "read_user"), "account variable read_user"),
+        "read_public_key": rsa_public_key(_text(values, "read_public_key"), "read_public_key"),
+    }
+    _not_a_system_role(read["read_role"], "read_role")
+    # Unquoted identifiers are case-insensitive; a key's base64 body is not.
+    same = {
+        "role": read["read_role"].upper() == checked["role"].upper(),
+        "user": read["read_user"].upper() == checked["user"].upper(),
+        "public_key": read["read_public_key"] == checked["public_key"],
+    }
+    for other, equal in same.items():
+        if equal:
+            raise IdentifierError(
+                f"account variable read_{other} must differ from {other}: the read-only identity is its own"
+            )
+    return read
+
+
+def _not_a_system_role(role: str, name: str) -> None:
+    if role.upper() in SYSTEM_ROLES:
+        raise IdentifierError(f"account variable {name}={role!r} is a system role: name a role of the pipeline's own")
 
 
 def _text(values: Mapping[str, object], name: str) -> str:
@@ -46,7 +79,7 @@ def _text(values: Mapping[str, object], name: str) -> str:
     return value
 
 
-def rsa_public_key(text: str) -> str:
+def rsa_public_key(text: str, name: str = "public_key") -> str:
     """The base64 body of an RSA public key of at least 2048 bits, as RSA_PUBLIC_KEY takes it.
 
     Accepts the PEM file `openssl rsa -pubout` writes, or its body alone.
@@ -62,7 +95,7 @@ def rsa_public_key(text: str) -> str:
     bits = _rsa_modulus_bits(der) if der else 0
     if bits < MIN_RSA_BITS:
         raise IdentifierError(
-            "account variable public_key is not an RSA public key of at least 2048 bits "
+            f"account variable {name} is not an RSA public key of at least 2048 bits "
             "(the body of the PEM file `openssl rsa -in rsa_key.p8 -pubout` writes; never the private key)"
         )
     return body

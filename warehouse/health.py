@@ -1,27 +1,43 @@
 """The pipeline's health in numbers: what the health page and the static report show.
 
-Every section is one cheap query (aggregates, limits) from sql/health/, run through the same Snowflake
-connection the DAGs use; the files section also lists the landing bucket, as the load does. A section
-whose query fails says so and the others still show. ``HealthCache`` keeps a result for a short time so
-opening the page again does not keep a warehouse busy.
+Every section is one or two cheap queries (aggregates, limits) from sql/health/, through the read
+connection (``config.connections().snowflake_read``) with a short statement timeout; long text (reasons,
+samples, values, names, errors) is cut in SQL. "Waiting" compares the files the ELT run's own bounded
+listing finds with the audit. A section whose query fails says so and the others still show.
+``HealthCache`` serves the last reading at once while one refresh at a time runs on a thread of its own.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from warehouse import sql_files
 
 WINDOWS = {"hour": 1, "day": 24, "week": 168}
 DEFAULT_WINDOW = "day"
 CACHE_SECONDS = 60.0
+# How long the first request for a window waits for the first reading before it is told "reading".
+FIRST_READING_WAIT = 20.0
+# The page's statements give up after this (Snowflake's STATEMENT_TIMEOUT_IN_SECONDS for its session), and
+# the connector after NETWORK_TIMEOUT seconds without an answer: a reading never holds its thread for long.
+STATEMENT_TIMEOUT_SECONDS = 30
+NETWORK_TIMEOUT_SECONDS = 60
+# sql/health/ cuts every long text to this many characters and appends "[... cut, N characters in all]".
+TEXT_SHOWN = 300
 CONSERVATION_COLUMNS = ("delivered", "redelivered", "in_tables", "quarantined", "waiting", "lost", "duplicated")
 WAITING_LISTED = 10
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -60,8 +76,12 @@ class Volume(Section):
 
 @dataclass
 class Files(Section):
-    by_status: dict[str, dict[str, int]] = field(default_factory=dict)  # status -> files, rows_loaded, ...
-    failed: list[dict[str, Any]] = field(default_factory=list)  # file_name, error, loaded_at
+    by_status: dict[str, dict[str, int]] = field(default_factory=dict)  # in the window: status -> files, ...
+    # Files that need a person (no loaded version since), any time: the newest 20 of each, and how many.
+    failed: list[dict[str, Any]] = field(default_factory=list)  # FAILED: file_name, error, loaded_at
+    failed_count: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)  # REJECTED_KEY: file_name, error, loaded_at
+    rejected_count: int = 0
     waiting: int = 0
     waiting_files: list[dict[str, Any]] = field(default_factory=list)  # key, last_modified
     waiting_error: str | None = None
@@ -119,8 +139,8 @@ def window_bounds(window: str, now: datetime | None = None) -> tuple[datetime, d
 def collect(
     conn: Any, window: str, landed: Callable[[], list[Any]] | None = None, now: datetime | None = None
 ) -> Health:
-    """Read every section for the window. ``landed`` lists the files in the landing bucket (for "waiting");
-    without it the waiting count is not available."""
+    """Read every section for the window. ``landed`` gives the files the ELT run's bounded listing finds
+    (for "waiting": those the audit does not know yet); without it the waiting count is not available."""
     since, until = window_bounds(window, now)
     bounds = {"since": since, "until": until}
     cursor = conn.cursor()
@@ -138,7 +158,9 @@ def collect(
         conservation=_section(Conservation, lambda: _conservation(rows("health/conservation.sql"))),
         freshness=_section(Freshness, lambda: _freshness(rows("health/freshness.sql"))),
         volume=_section(Volume, lambda: Volume(hourly=_ints(rows("health/volume.sql"), "events", "purchases"))),
-        files=_section(Files, lambda: _files(rows("health/files.sql"), cursor, landed)),
+        files=_section(
+            Files, lambda: _files(rows("health/files.sql"), rows("health/files_unresolved.sql"), cursor, landed)
+        ),
         quarantine=_section(Quarantine, lambda: _quarantine(rows("health/quarantine.sql"))),
         drift=_section(Drift, lambda: _read_drift(rows)),
     )
@@ -189,15 +211,25 @@ def _freshness(found: list[dict[str, Any]]) -> Freshness:
     )
 
 
-def _files(found: list[dict[str, Any]], cursor: Any, landed: Callable[[], list[Any]] | None) -> Files:
+def _files(
+    found: list[dict[str, Any]],
+    unresolved: list[dict[str, Any]],
+    cursor: Any,
+    landed: Callable[[], list[Any]] | None,
+) -> Files:
     files = Files()
     for row in found:
-        status = row["status"]
-        files.by_status[status] = {
+        files.by_status[row["status"]] = {
             k: int(row[k] or 0) for k in ("files", "rows_loaded", "rows_rejected", "untransformed")
         }
-        if status == "FAILED":
-            files.failed.append({k: row[k] for k in ("file_name", "error", "loaded_at")})
+    for row in unresolved:
+        shown = {k: row[k] for k in ("file_name", "error", "loaded_at")}
+        if row["status"] == "FAILED":
+            files.failed.append(shown)
+            files.failed_count = int(row["files"])
+        else:
+            files.rejected.append(shown)
+            files.rejected_count = int(row["files"])
     if landed is None:
         files.waiting_error = "the landing bucket was not listed"
         return files
@@ -215,12 +247,12 @@ def _files(found: list[dict[str, Any]], cursor: Any, landed: Callable[[], list[A
 
 def _quarantine(found: list[dict[str, Any]]) -> Quarantine:
     quarantine = Quarantine()
-    by_reason: dict[str, dict[str, Any]] = {}
+    by_reason: dict[int, dict[str, Any]] = {}  # by rank: two long reasons may be cut to the same text
     for row in found:
         quarantine.total = int(row["total_records"])
         quarantine.reasons = int(row["reasons"])
         entry = by_reason.setdefault(
-            row["reason"], {"reason": row["reason"], "records": int(row["records"]), "samples": []}
+            int(row["reason_rank"]), {"reason": row["reason"], "records": int(row["records"]), "samples": []}
         )
         entry["samples"].append(
             {"text": row["sample_text"], "file_name": row["file_name"], "rejected_in": row["rejected_in"]}
@@ -248,40 +280,101 @@ def _read_drift(rows: Callable[[str], list[dict[str, Any]]]) -> Drift:
     return _drift(found)
 
 
-class HealthCache:
-    """The last reading per window, kept ``ttl`` seconds: a page opened often still queries rarely."""
+class HealthCache(Generic[T]):
+    """The last reading per window, served at once; a reading older than ``ttl`` seconds is still served
+    while a new one is taken. Readings run one at a time on a thread of the cache's own (never the
+    caller's, never a server's shared pool), and a window's reading is never started twice at once.
 
-    def __init__(self, read: Callable[[str], Health], ttl: float = CACHE_SECONDS) -> None:
+    ``get`` is a coroutine: the first request for a window waits for its first reading up to
+    ``first_wait`` seconds (without holding a thread), then gets None ("reading") and the reading goes on.
+    """
+
+    def __init__(
+        self, read: Callable[[str], T], ttl: float = CACHE_SECONDS, first_wait: float = FIRST_READING_WAIT
+    ) -> None:
         self._read = read
         self._ttl = ttl
-        self._lock = threading.Lock()
-        self._kept: dict[str, tuple[float, Health]] = {}
+        self._first_wait = first_wait
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeline-health-reader")
+        self._lock = threading.Lock()  # guards the two dicts below only; never held while reading
+        self._kept: dict[str, tuple[float, T]] = {}
+        self._running: dict[str, Future[T | None]] = {}
 
-    def get(self, window: str) -> Health:
-        with self._lock:  # one reading at a time: concurrent openers wait for it instead of querying too
+    async def get(self, window: str) -> T | None:
+        """The window's last reading (a new one started if it is older than ``ttl``), or None when there has
+        been none yet and the first did not finish within ``first_wait`` seconds."""
+        with self._lock:
             kept = self._kept.get(window)
-            if kept and time.monotonic() - kept[0] < self._ttl:
-                return kept[1]
-            health = self._read(window)
-            self._kept[window] = (time.monotonic(), health)
-            return health
+            fresh = kept is not None and time.monotonic() - kept[0] < self._ttl
+        if fresh and kept is not None:
+            return kept[1]
+        running = self.refresh(window)
+        if kept is not None:
+            return kept[1]
+        with contextlib.suppress(TimeoutError):
+            # shield: a request that stops waiting must not cancel the reading others are waiting for
+            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(running)), self._first_wait)
+        return None
+
+    def refresh(self, window: str) -> Future[T | None]:
+        """Start a reading of the window unless one is queued or running; the future of that reading."""
+        with self._lock:
+            running = self._running.get(window)
+            if running is None:
+                running = self._running[window] = self._reader.submit(self._take, window)
+            return running
+
+    def _take(self, window: str) -> T | None:
+        try:
+            reading = self._read(window)
+        except Exception:  # the last reading stays; the next request tries again
+            log.exception("the %s health reading failed", window)
+            return None
+        else:
+            with self._lock:
+                self._kept[window] = (time.monotonic(), reading)
+            return reading
+        finally:
+            with self._lock:
+                del self._running[window]
+
+
+@contextlib.contextmanager
+def reading_connection(conn_id: str | None = None) -> Iterator[Any]:
+    """A connection for readings: the read connection (``config.connections().snowflake_read``) on the
+    pipeline's database, its statements cut off after ``STATEMENT_TIMEOUT_SECONDS`` and the connector's
+    after ``NETWORK_TIMEOUT_SECONDS``, whatever the connection itself sets."""
+    import config
+    from warehouse import pipeline
+    from warehouse.settings import load_settings
+    from warehouse.snowflake_hook import PipelineSnowflakeHook
+
+    class ReadingHook(PipelineSnowflakeHook):
+        def _get_conn_params(self) -> dict[str, Any]:
+            params = dict(super()._get_conn_params())
+            session = {**(params.get("session_parameters") or {})}
+            session["STATEMENT_TIMEOUT_IN_SECONDS"] = STATEMENT_TIMEOUT_SECONDS
+            params["session_parameters"] = session
+            own = int(params.get("network_timeout") or NETWORK_TIMEOUT_SECONDS)
+            params["network_timeout"] = min(own, NETWORK_TIMEOUT_SECONDS)
+            return params
+
+    conn = ReadingHook(snowflake_conn_id=conn_id or config.connections().snowflake_read).get_conn()
+    try:
+        pipeline.use_database(conn, load_settings().database)
+        yield conn
+    finally:
+        conn.close()
 
 
 def read(window: str) -> Health:
-    """One reading through the pipeline's own connections (Snowflake and S3). A warehouse that cannot be
-    reached gives a reading whose every section says so."""
-    from warehouse import loader, pipeline
-
-    where = pipeline.landing()
-
-    def landed() -> list[Any]:
-        s3 = pipeline.s3_client()
-        found = loader.list_landed_files(s3, where.bucket, where.prefix, with_times=True)
-        return found + loader.list_landed_files(s3, where.bucket, where.error_prefix, with_times=True)
+    """One reading through the read connection, "waiting" from the ELT run's own bounded listing. A
+    warehouse that cannot be reached gives a reading whose every section says so."""
+    from warehouse import pipeline
 
     try:
-        with pipeline.snowflake() as conn:
-            return collect(conn, window, landed)
+        with reading_connection() as conn:
+            return collect(conn, window, lambda: pipeline.recent_files())
     except Exception as exc:  # no connection at all: the page says so instead of failing
         return unreachable(window, f"the warehouse could not be reached: {_describe(exc)}")
 

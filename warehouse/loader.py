@@ -27,34 +27,41 @@ reason (``sql/load/firehose_errors.sql``), so no record sent escapes the warehou
 
 from __future__ import annotations
 
+import logging
 import re
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from botocore.exceptions import ClientError
 from snowflake.connector.errors import ProgrammingError
 
 from warehouse import sql_files
 from warehouse.identifiers import key_problem, qualified_name, stage_path
+from warehouse.listing_window import LandedFile
+from warehouse.log_text import shown
 from warehouse.settings import WarehouseSettings
 from warehouse.transactions import transaction
 
 # Snowflake's limit on the file names one COPY may list in FILES.
 MAX_FILES_PER_COPY = 1000
+# An object's audit row is written after S3 wrote the object: looked up from this long before the oldest
+# listed object's LastModified (clock differences between S3 and Snowflake), never further back.
+AUDIT_LOOKBACK_MARGIN = timedelta(days=1)
+# Unresolved files (FAILED, REJECTED_KEY) outside the listing are checked with one HEAD each, at most these.
+MAX_PRESENCE_CHECKS = 100
+# A staged folder older than this is left from a run that died before its REMOVE (a load holds one for the
+# length of one COPY batch).
+STAGED_DEBRIS_AGE = timedelta(hours=1)
 _SAFE_LOCAL_PATH = re.compile(r"[A-Za-z0-9_./-]+")
-
-
-@dataclass(frozen=True)
-class LandedFile:
-    key: str
-    etag: str
-    size: int
-    last_modified: datetime | None = None
+_STAGED_FOLDER = re.compile(r"[0-9a-f]{32}")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -85,7 +92,8 @@ def is_data_error(exc: BaseException) -> bool:
 
 
 def list_landed_files(s3: Any, bucket: str, prefix: str, with_times: bool = False) -> list[LandedFile]:
-    """Every object under the landing prefix, oldest key first (Firehose keys sort by time)."""
+    """Every object under a whole folder, oldest key first (Firehose keys sort by time). Runs list a bounded
+    window instead (``warehouse.listing_marker``); this is for tools and tests that want everything."""
     found = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
@@ -103,28 +111,53 @@ class AuditState:
     unresolved: dict[str, str]
 
 
-def audit_state(cursor: Any) -> AuditState:
-    rows = sql_files.run_file(cursor, "load/loaded_files.sql")
-    loaded = {name for name, _, status, _ in rows if status == "LOADED"}
-    unresolved = {
-        name: f"{status}: {error}"
-        for name, _, status, error in rows
-        if status in ("FAILED", "REJECTED_KEY") and name not in loaded
-    }
-    return AuditState({(name, etag) for name, etag, _, _ in rows}, unresolved)
+def audit_state(cursor: Any, landed: Sequence[LandedFile]) -> AuditState:
+    """What the audit knows of the listed files, read from the audit rows written since the oldest of them
+    landed (``AUDIT_LOOKBACK_MARGIN`` before), and every file still unresolved: rows read are set by what
+    the listing holds, not by the audit's history. A listing without times reads the whole audit."""
+    known: set[tuple[str, str]] = set()
+    if landed:
+        times = [f.last_modified for f in landed if f.last_modified is not None]
+        since = None
+        if len(times) == len(landed):
+            since = min(times).astimezone(UTC).replace(tzinfo=None) - AUDIT_LOOKBACK_MARGIN
+        known = {(name, etag) for name, etag in sql_files.run_file(cursor, "load/known_files.sql", {"since": since})}
+    failed = sql_files.run_file(cursor, "load/unresolved_files.sql")
+    unresolved = {name: f"{status}: {error}" for name, status, error in failed}
+    return AuditState(known, unresolved)
 
 
 def unseen(state: AuditState, landed: Iterable[LandedFile]) -> list[LandedFile]:
     return [f for f in landed if (f.key, f.etag) not in state.known]
 
 
-def new_files(cursor: Any, landed: Iterable[LandedFile]) -> list[LandedFile]:
+def new_files(cursor: Any, landed: Sequence[LandedFile]) -> list[LandedFile]:
     """The landed files the audit does not know yet."""
-    return unseen(audit_state(cursor), landed)
+    return unseen(audit_state(cursor, landed), landed)
+
+
+def still_present(s3: Any, bucket: str, keys: Iterable[str], listed: set[str]) -> set[str]:
+    """Of ``keys``, those still in S3: listed, or found by a HEAD (the first ``MAX_PRESENCE_CHECKS`` not
+    listed; past that a key is taken as present, so nothing unresolved is forgotten unchecked)."""
+    present, checks = set(), 0
+    for key in sorted(keys):
+        if key in listed or checks >= MAX_PRESENCE_CHECKS:
+            present.add(key)
+            continue
+        checks += 1
+        try:
+            s3.head_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+                present.add(key)
+            continue
+        present.add(key)
+    return present
 
 
 def copy_statement(location: str, staged_names: Sequence[str]) -> str:
-    """COPY exactly the named files at ``location`` into the session's landing_lines, with their names.
+    """COPY exactly the named files at ``location`` into the session's landing_lines, with their names; the
+    copy options that decide whether a bad file can pass are the statement's own, not the stage's.
 
     Names cannot be bound in COPY: the location is a validated stage name (and a loader-made folder), the
     file names are canonical paths (warehouse.identifiers) written as quoted literals."""
@@ -133,6 +166,9 @@ def copy_statement(location: str, staged_names: Sequence[str]) -> str:
         "copy into landing_lines (file_name, line) from ("  # noqa: S608  # nosec B608: validated names
         f"select metadata$filename, $1 from {location}"
         f") files = ({files}) file_format = (format_name = 'raw.ndjson_lines') force = true"
+        # Pinned here, whatever copy options an administrator sets on the stage: a file that does not load
+        # fails the statement, and every file gets a result row (check_copy_result).
+        " on_error = abort_statement return_failed_only = false"
     )
 
 
@@ -158,7 +194,7 @@ def check_copy_result(
         result = dict(zip(columns, row, strict=False))
         name = match_staged_name(str(result["file"]), staged_names)
         if name is None or name in seen:
-            raise CopyResultError(f"COPY reported a file it was not given (or twice): {result['file']!r}")
+            raise CopyResultError(f"COPY reported a file it was not given (or twice): '{shown(result['file'])}'")
         seen[name] = result
     missing = [n for n in staged_names if n not in seen]
     if missing:
@@ -167,7 +203,7 @@ def check_copy_result(
     for reported, count in landed.items():
         name = match_staged_name(reported, staged_names)
         if name is None:
-            raise CopyResultError(f"COPY landed lines of a file it was not given: {reported!r}")
+            raise CopyResultError(f"COPY landed lines of a file it was not given: '{shown(reported)}'")
         per_name[name] = per_name.get(name, 0) + count
     for name, result in seen.items():
         parsed, loaded = int(result.get("rows_parsed") or 0), int(result.get("rows_loaded") or 0)
@@ -317,6 +353,38 @@ def remove_staged(cursor: Any, batch: Batch) -> None:
         cursor.execute(f"remove {batch.internal_folder}")
 
 
+def sweep_staged(cursor: Any, stage: str, older_than: timedelta = STAGED_DEBRIS_AGE) -> list[str]:
+    """Remove the internal stage's folders left by a run that died between staging and REMOVE. A staged
+    copy is never read again once its batch committed or rolled back (a new run stages from S3 anew), so a
+    folder older than ``older_than`` (longer than any load holds one) is debris; return the folders removed."""
+    stage_name = qualified_name(stage, "stage")
+    cursor.execute(f"list @{stage_name}")
+    columns = [d[0].lower() for d in cursor.description]
+    name_at, modified_at = columns.index("name"), columns.index("last_modified")
+    cutoff = datetime.now(UTC) - older_than
+    old, recent = set(), set()
+    for row in cursor.fetchall():
+        parts = str(row[name_at]).split("/")
+        folder = parts[-2] if len(parts) >= 3 else None
+        if folder is None or not _STAGED_FOLDER.fullmatch(folder):
+            continue
+        (old if _listed_time(row[modified_at]) < cutoff else recent).add(folder)
+    swept = sorted(old - recent)
+    for folder in swept:
+        cursor.execute(f"remove @{stage_name}/{folder}/")
+    return swept
+
+
+def _listed_time(value: Any) -> datetime:
+    """LIST's last_modified (text such as 'Fri, 4 Dec 2026 10:00:00 GMT', or a timestamp) as an aware time."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        return parsedate_to_datetime(str(value))
+    except (TypeError, ValueError):
+        return datetime.now(UTC)  # unreadable: taken as recent, so never removed on a guess
+
+
 def _chunks(items: list[LandedFile], size: int) -> Iterable[list[LandedFile]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -332,26 +400,47 @@ def load_new_files(
     error_prefix: str | None = None,
     files_per_copy: int = MAX_FILES_PER_COPY,
 ) -> LoadReport:
-    """Load every landed file the audit does not know yet, oldest first, ``files_per_copy`` per COPY; then,
-    given ``error_prefix`` (the fixed folder of Firehose's error output), every new error object,
-    quarantining its records."""
-    if error_prefix and (error_prefix.startswith(prefix) or prefix.startswith(error_prefix)):
-        raise ValueError(f"the error output folder {error_prefix!r} overlaps the landing folder {prefix!r}")
+    """Load every file under the whole landing folder (and ``error_prefix``, the fixed folder of Firehose's
+    error output) that the audit does not know yet. Runs load the window they listed (``load_files``)."""
+    folders = [(prefix, False, list_landed_files(s3, bucket, prefix, with_times=True))]
+    if error_prefix:
+        folders.append((error_prefix, True, list_landed_files(s3, bucket, error_prefix, with_times=True)))
+    return load_files(conn, s3, bucket, settings, folders, progress, files_per_copy)
+
+
+def load_files(
+    conn: Any,
+    s3: Any,
+    bucket: str,
+    settings: WarehouseSettings,
+    folders: Sequence[tuple[str, bool, Sequence[LandedFile]]],
+    progress: Callable[[int, int, LandedFile], None] | None = None,
+    files_per_copy: int = MAX_FILES_PER_COPY,
+) -> LoadReport:
+    """Load the listed files the audit does not know yet, oldest first, ``files_per_copy`` per COPY.
+
+    ``folders``: (fixed folder, whether it is Firehose's error output, the objects listed under it); an
+    error output object's records are quarantined with Firehose's reason."""
+    fixed = [folder for folder, _, _ in folders]
+    for folder in fixed:
+        overlapping = [other for other in fixed if other != folder and other.startswith(folder)]
+        if overlapping:
+            raise ValueError(f"the folders {folder!r} and {overlapping[0]!r} overlap")
     if not 1 <= files_per_copy <= MAX_FILES_PER_COPY:
         raise ValueError(f"files_per_copy must be 1 to {MAX_FILES_PER_COPY} (got {files_per_copy})")
     cursor = conn.cursor()
-    state = audit_state(cursor)
-    listings = [(prefix, False, list_landed_files(s3, bucket, prefix))]
-    if error_prefix:
-        listings.append((error_prefix, True, list_landed_files(s3, bucket, error_prefix)))
-    groups = [(folder, error_output, unseen(state, landed)) for folder, error_output, landed in listings]
+    listed = [f for _, _, found in folders for f in found]
+    state = audit_state(cursor, listed)
+    groups = [(folder, error_output, unseen(state, found)) for folder, error_output, found in folders]
     # A FAILED or rejected object someone has since removed from S3 needs nobody any more.
-    present = {landed.key for _, _, found in listings for landed in found}
+    present = still_present(s3, bucket, state.unresolved, {f.key for f in listed})
     report = LoadReport(unresolved={name: why for name, why in state.unresolved.items() if name in present})
     total = sum(len(files) for _, _, files in groups)
     if not total:
         return report
     configure_session(cursor)
+    if settings.stage_mode == "internal" or any(error_output for _, error_output, _ in groups):
+        sweep_staged(cursor, settings.internal_stage)
     done = 0
     for folder, error_output, files in groups:
         loadable = []
@@ -371,8 +460,10 @@ def load_new_files(
             batch = stage_batch(cursor, s3, bucket, chunk, stage, internal, folder)
             try:
                 loaded, failed = load_batch(cursor, batch, error_output, report)
-            finally:
-                remove_staged(cursor, batch)
+            except BaseException:
+                _remove_keeping_error(cursor, batch)
+                raise
+            remove_staged(cursor, batch)
             for landed in chunk:
                 done += 1
                 if landed.key in failed:
@@ -390,3 +481,12 @@ def load_new_files(
                 if progress:
                     progress(done, total, landed)
     return report
+
+
+def _remove_keeping_error(cursor: Any, batch: Batch) -> None:
+    """Remove a failed batch's staged copies; if that fails too, the load's own error is the one raised (a
+    later run sweeps the folder)."""
+    try:
+        remove_staged(cursor, batch)
+    except Exception as exc:
+        log.warning("could not remove the staged folder %s after a failed load: %s", batch.internal_folder, exc)

@@ -23,14 +23,14 @@ def rebuild(conn: Any) -> None:
         sql_files.run_file(cursor, "maintenance/rebuild.sql")
 
 
-def replay(conn: Any, s3: Any, bucket: str, prefix: str, since: datetime, until: datetime) -> list[str]:
+def replay(conn: Any, s3: Any, bucket: str, prefix: str, since: datetime, until: datetime) -> list[loader.LandedFile]:
     """Forget the files S3 received in [since, until) so the next load run loads them again; return them."""
     chosen = [
-        f.key
+        f
         for f in loader.list_landed_files(s3, bucket, prefix, with_times=True)
         if f.last_modified is not None and since <= f.last_modified < until
     ]
-    forget(conn, chosen)
+    forget(conn, [landed.key for landed in chosen])
     return chosen
 
 

@@ -10,38 +10,57 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from warehouse import checks, listing_marker, loader, summary, transform
 from warehouse.identifiers import identifier
+from warehouse.log_text import shown
 from warehouse.settings import load_settings
 
 
 @dataclass(frozen=True)
 class Landing:
     bucket: str
-    prefix: str
-    # Where Firehose writes the records it could not deliver; the load quarantines them from there.
-    error_prefix: str
+    # Where Firehose delivers records, and where it writes those it could not deliver (the load
+    # quarantines them from there): each a fixed folder with the prefix that names its objects.
+    landing: listing_marker.Folder
+    errors: listing_marker.Folder
 
     @property
-    def folders(self) -> tuple[str, str]:
-        return (self.prefix, self.error_prefix)
+    def prefix(self) -> str:
+        return self.landing.fixed
+
+    @property
+    def error_prefix(self) -> str:
+        return self.errors.fixed
+
+    @property
+    def folders(self) -> tuple[listing_marker.Folder, listing_marker.Folder]:
+        return (self.landing, self.errors)
 
 
 log = logging.getLogger(__name__)
 
 
 def landing() -> Landing:
-    """Where Firehose delivers: the bucket and the literal folders before the first expression of the
-    prefix and of the error output prefix."""
+    """Where Firehose delivers: the bucket, and for the prefix and the error output prefix the literal folder
+    before the first expression and the prefix Firehose evaluates."""
+    from aws_infrastructure import prefixes
     from aws_infrastructure.settings import load_settings as load_aws_settings
 
-    aws = load_aws_settings()
-    return Landing(bucket=aws.bucket, prefix=aws.firehose.landing_prefix, error_prefix=aws.firehose.error_prefix)
+    firehose = load_aws_settings().firehose
+    return Landing(
+        bucket=load_aws_settings().bucket,
+        landing=listing_marker.Folder(firehose.landing_prefix, prefixes.effective_prefix(firehose.prefix)),
+        errors=listing_marker.Folder(
+            firehose.error_prefix,
+            prefixes.effective_error_prefix(firehose.prefix, firehose.error_output_prefix),
+            error_output=True,
+        ),
+    )
 
 
 @contextlib.contextmanager
@@ -82,31 +101,53 @@ def load(snowflake_conn_id: str | None = None, aws_conn_id: str = "aws_default")
         return _load(conn, aws_conn_id)
 
 
-def load_transform_check(snowflake_conn_id: str | None = None, aws_conn_id: str = "aws_default") -> dict[str, Any]:
-    """Load the new files, run every model, run the checks, all on one connection: the load's report plus
-    ``models`` (each model's rows and seconds, also logged one line per model), ``checks`` and the seconds
-    of each phase. A failed check raises ``checks.ChecksFailed`` once everything before it is committed."""
+def load_transform_check(
+    snowflake_conn_id: str | None = None,
+    aws_conn_id: str = "aws_default",
+    listing: listing_marker.Listing | None = None,
+    on_report_error: Callable[[str, str], None] | None = None,
+) -> dict[str, Any]:
+    """Load the new files of ``listing`` (this run's window, listed now when not given), run every model, run
+    the reports and the checks, all on one connection: the load's report plus ``models`` (each model's rows
+    and seconds, also logged one line per model), ``checks``, ``report_errors`` (each failing report's error;
+    ``on_report_error(report, error)`` hears of an error only when it is new, see ``checks.run_reports``) and
+    the seconds of each phase. A failed check raises ``checks.ChecksFailed`` once everything before it is
+    committed; a failing report never fails the run."""
     seconds = {}
     with snowflake(snowflake_conn_id) as conn:
         started = time.monotonic()
-        report = _load(conn, aws_conn_id)
+        report = _load(conn, aws_conn_id, listing)
         seconds["load"], started = time.monotonic() - started, time.monotonic()
         models, scope = _transform(conn)
         seconds["transform"], started = time.monotonic() - started, time.monotonic()
+        reports = checks.run_reports(conn, alert=on_report_error)
         results = checks.run_checks(conn, scope=scope)
         seconds["checks"] = time.monotonic() - started
     log.info("checks passed: %s", ", ".join(f"{name} {failures}" for name, failures in results.items()))
     phases = {phase: round(value, 3) for phase, value in seconds.items()}
-    return {**report, "models": models, "checks": results, "seconds": phases}
+    return {**report, "models": models, "checks": results, "report_errors": reports.errors, "seconds": phases}
 
 
-def _load(conn: Any, aws_conn_id: str) -> dict[str, Any]:
+def _load(conn: Any, aws_conn_id: str, listing: listing_marker.Listing | None = None) -> dict[str, Any]:
     where = landing()
-    report = loader.load_new_files(
-        conn, s3_client(aws_conn_id), where.bucket, where.prefix, load_settings(), error_prefix=where.error_prefix
-    )
+    s3 = s3_client(aws_conn_id)
+    listing = listing or look(s3)[0]
+    folders = [(f.fixed, f.error_output, listing.objects.get(f.fixed, [])) for f in where.folders]
+    report = loader.load_files(conn, s3, where.bucket, load_settings(), folders)
     log.info("loaded %d files (%d failed), %d rows", report.files_loaded, report.files_failed, report.rows_loaded)
     return asdict(report)
+
+
+def look(s3: Any, now: datetime | None = None) -> tuple[listing_marker.Listing, bool]:
+    """This run's listing of the folders Firehose can still write to, and whether it is the last complete run's."""
+    hours = load_settings().late_delivery_hours
+    return listing_marker.look(s3, landing().bucket, landing().folders, timedelta(hours=hours), now)
+
+
+def recent_files(aws_conn_id: str = "aws_default") -> list[loader.LandedFile]:
+    """The objects in the folders a run lists now (the late-delivery window since the last complete run)."""
+    listing, _ = look(s3_client(aws_conn_id))
+    return [f for found in listing.objects.values() for f in found]
 
 
 def _transform(conn: Any) -> tuple[dict[str, dict[str, float]], transform.Scope]:
@@ -146,16 +187,17 @@ class NothingDelivered(Exception):
 
 class FilesNeedAttention(Exception):
     """Files parked FAILED (unreadable) or keys REJECTED_KEY, neither replaced nor replayed since: their
-    records are in no table and no quarantine until a person replaces the object or replays it."""
+    records are in no table and no quarantine until a person replaces the object or replays it. The message
+    names at most 20, each key and reason cut and escaped: a key or a reason can be anything a writer sent."""
 
     def __init__(self, files: dict[str, str]) -> None:
         self.files = files
-        named = "; ".join(f"{name} ({why})" for name, why in sorted(files.items())[:20])
+        named = "; ".join(f"{shown(name)} ({shown(why)})" for name, why in sorted(files.items())[:20])
         more = f" and {len(files) - 20} more" if len(files) > 20 else ""
         super().__init__(
             f"{len(files)} delivered file(s) could not be loaded: {named}{more}. Replace each object in S3 with "
-            "a readable one under a safe key (a new version loads by itself), or remove it once its records "
-            "are dealt with"
+            "a readable one under a safe key (a new version loads by itself), or, once its records are dealt "
+            "with, have an administrator remove it (the bucket policy denies deletes under the delivery folders)"
         )
 
 
@@ -168,17 +210,17 @@ def needing_attention(report: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def find_new_files(aws_conn_id: str = "aws_default", now: datetime | None = None) -> dict[str, Any] | None:
+def find_new_files(aws_conn_id: str = "aws_default", now: datetime | None = None) -> listing_marker.Listing | None:
     """The S3 listing if it differs from the last complete run's, else None. Touches no warehouse.
 
     An unchanged listing whose newest file is older than ``freshness_hours`` raises NothingDelivered: the
     checks do not run when nothing is new, and a silent source must still fail a run (and alert). One whose
     last complete run left files unresolved raises FilesNeedAttention, for the same reason.
     """
-    where = landing()
-    listing, unchanged = listing_marker.look(s3_client(aws_conn_id), where.bucket, where.folders)
+    listing, unchanged = look(s3_client(aws_conn_id), now)
+    log.info("listed %d files in the window (%d S3 requests)", listing.files, listing.requests)
     if unchanged:
-        log.info("nothing delivered, replaced or removed since the last complete run (%d files)", listing.files)
+        log.info("nothing delivered, replaced or removed since the last complete run")
         if listing.unresolved:
             raise FilesNeedAttention(listing.unresolved)
         hours = load_settings().freshness_hours
@@ -186,17 +228,17 @@ def find_new_files(aws_conn_id: str = "aws_default", now: datetime | None = None
         if listing.newest and datetime.fromisoformat(listing.newest) < now - timedelta(hours=hours):
             raise NothingDelivered(f"no file delivered for over {hours} h (newest: {listing.newest})")
         return None
-    log.info("the listing changed since the last complete run (%d files now): loading", listing.files)
-    return asdict(listing)
+    log.info("the listing changed since the last complete run: loading")
+    return listing
 
 
 def remember_listing(
-    listing: dict[str, Any], unresolved: dict[str, str] | None = None, aws_conn_id: str = "aws_default"
+    listing: listing_marker.Listing, unresolved: dict[str, str] | None = None, aws_conn_id: str = "aws_default"
 ) -> bool:
     """Record a listing as fully processed, with the files it leaves unresolved (call once load, transforms
     and checks all succeeded)."""
     s3 = s3_client(aws_conn_id)
-    recorded = listing_marker.remember(s3, landing().bucket, listing_marker.Listing(**listing), unresolved)
+    recorded = listing_marker.remember(s3, landing().bucket, listing, unresolved)
     if not recorded:
         log.info("the listing marker was reset during this run (a replay?): the next run does the work again")
     return recorded
@@ -204,6 +246,7 @@ def remember_listing(
 
 def check(snowflake_conn_id: str | None = None) -> dict[str, int]:
     with snowflake(snowflake_conn_id) as conn:
+        checks.run_reports(conn)
         return checks.run_checks(conn)
 
 
@@ -228,6 +271,8 @@ def replay(since: str, until: str, snowflake_conn_id: str | None = None, aws_con
     with snowflake(snowflake_conn_id) as conn:
         forgotten = maintenance.replay(conn, s3, where.bucket, where.prefix, start, end)
     # After the files are forgotten: a run that read the marker before this can no longer record its
-    # listing, and a run that reads it after loads them again.
-    listing_marker.reset(s3, where.bucket)
-    return forgotten
+    # listing, and a run that reads it after lists the forgotten files' hours again and loads them.
+    late = timedelta(hours=load_settings().late_delivery_hours)
+    oldest = min((f.last_modified for f in forgotten if f.last_modified), default=datetime.now(UTC))
+    listing_marker.reset(s3, where.bucket, since=oldest - late)
+    return [f.key for f in forgotten]

@@ -2,11 +2,15 @@
 
 One template (warehouse/templates/health.html) with autoescaping on: every value from the warehouse,
 quarantined record samples above all, is shown as text. Charts are inline SVG (warehouse.svg_charts), so
-the page needs no script, no stylesheet from elsewhere and no network.
+the page needs no script, no stylesheet from elsewhere and no network. The static report holds quarantined
+records: its folder is owner-only (0700) and its files too (0600), whatever the umask.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
+import stat
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -110,6 +114,7 @@ def render(reading: health.Health, links: Mapping[str, str], cache_seconds: floa
     template = _environment().get_template("health.html")
     return template.render(
         h=reading,
+        window=reading.window,
         windows=health.WINDOWS,
         links=links,
         charts=charts(reading),
@@ -123,17 +128,56 @@ def render(reading: health.Health, links: Mapping[str, str], cache_seconds: floa
     )
 
 
+def render_reading(window: str, links: Mapping[str, str], refresh_seconds: int = 5) -> str:
+    """The page shown while a window's first reading is still being taken; it reloads itself."""
+    template = _environment().get_template("health.html")
+    return template.render(h=None, window=window, windows=health.WINDOWS, links=links, refresh_seconds=refresh_seconds)
+
+
 def write(out: Path, read: Callable[[str], health.Health] = health.read) -> tuple[Path, list[str]]:
-    """Write the static report (one page per window, index.html the last day) into ``out``.
+    """Write the static report (one page per window, index.html the last day) into ``out``, owner-only.
 
     Returns index.html and the sections that could not be read (each page says so too)."""
-    out.mkdir(parents=True, exist_ok=True)
+    private_folder(out)
     problems = []
     for window, page in STATIC_PAGES.items():
         reading = read(window)
-        (out / page).write_text(render(reading, STATIC_PAGES), encoding="utf-8")
+        write_private(out / page, render(reading, STATIC_PAGES))
         by_error: dict[str, list[str]] = {}
         for name, error in reading.errors().items():
             by_error.setdefault(error, []).append(name)
         problems += [f"{window}: {', '.join(names)}: {error}" for error, names in by_error.items()]
     return out / STATIC_PAGES[health.DEFAULT_WINDOW], problems
+
+
+class ReportFolderError(ValueError):
+    """The report's folder cannot be made owner-only (a shared folder, or someone else's)."""
+
+
+def private_folder(folder: Path) -> None:
+    """Create ``folder`` (0700) or close an existing one to group and others; a shared folder (sticky bit,
+    as /tmp) is refused rather than closed."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    mode = folder.stat().st_mode
+    if mode & stat.S_ISVTX:
+        raise ReportFolderError(f"{folder} is a shared folder (sticky bit): give the report a folder of its own")
+    if stat.S_IMODE(mode) != 0o700:
+        try:
+            folder.chmod(0o700)
+        except PermissionError:
+            raise ReportFolderError(f"{folder} is not yours to make owner-only: choose another folder") from None
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``path`` as a new 0600 file put in place at once: never readable by others, even for a moment,
+    and an older file (or a link) at that path is replaced, not written through."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), 0o600)  # the umask may have taken the owner's bits too
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

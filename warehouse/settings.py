@@ -28,6 +28,13 @@ class WarehouseSettings:
     freshness_hours: int = Field(
         default=24, ge=1, strict=True, description="must be a whole number of hours, at least 1"
     )
+    # The connection the health page and the static report read through; absent: connection_id's.
+    read_connection_id: str | None = Field(default=None, min_length=1, description="an Airflow connection id")
+    # How long after its folder's hour Firehose may still write an object (it retries S3 for up to 24 hours):
+    # a run lists the folders of the hours since the last complete run's listing, less this.
+    late_delivery_hours: int = Field(
+        default=25, ge=1, strict=True, description="must be a whole number of hours, at least 1"
+    )
     # How far back the transforms and checks look for an earlier copy of a record (docs/bounded-work.md): a
     # copy loaded more than this long after the first one is not recognised as a copy.
     dedup_horizon_days: int = Field(

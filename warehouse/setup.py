@@ -24,7 +24,7 @@ from typing import Any
 
 from snowflake.connector.errors import DatabaseError
 
-from warehouse import contract, sql_files
+from warehouse import contract, sql_files, stage_access
 from warehouse.identifiers import identifier
 from warehouse.settings import WarehouseSettings
 
@@ -75,6 +75,7 @@ def run_setup(conn: Any, settings: WarehouseSettings, account_variables: Mapping
     if account_variables is not None:
         return run_account_files(cursor, account_variables)
     ensure_database(cursor, settings.database)
+    stage_access.check_external_stage(cursor, settings)
     applied = migrate(cursor)
     contract.refresh(cursor, contract.fields())
     return applied

@@ -2,8 +2,9 @@
 
 Versioning keeps an overwritten or deleted landing file recoverable until the warehouse has loaded it;
 the lifecycle rules then bound what that costs (noncurrent versions expire, errors expire sooner). The
-bucket policy (``policies.bucket_guard_rails``) refuses requests without TLS and writes under the delivery
-folders by anyone but the Firehose role.
+bucket policy (``policies.bucket_guard_rails``) refuses requests without TLS, writes under the delivery
+folders by anyone but the Firehose role, deletes there by anyone, and writes under the state folder by
+anyone but the Airflow role.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ PUBLIC_ACCESS_BLOCK = {
     "RestrictPublicBuckets": True,
 }
 ENCRYPTION = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+GUARD_RAILS = (
+    "TLS only; only the Firehose role writes the delivery folders and nobody deletes there; "
+    "only the Airflow role writes the state folder"
+)
 
 
 def lifecycle_rules(settings: Settings) -> list[dict[str, Any]]:
@@ -64,7 +69,11 @@ class Bucket(Resource):
         self.s3 = aws.client("s3")
         fh = settings.firehose
         self.policy: Policy = bucket_guard_rails(
-            aws.bucket_arn(self.name), aws.role_arn(fh.role_name), [fh.landing_prefix, fh.error_prefix]
+            aws.bucket_arn(self.name),
+            aws.role_arn(fh.role_name),
+            aws.role_arn(settings.airflow_role_name),
+            [fh.landing_prefix, fh.error_prefix],
+            settings.state_prefix,
         )
 
     def exists(self) -> bool:
@@ -111,9 +120,7 @@ class Bucket(Resource):
             drift.append(("default encryption (SSE-S3)", self._put_encryption))
         policy = self._get("get_bucket_policy", "Policy", ("NoSuchBucketPolicy",))
         if policy is None or not same(json.loads(policy), self.policy):
-            drift.append(
-                ("bucket policy (TLS only; only the Firehose role writes the delivery folders)", self._put_policy)
-            )
+            drift.append((f"bucket policy ({GUARD_RAILS})", self._put_policy))
         if self.s3.get_bucket_versioning(Bucket=self.name).get("Status") != "Enabled":
             drift.append(("enable versioning", self._put_versioning))
         rules = self._get("get_bucket_lifecycle_configuration", "Rules", ("NoSuchLifecycleConfiguration",))
@@ -133,7 +140,7 @@ class Bucket(Resource):
                 self.change(
                     "create",
                     f"public access blocked, SSE-S3 encryption, versioning, lifecycle rules ({folders}), "
-                    "a policy denying requests without TLS and writes there by anyone but the Firehose role",
+                    f"a policy: {GUARD_RAILS}",
                     self._create,
                 )
             ]
@@ -190,10 +197,16 @@ class Bucket(Resource):
                 f"bucket {self.name} is not empty ({len(versions)} object versions); nothing was deleted. "
                 "Run `down --force` to delete its contents and the bucket with everything else"
             )
-        detail = f"and its {len(versions)} object versions" if versions else "(empty)"
+        detail = (
+            f"and its {len(versions)} object versions (its policy first: it forbids deleting delivered files)"
+            if versions
+            else "(empty)"
+        )
         return self.change("delete", detail, self._delete)
 
     def _delete(self) -> None:
+        """The policy goes first: its Deny on deleting delivered files binds everyone, this caller included."""
+        self.s3.delete_bucket_policy(Bucket=self.name)
         versions = self._versions()
         for start in range(0, len(versions), 1000):
             self.s3.delete_objects(Bucket=self.name, Delete={"Objects": versions[start : start + 1000], "Quiet": True})

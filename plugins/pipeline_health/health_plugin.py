@@ -8,6 +8,10 @@ whether that user may read the ELT DAG's runs, the data this page summarises: 40
 without the permission. Read-only: GET only. The page shows figures from the warehouse, never a
 connection or a credential.
 
+The API server's requests share one event loop and one thread pool: the route and its dependency are
+coroutines that never wait on the warehouse. The page is read and rendered on the cache's own single reader
+thread (``health.HealthCache``), one reading at a time, and every request gets the last page at once.
+
 Airflow imports every .py file under plugins/ as a top-level module named after the file, so this file
 has a name of its own and imports only installed packages (warehouse, airflow, fastapi).
 """
@@ -29,8 +33,10 @@ URL_PREFIX = "/pipeline-health"
 ELT_DAG = "mobile_events_elt"  # the DAG whose output the page reports on
 
 
-def authorized(user: GetUserDep) -> None:
-    """Refuse a user the auth manager does not let read the ELT DAG's runs (no user at all: 401 from get_user)."""
+async def authorized(user: GetUserDep) -> None:
+    """Refuse a user the auth manager does not let read the ELT DAG's runs (no user at all: 401 from get_user).
+
+    A coroutine, as Airflow's own async access checks: it takes no thread from the server's pool."""
     allowed = get_auth_manager().is_authorized_dag(
         method="GET", access_entity=DagAccessEntity.RUN, details=DagDetails(id=ELT_DAG), user=user
     )
@@ -38,15 +44,25 @@ def authorized(user: GetUserDep) -> None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "Forbidden")
 
 
-def create_app(read: health.HealthCache | None = None) -> FastAPI:
-    """The page's app; ``read`` defaults to a cache over the pipeline's own connections."""
-    cache = read or health.HealthCache(health.read)
+LINKS = {window: f"?window={window}" for window in health.WINDOWS}
+
+
+def read_page(window: str) -> str:
+    """One reading of the window through the read connection, rendered: the work the reader thread does."""
+    return report.render(health.read(window), LINKS, cache_seconds=health.CACHE_SECONDS)
+
+
+def create_app(pages: health.HealthCache[str] | None = None) -> FastAPI:
+    """The page's app; ``pages`` (rendered pages per window) defaults to a cache over ``read_page``."""
+    cache = pages or health.HealthCache(read_page)
+    reading = {window: report.render_reading(window, LINKS) for window in health.WINDOWS}  # made once
     app = FastAPI(title="Pipeline health", docs_url=None, redoc_url=None, openapi_url=None)
-    links = {window: f"?window={window}" for window in health.WINDOWS}
 
     @app.get("/", response_class=HTMLResponse, dependencies=[Depends(authorized)])
-    def page(window: Annotated[str, Query(pattern="^(hour|day|week)$")] = health.DEFAULT_WINDOW) -> HTMLResponse:
-        html = report.render(cache.get(window), links, cache_seconds=health.CACHE_SECONDS)
+    async def page(
+        window: Annotated[str, Query(pattern="^(hour|day|week)$")] = health.DEFAULT_WINDOW,
+    ) -> HTMLResponse:
+        html = await cache.get(window) or reading[window]  # None: the first reading is still being taken
         headers = {
             # The page is inline HTML and SVG: nothing may load or run from anywhere, it may be framed only by
             # the Airflow UI it belongs to.

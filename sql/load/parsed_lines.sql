@@ -1,14 +1,16 @@
 -- Parse and classify a batch's landed lines once, for sql/load/events_raw.sql and sql/load/rejected_lines.sql:
 -- a line with no reason is a JSON object (a raw record); every other non-blank line is quarantined with the
 -- reason (a trailing comma is named before a parse failure: parsers differ on it, the reason must not).
--- Blank lines are delimiters, not events. landing_lines, landing_files and landing_parsed are the
--- session's temporary tables (see the loader).
+-- Blank lines are delimiters, not events. A CRLF file's lines may keep their CR (Snowflake splits on the
+-- format's RECORD_DELIMITER, LF): a trailing CR is whitespace, dropped before the line is parsed, hashed or
+-- quarantined, so a record's hash is the same whichever line ending delivered it. landing_lines,
+-- landing_files and landing_parsed are the session's temporary tables (see the loader).
 insert into landing_parsed (line, record, record_hash, file_name, load_id, reason)
 with
 
 landed as (
     select
-        lines.line,
+        iff(endswith(lines.line, chr(13)), left(lines.line, length(lines.line) - 1), lines.line) as line,
         files.file_name,
         files.load_id
     from landing_lines as lines
@@ -24,10 +26,11 @@ checked as (
         landed.load_id,
         contains(landed.line, '�') as is_not_utf8,
         -- A trailing comma before } or ] outside a string: not JSON (RFC 8259), whatever a parser forgives.
-        -- The full test runs only on lines holding a comma before } or ] at all.
+        -- The full test runs only on lines holding a comma before } or ] at all. Whitespace is [[:space:]]:
+        -- inside a bracket Snowflake's POSIX regular expressions read a backslash as itself, not an escape.
         case
-            when regexp_like(landed.line, '.*,[ \\t]*[]}].*')
-                then regexp_like(landed.line, '([^"]|"([^"\\\\]|\\\\.)*")*,[ \\t]*[]}].*')
+            when regexp_like(landed.line, '.*,[[:space:]]*[]}].*')
+                then regexp_like(landed.line, '([^"]|"([^"\\\\]|\\\\.)*")*,[[:space:]]*[]}].*')
             else false
         end as has_trailing_comma
     from landed

@@ -114,12 +114,28 @@ renamed as (
     from source
 ),
 
+-- The contract's valid range of CREATED_AT (raw.contract_fields, copied from config/event_contract.schema.json
+-- by setup): from VALID_FROM to VALID_HOURS_AHEAD hours after now, in UTC. An aggregate: always one row.
+created_at_range as (
+    select
+        max(contract_fields.valid_from) as valid_from,
+        dateadd('hour', max(contract_fields.valid_hours_ahead), sysdate()) as valid_until,
+        max(contract_fields.valid_range) as valid_range
+    from raw.contract_fields as contract_fields
+    where contract_fields.field = 'CREATED_AT'
+),
+
 -- CREATED_AT's parts when it has an accepted shape: 'YYYY-MM-DD HH:MM:SS' (the seed's) or ISO-8601 with a T,
 -- fractional seconds and a zone (Z, +hh:mm, -hh:mm); no zone means UTC. A text of 19 characters has neither
--- fraction nor zone, so only a longer one is searched for them.
+-- fraction nor zone, so only a longer one is searched for them. Only a year next to the valid range is ever
+-- converted: any other is out of range whatever its day and zone, and a year such as 0 or 10000 in UTC is
+-- not a value the engines (or the client reading it back) keep alike.
 created_at_parts as (
     select
         renamed.*,
+        try_to_number(left(renamed.created_at_text, 4))
+        between year(created_at_range.valid_from) - 1 and year(created_at_range.valid_until) + 1
+            as created_at_year_near_range,
         iff(
             regexp_like(
                 renamed.created_at_text,
@@ -140,18 +156,67 @@ created_at_parts as (
             '+00:00'
         ) as created_at_zone
     from renamed
+    cross join created_at_range
 ),
 
+-- Each typed field converted only from a text its column holds as written (validated below says why not):
+-- a coordinate from a decimal number (an exponent allowed) of at most 40 characters and a 2-digit exponent,
+-- which no FLOAT overflows or underflows (NaN, Infinity, hex and padding never reach TRY_TO_DOUBLE, whose
+-- answers to them differ between engines). A count's text that is not a whole number of at most 18 digits
+-- gets its problem, so validated quarantines it (the columns are NUMBER(38,0) on Snowflake but BIGINT on the
+-- emulator: the contract's limit is what both hold); no count is NULL for a value sent. Each check below runs
+-- its common case first, so a valid record costs one regular expression per field.
 typed as (
     select
-        created_at_parts.* exclude (created_at_seconds, created_at_has_more, created_at_fraction, created_at_zone),
-        try_to_double(created_at_parts.latitude_text) as latitude,
-        try_to_double(created_at_parts.longitude_text) as longitude,
+        created_at_parts.* exclude (
+            created_at_seconds, created_at_has_more, created_at_fraction, created_at_zone, created_at_year_near_range
+        ),
+        iff(
+            length(created_at_parts.latitude_text) <= 40
+            and regexp_like(created_at_parts.latitude_text, '^-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]{1,2})?$'),
+            try_to_double(created_at_parts.latitude_text),
+            null
+        ) as latitude,
+        iff(
+            length(created_at_parts.longitude_text) <= 40
+            and regexp_like(created_at_parts.longitude_text, '^-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]{1,2})?$'),
+            try_to_double(created_at_parts.longitude_text),
+            null
+        ) as longitude,
         try_to_number(created_at_parts.hourly_count_text) as producer_hourly_purchase_count,
         try_to_number(created_at_parts.daily_count_text) as producer_daily_purchase_count,
+        -- Past the contract's limit: more than 18 digits, or an exponent of 18 or more (Snowflake writes a JSON
+        -- number too large for a NUMBER that way).
+        case
+            when
+                created_at_parts.hourly_count_text is null
+                or regexp_like(created_at_parts.hourly_count_text, '^0*[0-9]{1,18}$')
+                then null
+            when regexp_like(created_at_parts.hourly_count_text, '^-0*[1-9][0-9]*$') then 'negative purchase count'
+            when regexp_like(
+                created_at_parts.hourly_count_text,
+                '^[0-9]+$|^[0-9]+([.][0-9]+)?[eE][+]?0*(1[89]|[2-9][0-9]|[1-9][0-9]{2,})$'
+            ) then 'HOURLY_PURCHASE_COUNT out of range: more than 18 digits'
+            else 'malformed HOURLY_PURCHASE_COUNT: expected a whole number'
+        end as hourly_count_problem,
+        case
+            when
+                created_at_parts.daily_count_text is null
+                or regexp_like(created_at_parts.daily_count_text, '^0*[0-9]{1,18}$')
+                then null
+            when regexp_like(created_at_parts.daily_count_text, '^-0*[1-9][0-9]*$') then 'negative purchase count'
+            when regexp_like(
+                created_at_parts.daily_count_text,
+                '^[0-9]+$|^[0-9]+([.][0-9]+)?[eE][+]?0*(1[89]|[2-9][0-9]|[1-9][0-9]{2,})$'
+            ) then 'DAILY_PURCHASE_COUNT out of range: more than 18 digits'
+            else 'malformed DAILY_PURCHASE_COUNT: expected a whole number'
+        end as daily_count_problem,
+        iff(created_at_parts.created_at_seconds is null, null, created_at_parts.created_at_year_near_range)
+            as created_at_year_in_reach,
         -- In UTC, parsed with one explicit format per shape: without fraction or zone (the seed's, already
         -- UTC), with a zone, with fractional seconds and a zone.
         case
+            when not created_at_parts.created_at_year_near_range then null
             when not created_at_parts.created_at_has_more
                 then try_to_timestamp_ntz(created_at_parts.created_at_seconds, 'YYYY-MM-DD HH24:MI:SS')
             when created_at_parts.created_at_fraction is null
@@ -197,12 +262,18 @@ closed_values as (
     where contract_fields.is_closed
 ),
 
--- Per record, the first value of a closed field that the contract does not know.
+-- Per record, the first value of a closed field that the contract does not know (in the reason, its first 100
+-- characters and how many more it had).
 unknown_closed as (
     select
         closed_values.event_key,
         closed_values.record_hash,
-        'unknown ' || closed_values.field || ': ' || closed_values.value as problem
+        'unknown ' || closed_values.field || ': ' || left(closed_values.value, 100)
+        || iff(
+            length(closed_values.value) > 100,
+            '…[' || (length(closed_values.value) - 100)::varchar || ' more characters]',
+            ''
+        ) as problem
     from closed_values
     left join raw.known_values as known
         on closed_values.field = known.field and closed_values.value = known.value
@@ -215,19 +286,29 @@ unknown_closed as (
 
 validated as (
     select
-        typed.*,
+        typed.* exclude (created_at_year_in_reach, hourly_count_problem, daily_count_problem),
         case
             when typed.user_id is null then 'missing USER_ID'
             when not typed.user_id_is_text then 'malformed USER_ID: must be a JSON string'
             when not regexp_like(typed.user_id, '^[0-9a-f]{10}$')
                 then 'malformed USER_ID: expected 10 lowercase hex characters'
             when typed.created_at_text is null then 'missing CREATED_AT'
+            when
+                not typed.created_at_year_in_reach
+                or typed.created_at < created_at_range.valid_from
+                or typed.created_at > created_at_range.valid_until
+                then 'CREATED_AT out of range: must be ' || created_at_range.valid_range
             when typed.created_at is null
                 then 'unparseable CREATED_AT: expected YYYY-MM-DD HH:MM:SS or ISO-8601'
-            when typed.created_at > dateadd('day', 1, sysdate())
-                then 'CREATED_AT more than a day in the future'
-            when typed.latitude is null or typed.longitude is null
+            when typed.latitude_text is null or typed.longitude_text is null
                 then 'missing or non-numeric LATITUDE/LONGITUDE'
+            when typed.latitude is null or typed.longitude is null
+                then iff(
+                    regexp_like(typed.latitude_text, '^-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?$')
+                    and regexp_like(typed.longitude_text, '^-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?$'),
+                    'LATITUDE/LONGITUDE out of range: more than 40 characters or a 3-digit exponent',
+                    'missing or non-numeric LATITUDE/LONGITUDE'
+                )
             when typed.latitude not between -90 and 90 or typed.longitude not between -180 and 180
                 then 'coordinates out of range'
             when typed.order_type is null then 'missing ORDER_TYPE'
@@ -235,14 +316,13 @@ validated as (
             when typed.non_text_field is not null
                 then 'malformed ' || typed.non_text_field || ': must be a JSON string'
             when unknown_closed.problem is not null then unknown_closed.problem
-            when typed.producer_hourly_purchase_count < 0 or typed.producer_daily_purchase_count < 0
+            when 'negative purchase count' in (typed.hourly_count_problem, typed.daily_count_problem)
                 then 'negative purchase count'
-            when not regexp_like(typed.hourly_count_text, '^[0-9]+$')
-                then 'malformed HOURLY_PURCHASE_COUNT: expected a whole number'
-            when not regexp_like(typed.daily_count_text, '^[0-9]+$')
-                then 'malformed DAILY_PURCHASE_COUNT: expected a whole number'
+            when typed.hourly_count_problem is not null then typed.hourly_count_problem
+            when typed.daily_count_problem is not null then typed.daily_count_problem
         end as reason
     from typed
+    cross join created_at_range
     left join unknown_closed
         on typed.event_key = unknown_closed.event_key and typed.record_hash = unknown_closed.record_hash
 ),
