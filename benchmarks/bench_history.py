@@ -275,8 +275,8 @@ HISTORY_ROWS = {
         "from table(generator(rowcount => {rows}))"
     ),
     "analytics.events": (
-        "insert into analytics.events (event_id, order_id, user_id, event_name, event_position, event_timestamp) "
-        f"select 'history-' || seq8() || ':1', 'history-' || seq8(), {_USER}, 'view', 1, {_OLD} "
+        "insert into analytics.events (event_id, order_id, user_id, event_name, event_position, event_timestamp, "
+        f"loaded_at) select 'history-' || seq8() || ':1', 'history-' || seq8(), {_USER}, 'view', 1, {_OLD}, {_OLD} "
         "from table(generator(rowcount => {rows}))"
     ),
     # The users of those orders (one for every ten), so the history is consistent with the checks.

@@ -425,7 +425,7 @@ def load_files(
     for folder in fixed:
         overlapping = [other for other in fixed if other != folder and other.startswith(folder)]
         if overlapping:
-            raise ValueError(f"the folders {folder!r} and {overlapping[0]!r} overlap")
+            raise ValueError(f"the folder {overlapping[0]!r} overlaps the folder {folder!r}")
     if not 1 <= files_per_copy <= MAX_FILES_PER_COPY:
         raise ValueError(f"files_per_copy must be 1 to {MAX_FILES_PER_COPY} (got {files_per_copy})")
     cursor = conn.cursor()
