@@ -12,6 +12,7 @@ died half-way leaves its files unfinished and the next run redoes them.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -20,11 +21,13 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from warehouse import sql_files
+from warehouse.transactions import transaction
 
 STEPS = [PurePosixPath(p).stem for p in sql_files.files("transform")]
 # Records a batch claims (in whole files, at least one): the staging table and its sorts scale with it
 # (1M records: about 1.6x the plain baseline's peak emulator memory, benchmarks/bench_warehouse.py).
 MAX_BATCH_ROWS = 1_000_000
+_DDL = re.compile(r"\s*(create|alter|drop)\b", re.IGNORECASE)
 _PENDING = "select count(*) from raw.load_audit where status = 'LOADED' and transformed_at is null"
 
 
@@ -40,15 +43,26 @@ def new_batch_id() -> str:
 
 
 def run_step(conn: Any, step: str, batch_id: str, max_rows: int = MAX_BATCH_ROWS) -> int:
-    """Run one model for the batch; return the rows it changed (as the database reports them)."""
+    """Run one model for the batch; return the rows it changed (as the database reports them).
+
+    Each write statement runs in a transaction of its own, which first re-validates the pipeline's lease when
+    one is held (``exclusion.held``): a run that was fenced off writes nothing. DDL (the batch's temporary
+    staging table) runs alone, as Snowflake commits any open transaction before DDL anyway."""
     if step not in STEPS:
         raise ValueError(f"unknown transform step {step!r}; known: {', '.join(STEPS)}")
     cursor = conn.cursor()
+    params = {"batch_id": batch_id, "max_rows": max_rows}
     changed = 0
     for stmt in sql_files.statements(f"transform/{step}.sql"):
-        cursor.execute(stmt, {"batch_id": batch_id, "max_rows": max_rows})
-        if cursor.rowcount and cursor.rowcount > 0:
-            changed += cursor.rowcount
+        if _DDL.match(stmt):
+            cursor.execute(stmt, params)
+            rows = cursor.rowcount
+        else:
+            with transaction(cursor):
+                cursor.execute(stmt, params)
+                rows = cursor.rowcount
+        if rows and rows > 0:
+            changed += rows
     return changed
 
 
