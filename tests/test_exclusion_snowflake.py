@@ -257,3 +257,18 @@ def test_on_the_emulator_the_retry_logs_what_it_cannot_stop_and_takes_over(prepa
         holder = prepared.cursor().execute("select holder from raw.pipeline_lease").fetchone()[0]
     assert holder == elt_try(2).who
     assert any("query history" in r.getMessage() for r in caplog.records)
+
+
+def test_the_emulator_runs_a_merge_inside_a_transaction_after_another_write(prepared) -> None:
+    """The transform's MERGEs run in fenced transactions; fakesnow failed them ("a single transaction can only
+    write to a single attached database") until the launcher's fix (local_stack/snowflake_emulator.py)."""
+    cursor = prepared.cursor()
+    cursor.execute("create or replace table raw.merge_probe (k number, v number)")
+    cursor.execute("begin")
+    cursor.execute("update raw.pipeline_lease set renewed_at = sysdate() where lease_name = 'pipeline'")
+    cursor.execute(
+        "merge into raw.merge_probe as target using (select 1 as k, 2 as v) as source on target.k = source.k "
+        "when matched then update set v = source.v when not matched then insert (k, v) values (source.k, source.v)"
+    )
+    cursor.execute("commit")
+    assert cursor.execute("select k, v from raw.merge_probe").fetchall() == [(1, 2)]

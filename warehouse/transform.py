@@ -5,9 +5,10 @@ A run claims the loaded files not yet transformed (``00_claim_batch``: whole fil
 batch's validated, deduplicated staging table (a temporary table of this session, so every step runs on
 one connection), writes it into quarantine and the analytics tables (an anti-join INSERT for the
 insert-only models, a MERGE for users and purchase counts), and marks the files done (``08_finish_batch``);
-then the next slice, until no loaded file is left. Every model is one statement (atomic on its own) keyed
-on a deterministic id, so running the whole sequence again on the same data changes nothing; a run that
-died half-way leaves its files unfinished and the next run redoes them.
+then the next slice, until no loaded file is left. Every model is one statement keyed on a deterministic
+id, so running the whole sequence again on the same data changes nothing; a run that died half-way leaves
+its files unfinished and the next run redoes them. The writes run in transactions that re-validate the
+pipeline's lease (``warehouse.exclusion``), so a run that was fenced off writes nothing more.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -42,28 +44,42 @@ def new_batch_id() -> str:
     return uuid.uuid4().hex
 
 
-def run_step(conn: Any, step: str, batch_id: str, max_rows: int = MAX_BATCH_ROWS) -> int:
-    """Run one model for the batch; return the rows it changed (as the database reports them).
+class _Writes:
+    """Consecutive write statements in one transaction: begun (re-validating the pipeline's lease, when one is
+    held) at the first, committed before the next DDL statement (Snowflake would commit it there anyway) or
+    when the block of ``stack`` ends; rolled back if the block fails. A run that was fenced off writes
+    nothing, and a batch's models after its staging table commit together."""
 
-    Each write statement runs in a transaction of its own, which first re-validates the pipeline's lease when
-    one is held (``exclusion.held``): a run that was fenced off writes nothing. DDL (the batch's temporary
-    staging table) runs alone, as Snowflake commits any open transaction before DDL anyway."""
+    def __init__(self, cursor: Any, stack: ExitStack) -> None:
+        self.cursor, self.stack, self.open = cursor, stack, False
+
+    def execute(self, stmt: str, params: dict[str, Any]) -> int:
+        if _DDL.match(stmt):
+            self.commit()
+        elif not self.open:
+            self.stack.enter_context(transaction(self.cursor))
+            self.open = True
+        self.cursor.execute(stmt, params)
+        return max(self.cursor.rowcount or 0, 0)
+
+    def commit(self) -> None:
+        if self.open:
+            self.stack.close()
+            self.open = False
+
+
+def _run_step(writes: _Writes, step: str, batch_id: str, max_rows: int) -> int:
     if step not in STEPS:
         raise ValueError(f"unknown transform step {step!r}; known: {', '.join(STEPS)}")
-    cursor = conn.cursor()
     params = {"batch_id": batch_id, "max_rows": max_rows}
-    changed = 0
-    for stmt in sql_files.statements(f"transform/{step}.sql"):
-        if _DDL.match(stmt):
-            cursor.execute(stmt, params)
-            rows = cursor.rowcount
-        else:
-            with transaction(cursor):
-                cursor.execute(stmt, params)
-                rows = cursor.rowcount
-        if rows and rows > 0:
-            changed += rows
-    return changed
+    return sum(writes.execute(stmt, params) for stmt in sql_files.statements(f"transform/{step}.sql"))
+
+
+def run_step(conn: Any, step: str, batch_id: str, max_rows: int = MAX_BATCH_ROWS) -> int:
+    """Run one model for the batch, its writes in a transaction that re-validates the pipeline's lease when one
+    is held; return the rows it changed (as the database reports them)."""
+    with ExitStack() as stack:
+        return _run_step(_Writes(conn.cursor(), stack), step, batch_id, max_rows)
 
 
 def run_batch(
@@ -74,20 +90,27 @@ def run_batch(
 ) -> list[StepResult]:
     """Run every model in order on one connection, batch after batch (the first one ``batch_id``) until no
     loaded file is left untransformed, timing each step (``on_step`` hears of each as it ends); returns each
-    step's rows and seconds, summed over the batches."""
+    step's rows and seconds, summed over the batches.
+
+    A batch's write statements between its DDL run in one transaction that first re-validates the pipeline's
+    lease when one is held (``exclusion.held``): the claim, then every model from quarantine to the finishing
+    mark, which so commit together (and cost one validation, not one each)."""
     totals = {step: StepResult(step, 0, 0.0) for step in STEPS}
     batch_id = batch_id or new_batch_id()
+    cursor = conn.cursor()
     while True:
         claimed = 0
-        for step in STEPS:
-            started = time.monotonic()
-            rows = run_step(conn, step, batch_id, max_rows)
-            result = StepResult(step, rows, time.monotonic() - started)
-            claimed = rows if step == STEPS[0] else claimed
-            totals[step] = StepResult(step, totals[step].rows + rows, totals[step].seconds + result.seconds)
-            if on_step:
-                on_step(result)
-        if not claimed or not conn.cursor().execute(_PENDING).fetchone()[0]:
+        with ExitStack() as stack:
+            writes = _Writes(cursor, stack)
+            for step in STEPS:
+                started = time.monotonic()
+                rows = _run_step(writes, step, batch_id, max_rows)
+                result = StepResult(step, rows, time.monotonic() - started)
+                claimed = rows if step == STEPS[0] else claimed
+                totals[step] = StepResult(step, totals[step].rows + rows, totals[step].seconds + result.seconds)
+                if on_step:
+                    on_step(result)
+        if not claimed or not cursor.execute(_PENDING).fetchone()[0]:
             return list(totals.values())
         batch_id = new_batch_id()
 
