@@ -19,7 +19,7 @@ import snowflake.connector
 
 from tests.seed import seed_lines
 from tests.warehouse_helpers import PREFIX, new_bucket, prepare, put_ndjson, scalar, settings_for
-from warehouse import exclusion, loader, pipeline, setup, transform
+from warehouse import exclusion, loader, pipeline, transform
 
 CONN_ID = "autocommit_off"
 
@@ -63,7 +63,7 @@ def test_every_batch_is_there_after_the_connection_closes(autocommit_off, aws_en
     for part in (lines[:40], lines[40:70], lines[70:]):
         put_ndjson(s3, bucket, part)
     caller = exclusion.Caller.command("autocommit-test")
-    with pipeline.snowflake(CONN_ID, caller.query_tag) as conn, exclusion.held(conn, caller, setup.schema_version()):
+    with pipeline.exclusive_snowflake(CONN_ID, caller) as conn:
         report = loader.load_new_files(conn, s3, bucket, PREFIX, autocommit_off["settings"], files_per_copy=1)
         assert (report.files_loaded, report.copy_statements) == (3, 3)
         results = transform.run_batch(conn, max_rows=30)  # each batch claims one file

@@ -168,14 +168,24 @@ def test_while_a_try_holds_an_open_insert_another_writer_fails_naming_it(world) 
 
 
 @pytest.mark.parametrize("first_ends", ["commits", "is_aborted"])
-def test_a_retry_waits_for_its_earlier_tries_open_insert_then_fences_it_off(world, first_ends: str) -> None:
-    """Try 1 holds an open insert; try 2 starts the whole transform and waits on the lease row's lock. Try 1's
-    transaction commits, or ends without committing (killed, its detached transaction aborted); try 2 then
-    takes the lease over. Try 1, should it go on, is fenced off."""
+@pytest.mark.parametrize("successor", ["try 2", "next run"])
+def test_a_retry_waits_for_its_earlier_tries_open_insert_then_fences_it_off(
+    world, first_ends: str, successor: str
+) -> None:
+    """Try 1 holds an open insert; try 2 (or the task in the next run: Airflow runs one at a time) starts the
+    whole transform and waits on the lease row's lock. Try 1's transaction commits, or ends without committing
+    (killed, its detached transaction aborted); the successor then takes the lease over. Try 1, should it go
+    on, is fenced off."""
     first = Attempt(world["session"](), try_of_the_elt_task(1))
     first.take_lease()
     assert first.open_orders_insert() == 100
-    second = whole_transform(world["session"](), try_of_the_elt_task(2), wait_seconds=60)
+    if successor == "try 2":
+        caller = try_of_the_elt_task(2)
+    else:
+        caller = exclusion.Caller.task(
+            "mobile_events_elt", "scheduled__2026-01-01T00:01:00+00:00", "load_transform_check", 1
+        )
+    second = whole_transform(world["session"](), caller, wait_seconds=60)
     if first_ends == "commits":
         first.commit()
     else:

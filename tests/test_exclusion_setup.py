@@ -232,3 +232,23 @@ def test_the_version_check_costs_no_statement_of_its_own(world) -> None:
     assert len(recording.statements) == 2
     assert all(s.startswith("update raw.pipeline_lease") for s in recording.statements)
     assert "raw.schema_migrations" in recording.statements[0]
+
+
+def test_the_cli_fails_naming_the_holder_or_both_versions(pipeline_env, monkeypatch, capsys) -> None:
+    from warehouse.__main__ import main
+
+    monkeypatch.setattr(exclusion, "WAIT_SECONDS", 0)
+    holder = exclusion.Caller.task("mobile_events_elt", "manual__2026-02-01T00:00:00+00:00", "load_transform_check", 2)
+    cursor = pipeline_env["session"]().cursor()
+    lease = exclusion.acquire(cursor, holder, setup.schema_version())
+    for command in ("transform", "load", "check", "setup"):
+        assert main([command]) == 1
+        error = capsys.readouterr().err
+        assert f"the pipeline is busy: held by {holder.who} since" in error, command
+    assert exclusion.release(cursor, lease)
+    add_probe_migration(pipeline_env["sql"])
+    assert main(["transform"]) == 1
+    assert "expects schema version V042 but the database has V041: run setup" in capsys.readouterr().err
+    assert main(["setup"]) == 0
+    assert "applied 1 files: migrations/V042__probe_backfill.sql" in capsys.readouterr().out
+    assert main(["transform"]) == 0

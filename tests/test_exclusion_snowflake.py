@@ -134,6 +134,8 @@ class SnowflakeAnswers:
     def __init__(self, conn: Any, history: list[tuple[Any, ...]], transactions: list[tuple[Any, ...]]) -> None:
         self.conn, self.history, self.transactions = conn, history, transactions
         self.failing: dict[str, Exception] = {}
+        # What aborting a transaction does to the emulator's session standing for it (Snowflake rolls it back).
+        self.on_abort: dict[int, Any] = {}
         self.cancelled: list[str] = []
         self.aborted: list[int] = []
         self.statements: list[str] = []
@@ -163,6 +165,8 @@ class AnsweringCursor:
             self.answer = [("result",)], [(f"query [{params['query_id']}] terminated.",)]
         elif "system$abort_transaction" in statement:
             owner.aborted.append(params["transaction_id"])
+            if effect := owner.on_abort.get(params["transaction_id"]):
+                effect()
             self.answer = [("result",)], [(f"Aborted transaction id: {params['transaction_id']}",)]
         else:
             self.real.execute(statement, params)
@@ -246,7 +250,7 @@ def test_what_snowflake_refuses_is_logged_and_the_retry_still_takes_over(prepare
     warnings = caplog.at_level(logging.WARNING, logger="warehouse.exclusion")
     with warnings, exclusion.held(answers, elt_try(3), setup.schema_version(), wait_seconds=0) as lease:
         assert exclusion.current() == lease
-    assert any("could not stop an earlier try's work" in r.getMessage() for r in caplog.records)
+    assert any("could not stop the lease's earlier holder's work" in r.getMessage() for r in caplog.records)
 
 
 def test_on_the_emulator_the_retry_logs_what_it_cannot_stop_and_takes_over(prepared, caplog) -> None:
@@ -272,3 +276,53 @@ def test_the_emulator_runs_a_merge_inside_a_transaction_after_another_write(prep
     )
     cursor.execute("commit")
     assert cursor.execute("select k, v from raw.merge_probe").fetchall() == [(1, 2)]
+
+
+def test_a_later_run_blocked_by_a_dead_runs_transaction_aborts_it_and_takes_over(prepared, snowflake_server) -> None:
+    """Run A's last try was killed inside a write transaction: it still locks the lease row (detached). Run B of
+    the same task may take the lease over (Airflow runs one at a time) but its UPDATE is blocked (a write
+    conflict on the emulator, a lock wait on Snowflake): it finds run A's session by QUERY_TAG, aborts its
+    transaction, and takes the lease on its next try."""
+    run_a = elt_try(2)
+    dead = snowflake.connector.connect(**snowflake_server, database=prepared.database)
+    use_database(dead, prepared.database)
+    try:
+        lease = exclusion.acquire(dead.cursor(), run_a, setup.schema_version())
+        detached = dead.cursor()
+        detached.execute("begin")
+        detached.execute(
+            "update raw.pipeline_lease set renewed_at = sysdate() where token = %(token)s", {"token": lease.token}
+        )
+        history = [
+            ("q-dead-insert", 201, run_a.query_tag, "RUNNING"),
+            ("q-dead-claim", 201, run_a.query_tag, "SUCCESS"),
+        ]
+        transactions = [(9101, "PIPELINE", 201, str(uuid.uuid4()), "2026-03-01 10:00:05", "running", 0)]
+        answers = SnowflakeAnswers(prepared, history, transactions)
+        answers.on_abort[9101] = lambda: detached.execute("rollback")
+        run_b = elt_try(1, run="scheduled__2026-03-01T10:01:00+00:00")
+        with exclusion.held(answers, run_b, setup.schema_version(), wait_seconds=60, poll_seconds=0.1):
+            holder = prepared.cursor().execute("select holder from raw.pipeline_lease").fetchone()[0]
+        assert holder == run_b.who
+        assert (answers.cancelled, answers.aborted) == (["q-dead-insert"], [9101])
+    finally:
+        dead.close()
+
+
+def test_only_the_same_task_in_a_later_try_or_another_run_takes_the_lease_over() -> None:
+    state = exclusion.LeaseState(
+        holder="x",
+        task_key="mobile_events_elt/load_transform_check",
+        run_key=elt_try(1).run_key,
+        attempt=1,
+        acquired_at=None,
+        expires_at=None,
+        is_held=True,
+        is_expired=False,
+        schema_version=41,
+    )
+    assert state.taken_over_by(elt_try(2)) and state.taken_over_by(elt_try(1, run="another"))
+    assert not state.taken_over_by(elt_try(1)) and not state.taken_over_by(exclusion.Caller.command("transform"))
+    other_task = exclusion.Caller.task("mobile_events_replay", RUN, "forget_files", 2)
+    assert not state.taken_over_by(other_task)
+    assert state.blocks(other_task) and not state.blocks(elt_try(2))

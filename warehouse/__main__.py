@@ -62,8 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "load":
             print(json.dumps(pipeline.load(caller=caller), indent=2))
         elif args.command == "transform":
-            expected = setup.schema_version()
-            with pipeline.snowflake(query_tag=caller.query_tag) as conn, exclusion.held(conn, caller, expected):
+            with pipeline.exclusive_snowflake(None, caller) as conn:
                 print(json.dumps(transform.run_all(conn), indent=2))
         elif args.command == "check":
             print(json.dumps(pipeline.check(caller=caller), indent=2))

@@ -2,14 +2,16 @@
 
 The lease is one row of ``raw.pipeline_lease`` (migration V041). A writer (the ELT task, the CLI's load,
 transform and setup, a replay, setup's migrations) takes it with one UPDATE that succeeds only when the row is
-free, expired, or held by an earlier try of the same task, and only when the database has the schema version
-the code expects; the row then holds the writer's random token. While ``held()`` is open, every transaction
+free, expired, or held by the same Airflow task in an earlier try or another run (Airflow runs these DAGs one
+run at a time, so that holder is dead or a zombie), and only when the database has the schema version the code
+expects; the row then holds the writer's random token. While ``held()`` is open, every transaction
 opened with ``warehouse.transactions.transaction`` first runs ``fence()``: an UPDATE of the row where the token
 is still the writer's. One row means it still holds the lease, and the row stays locked until the transaction
 ends, so a takeover waits for it; none means another writer took over, and the transaction rolls back before
 writing. A second caller waits for the lease (polling) and then fails naming the holder. A retry first stops
 its earlier tries' statements and transactions where Snowflake lets it (``stop_earlier_attempts``), then takes
-the lease over. docs/exclusion.md states the design and what it leaves possible.
+the lease over; so does a later run whose takeover is blocked by the holder's open transaction
+(``stop_holder``). docs/exclusion.md states the design and what it leaves possible.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import re
 import socket
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -92,7 +94,8 @@ class Caller:
 
     who: str
     query_tag: str
-    # An Airflow task's run and task: a later try of it may take the lease over from an earlier one.
+    # An Airflow task (DAG and task) and its run: the task in a later try or another run may take the lease over.
+    task_key: str | None = None
     run_key: str | None = None
     attempt: int = 1
 
@@ -102,6 +105,7 @@ class Caller:
         return cls(
             who=f"{dag_id} run {run_id} task {task_id} try {try_number}",
             query_tag=f"{run_key}/try-{try_number}",
+            task_key=f"{dag_id}/{task_id}",
             run_key=run_key,
             attempt=try_number,
         )
@@ -136,6 +140,7 @@ class LeaseState:
     """The lease row as a caller that could not take it sees it, with the database's schema version."""
 
     holder: str | None
+    task_key: str | None
     run_key: str | None
     attempt: int | None
     acquired_at: datetime | None
@@ -144,11 +149,16 @@ class LeaseState:
     is_expired: bool
     schema_version: int | None
 
+    def taken_over_by(self, caller: Caller) -> bool:
+        """Whether ``caller`` may take the lease over from its holder: the same task, in an earlier try or
+        another run (acquire.sql's condition, read back)."""
+        if caller.task_key is None or self.task_key != caller.task_key:
+            return False
+        return self.run_key != caller.run_key or (self.attempt or 0) < caller.attempt
+
     def blocks(self, caller: Caller) -> bool:
-        """Whether the row keeps ``caller`` out (what acquire.sql's condition says, read back)."""
-        same_task = caller.run_key is not None and self.run_key == caller.run_key
-        earlier_try = same_task and (self.attempt or 0) < caller.attempt
-        return self.is_held and not self.is_expired and not earlier_try
+        """Whether the row keeps ``caller`` out."""
+        return self.is_held and not self.is_expired and not self.taken_over_by(caller)
 
     def describe(self) -> str:
         if not self.is_held:
@@ -172,13 +182,13 @@ def held(
     conn: Any,
     caller: Caller,
     schema_version: int | None,
-    wait_seconds: float = WAIT_SECONDS,
+    wait_seconds: float | None = None,
     poll_seconds: float | None = None,
 ) -> Iterator[Lease]:
     """Hold the pipeline's lease for the block: every ``transaction()`` in it re-validates it first.
 
     ``schema_version``: the version the code expects (``setup.schema_version()``), or None for setup itself.
-    A later try of an Airflow task first stops its earlier tries' statements (``stop_earlier_attempts``).
+    A later try of an Airflow task first stops its earlier tries' work (``stop_earlier_attempts``).
     The lease is released when the block ends, whatever happens in it; nested, the outer lease is reused.
     """
     if (outer := _current.get()) is not None:
@@ -200,10 +210,11 @@ def acquire(
     cursor: Any,
     caller: Caller,
     schema_version: int | None,
-    wait_seconds: float = WAIT_SECONDS,
+    wait_seconds: float | None = None,
     poll_seconds: float | None = None,
 ) -> Lease:
-    """Take the lease, waiting up to ``wait_seconds`` while another writer holds it; then fail naming it.
+    """Take the lease, waiting up to ``wait_seconds`` (``WAIT_SECONDS``) while another writer holds it; then fail
+    naming it.
 
     A database at another schema version than ``schema_version`` fails at once (SchemaVersionMismatch), unless
     a writer (setup) holds the lease: then it waits for it, as the version may be the one expected afterwards.
@@ -212,12 +223,13 @@ def acquire(
     params = {
         "lease_token": lease.token,
         "lease_holder": caller.who,
+        "lease_task_key": caller.task_key,
         "lease_run_key": caller.run_key,
         "lease_attempt": caller.attempt,
         "lease_ttl_seconds": TTL_SECONDS,
         "schema_version": schema_version,
     }
-    started = time.monotonic()
+    started, stopped_holder = time.monotonic(), False
     while True:
         error: DatabaseError | None = None
         try:
@@ -237,8 +249,12 @@ def acquire(
             if error is not None:
                 raise error
         waited = time.monotonic() - started
-        if waited >= wait_seconds:
+        if waited >= (WAIT_SECONDS if wait_seconds is None else wait_seconds):
             raise LeaseHeld(state, waited, error) from error
+        if error is not None and state.is_held and state.taken_over_by(caller) and not stopped_holder:
+            # A holder this caller may take over from, whose open transaction still locks the row.
+            stop_holder(cursor, state, caller)
+            stopped_holder = True
         log.info("waiting for the pipeline's lease: %s", state.describe())
         time.sleep(POLL_SECONDS if poll_seconds is None else poll_seconds)
 
@@ -251,12 +267,16 @@ def read_state(cursor: Any, schema_version: int | None = None, error: BaseExcept
     except ProgrammingError as exc:
         if exc.errno != _NO_SUCH_OBJECT or schema_version is None:
             raise
-        raise SchemaVersionMismatch(schema_version, _recorded_version(cursor)) from (error or exc)
+        found = _recorded_version(cursor)
+        if found == schema_version:
+            raise
+        raise SchemaVersionMismatch(schema_version, found) from (error or exc)
     if not rows:
         raise ExclusionError("raw.pipeline_lease has no row 'pipeline': run setup (migration V041 inserts it)")
-    holder, run_key, attempt, acquired_at, expires_at, is_held, is_expired, version = rows[0]
+    holder, task_key, run_key, attempt, acquired_at, expires_at, is_held, is_expired, version = rows[0]
     return LeaseState(
         holder=holder,
+        task_key=task_key,
         run_key=run_key,
         attempt=None if attempt is None else int(attempt),
         acquired_at=acquired_at,
@@ -311,7 +331,7 @@ def _rowcount(cursor: Any, relative: str, params: dict[str, Any]) -> int:
 
 @dataclass
 class Stopped:
-    """What ``stop_earlier_attempts`` did: statements cancelled, transactions aborted, and what failed."""
+    """What stopping a run's work did: statements cancelled, transactions aborted, and what failed."""
 
     cancelled: list[str] = field(default_factory=list)
     aborted: list[int] = field(default_factory=list)
@@ -319,26 +339,37 @@ class Stopped:
 
 
 def stop_earlier_attempts(cursor: Any, caller: Caller) -> Stopped:
-    """Cancel the earlier tries' statements that are still running and abort their sessions' open transactions,
-    where Snowflake allows it (a user may cancel its own statements and abort its own transactions).
+    """Before a retry takes the lease over: stop its earlier tries' work (``_stop_run``)."""
+    return _stop_run(cursor, caller, str(caller.run_key), lambda attempt: attempt < caller.attempt)
 
-    An optimisation: the fence already keeps an earlier try from committing anything once this one holds the
-    lease, and Snowflake aborts a disconnected session's statement (ABORT_DETACHED_QUERY) and, after five
-    idle minutes, its blocking transaction. Stopping them now only saves that wait; whatever fails is logged.
+
+def stop_holder(cursor: Any, state: LeaseState, caller: Caller) -> Stopped:
+    """When the holder ``caller`` may take over from (another run of its task) still locks the lease row: stop
+    that run's work, up to the holder's try (``_stop_run``)."""
+    return _stop_run(cursor, caller, str(state.run_key), lambda attempt: attempt <= (state.attempt or 0))
+
+
+def _stop_run(cursor: Any, caller: Caller, run_key: str, tries: Callable[[int], bool]) -> Stopped:
+    """Cancel the statements of ``run_key``'s ``tries`` that are still running and abort their sessions' open
+    transactions, where Snowflake allows it (a user may cancel its own statements and abort its own
+    transactions); never the caller's own.
+
+    An optimisation: the fence already keeps those tries from committing anything once the caller holds the
+    lease, and Snowflake aborts a disconnected session's statement (ABORT_DETACHED_QUERY) and, after five idle
+    minutes, its blocking transaction. Stopping them now only saves that wait; whatever fails is logged.
     """
     stopped = Stopped()
-    prefix = f"{caller.run_key}/try-"
     try:
         rows = sql_files.run_file(
-            cursor, "exclusion/earlier_attempts.sql", {"tag_prefix": prefix, "query_tag": caller.query_tag}
+            cursor, "exclusion/statements_of_run.sql", {"tag_prefix": f"{run_key}/try-", "query_tag": caller.query_tag}
         )
     except DatabaseError as exc:
         stopped.problems.append(f"query history: {exc}")
         _log_stopped(caller, stopped)
         return stopped
-    earlier = [row for row in rows if (tried := _TRY.search(str(row[2]))) and int(tried.group(1)) < caller.attempt]
-    sessions = {str(session) for _, session, _, _ in earlier}
-    for query_id, _, _, status in earlier:
+    theirs = [row for row in rows if (tried := _TRY.search(str(row[2]))) and tries(int(tried.group(1)))]
+    sessions = {str(session) for _, session, _, _ in theirs}
+    for query_id, _, _, status in theirs:
         if str(status).upper() in _UNFINISHED:
             try:
                 cursor.execute("select system$cancel_query(%(query_id)s) as result", {"query_id": str(query_id)})
@@ -370,13 +401,14 @@ def stop_earlier_attempts(cursor: Any, caller: Caller) -> Stopped:
 
 def _log_stopped(caller: Caller, stopped: Stopped) -> None:
     log.info(
-        "%s: cancelled %d statement(s) and aborted %d transaction(s) of earlier tries",
+        "%s: cancelled %d statement(s) and aborted %d transaction(s) of the lease's earlier holder",
         caller.who,
         len(stopped.cancelled),
         len(stopped.aborted),
     )
     for problem in stopped.problems:
         log.warning(
-            "could not stop an earlier try's work (%s); the lease still fences it off, Snowflake aborts it in minutes",
+            "could not stop the lease's earlier holder's work (%s); the lease still fences it off, Snowflake "
+            "aborts it in minutes",
             problem,
         )

@@ -65,6 +65,14 @@ def snowflake(conn_id: str | None = None, query_tag: str | None = None) -> Itera
         yield conn
 
 
+@contextlib.contextmanager
+def exclusive_snowflake(conn_id: str | None, caller: exclusion.Caller) -> Iterator[Any]:
+    """A connection for a writer: tagged with ``caller``'s QUERY_TAG and holding the pipeline's lease, taken
+    only if the database has the schema version this code expects (``warehouse.exclusion``)."""
+    with snowflake(conn_id, caller.query_tag) as conn, exclusion.held(conn, caller, setup.schema_version()):
+        yield conn
+
+
 def use_database(conn: Any, database: str) -> None:
     """Make the pipeline's database and its RAW schema current (every statement names its schema anyway)."""
     cursor = conn.cursor()
@@ -83,7 +91,7 @@ def load(
 ) -> dict[str, Any]:
     """Load the new files, holding the pipeline's lease (``warehouse.exclusion``)."""
     caller = caller or exclusion.Caller.command("load")
-    with snowflake(snowflake_conn_id, caller.query_tag) as conn, exclusion.held(conn, caller, setup.schema_version()):
+    with exclusive_snowflake(snowflake_conn_id, caller) as conn:
         return _load(conn, aws_conn_id)
 
 
@@ -98,7 +106,7 @@ def load_transform_check(
     before anything is written."""
     caller = caller or exclusion.Caller.command("load_transform_check")
     seconds = {}
-    with snowflake(snowflake_conn_id, caller.query_tag) as conn, exclusion.held(conn, caller, setup.schema_version()):
+    with exclusive_snowflake(snowflake_conn_id, caller) as conn:
         started = time.monotonic()
         report = _load(conn, aws_conn_id)
         seconds["load"], started = time.monotonic() - started, time.monotonic()
@@ -214,7 +222,7 @@ def remember_listing(
 def check(snowflake_conn_id: str | None = None, caller: exclusion.Caller | None = None) -> dict[str, int]:
     """Run the checks holding the pipeline's lease, so they see the tables between runs, never half-way through one."""
     caller = caller or exclusion.Caller.command("check")
-    with snowflake(snowflake_conn_id, caller.query_tag) as conn, exclusion.held(conn, caller, setup.schema_version()):
+    with exclusive_snowflake(snowflake_conn_id, caller) as conn:
         return checks.run_checks(conn)
 
 
@@ -244,7 +252,7 @@ def replay(
     where = landing()
     s3 = s3_client(aws_conn_id)
     caller = caller or exclusion.Caller.command("replay")
-    with snowflake(snowflake_conn_id, caller.query_tag) as conn, exclusion.held(conn, caller, setup.schema_version()):
+    with exclusive_snowflake(snowflake_conn_id, caller) as conn:
         forgotten = maintenance.replay(conn, s3, where.bucket, where.prefix, start, end)
     # After the files are forgotten: a run that read the marker before this can no longer record its
     # listing, and a run that reads it after loads them again.

@@ -78,7 +78,7 @@ def run_setup(
     settings: WarehouseSettings,
     account_variables: Mapping[str, str] | None = None,
     caller: exclusion.Caller | None = None,
-    wait_seconds: float = exclusion.WAIT_SECONDS,
+    wait_seconds: float | None = None,
 ) -> list[str]:
     """Given account variables, run the account files (as an administrator); otherwise bring the pipeline's
     database up to date (as the pipeline role), holding the pipeline's lease, so no load or transform runs

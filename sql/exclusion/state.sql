@@ -2,6 +2,7 @@
 -- the lease is told.
 select
     lease.holder,
+    lease.task_key,
     lease.run_key,
     lease.attempt,
     lease.acquired_at,

@@ -5,6 +5,7 @@ create table if not exists raw.pipeline_lease (
     lease_name varchar,
     token varchar,
     holder varchar,
+    task_key varchar,
     run_key varchar,
     attempt number(6, 0),
     acquired_at timestamp_ntz,

@@ -1,5 +1,6 @@
--- The statements of this task's earlier tries, found by their QUERY_TAG in the current user's query history
--- (a user sees its own queries): running ones are cancelled, and their sessions' open transactions aborted.
+-- The statements of one run of a task (its tries' QUERY_TAGs start with the run's key), from the current user's
+-- query history (a user sees its own queries), but for the caller's own: a writer taking the lease over from an
+-- earlier try or run cancels those still running and aborts their sessions' open transactions.
 with
 
 history as (
