@@ -149,10 +149,10 @@ def _report_alert(report: str, error: str) -> None:
 )
 def mobile_events_elt() -> None:
     @task(outlets=ANALYTICS_ASSETS)
-    def load_transform_check(*, outlet_events=None) -> dict:
+    def load_transform_check(*, outlet_events=None, ti=None) -> dict:
         from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-        from warehouse import checks, pipeline
+        from warehouse import checks, exclusion, pipeline
 
         try:
             listing = pipeline.find_new_files(AWS_CONN_ID)
@@ -161,8 +161,12 @@ def mobile_events_elt() -> None:
         if listing is None:
             raise AirflowSkipException("nothing new in S3 since the last complete run: no warehouse statement")
         try:
-            done = pipeline.load_transform_check(SNOWFLAKE_CONN_ID, AWS_CONN_ID, listing, on_report_error=_report_alert)
-        except checks.ChecksFailed as exc:
+            # The run and try name the pipeline's lease and tag the sessions: a retry fences off its earlier try.
+            caller = exclusion.Caller.of_task_instance(ti)
+            done = pipeline.load_transform_check(
+                SNOWFLAKE_CONN_ID, AWS_CONN_ID, caller, listing=listing, on_report_error=_report_alert
+            )
+        except (checks.ChecksFailed, exclusion.SchemaVersionMismatch) as exc:
             raise AirflowFailException(str(exc)) from exc
         extras = pipeline.asset_extras(done)
         for asset in ANALYTICS_ASSETS:  # each table's event says what its model did in this run

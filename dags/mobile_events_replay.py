@@ -7,7 +7,8 @@ the transforms. Events already in the analytics tables are not counted twice (ev
 deterministic id), and the purchase counts of the days they touch are recomputed.
 
 Use it after fixing a bad file in S3, after changing a loading rule, or to retry files the audit
-recorded as FAILED. Manual only.
+recorded as FAILED. Manual only. It holds the pipeline's lease while it forgets (docs/exclusion.md), so it
+never runs beside a load or a transform.
 """
 
 from __future__ import annotations
@@ -39,11 +40,12 @@ CONNECTIONS = config.connections()
 )
 def mobile_events_replay() -> None:
     @task
-    def forget_files(params: dict | None = None) -> list[str]:
-        from warehouse import pipeline
+    def forget_files(params: dict | None = None, ti=None) -> list[str]:
+        from warehouse import exclusion, pipeline
 
         params = params or {}
-        return pipeline.replay(params["since"], params["until"], CONNECTIONS.snowflake, CONNECTIONS.aws)
+        caller = exclusion.Caller.of_task_instance(ti)
+        return pipeline.replay(params["since"], params["until"], CONNECTIONS.snowflake, CONNECTIONS.aws, caller)
 
     chain(
         forget_files(),

@@ -7,6 +7,10 @@ role may), then applies each versioned migration in `sql/migrations/` not yet re
 `RAW.SCHEMA_MIGRATIONS`, in version order, once. Idempotent: a second run applies nothing. A migration
 edited after it was applied fails the run with the file named (add a new migration instead).
 
+It holds the pipeline's lease while it migrates (docs/exclusion.md): it waits for a running ELT task to
+finish, and no load or transform starts until it is done; until the database has the schema version the
+deployed code expects, every ELT run fails naming both versions.
+
 Account objects (warehouse, database, schemas, role, grants, service user, storage integration, external
 stage) need an administrator and real Snowflake: `python -m warehouse setup --account-objects ...`, once
 (see the README).
@@ -38,13 +42,13 @@ SNOWFLAKE_CONN_ID = config.connections().snowflake
 )
 def snowflake_setup() -> None:
     @task
-    def run_setup_files() -> list[str]:
-        from config.clients import snowflake_connection
-        from warehouse import setup
+    def run_setup_files(ti=None) -> list[str]:
+        from warehouse import exclusion, pipeline, setup
         from warehouse.settings import load_settings
 
-        with snowflake_connection(SNOWFLAKE_CONN_ID) as conn:
-            return setup.run_setup(conn, load_settings())
+        caller = exclusion.Caller.of_task_instance(ti)
+        with pipeline.snowflake_without_database(SNOWFLAKE_CONN_ID, caller.query_tag) as conn:
+            return setup.run_setup(conn, load_settings(), caller=caller)
 
     run_setup_files()
 

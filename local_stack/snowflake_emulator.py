@@ -124,7 +124,8 @@ def statement_errors_as_failures(app: Any) -> Any:
 
 
 def request_log(app: Any, path: Path) -> Any:
-    """ASGI middleware: append one JSON line per login and per statement to ``path`` (what a test counts)."""
+    """ASGI middleware: append one JSON line per login (with the session parameters it sent) and per statement
+    to ``path`` (what a test counts)."""
     import gzip
     import threading
 
@@ -146,13 +147,17 @@ def request_log(app: Any, path: Path) -> Any:
             if not message.get("more_body"):
                 break
         raw = bytes(body)
+        line: dict[str, Any] = {"kind": kind, "sql": None}
         try:
-            text = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-            sql = json.loads(text).get("sqlText") if kind == "query" else None
-        except (OSError, ValueError, AttributeError):
-            sql = None
+            request = json.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
+            if kind == "query":
+                line["sql"] = request.get("sqlText")
+            else:
+                line["session_parameters"] = request["data"].get("SESSION_PARAMETERS")
+        except (OSError, ValueError, AttributeError, KeyError, TypeError):
+            pass
         with lock, path.open("a", encoding="utf-8") as log:
-            log.write(json.dumps({"kind": kind, "sql": sql}) + "\n")
+            log.write(json.dumps(line, default=str) + "\n")
         pending = iter(messages)
 
         async def replay() -> dict[str, Any]:
@@ -420,6 +425,35 @@ def patch_try_functions() -> None:
     FakeSnowflakeCursor._transform = _transform
 
 
+def _is_merge_candidates(node: Any) -> bool:
+    """The temporary table fakesnow builds a MERGE from (``fakesnow/transforms/merge.py``)."""
+    from sqlglot import exp
+
+    table = node.find(exp.Table) if isinstance(node, exp.Create) else None
+    return bool(table is not None and node.find(exp.TemporaryProperty) and table.name.upper() == "MERGE_CANDIDATES")
+
+
+def patch_merge_in_transactions() -> None:
+    """Defect: a MERGE inside ``BEGIN ... COMMIT`` fails after any other write of the transaction ("a single
+    transaction can only write to a single attached database"). fakesnow runs a MERGE as a temporary table of
+    candidates plus DML, and records that table's comment and text lengths in its global catalog in the
+    caller's transaction. The candidates table is fakesnow's own and is never described, so the fix records
+    nothing for it; Snowflake runs a MERGE in an explicit transaction like any DML
+    (https://docs.snowflake.com/en/sql-reference/transactions)."""
+    from fakesnow import transforms
+
+    for name in ("extract_comment_on_table", "extract_text_length"):
+        original = getattr(transforms, name)
+        if getattr(original, "_local_stack_patched", False):
+            continue
+
+        def skipping(node: Any, _original: Any = original) -> Any:
+            return node if _is_merge_candidates(node) else _original(node)
+
+        skipping._local_stack_patched = True  # type: ignore[attr-defined]
+        setattr(transforms, name, skipping)
+
+
 # --- lock-down: without the stack's login secret a local user gets nothing, and SQL reads no file of the user's ---
 
 # Snowflake's answer to a wrong password: "Incorrect username or password was specified." (error 390100).
@@ -603,6 +637,7 @@ def build_app(data_dir: Path) -> Any:
     patch_text_line_copy()
     patch_remove()
     patch_try_functions()
+    patch_merge_in_transactions()
     return require_login_secret(statement_errors_as_failures(server.app), secret)
 
 

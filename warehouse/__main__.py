@@ -1,7 +1,9 @@
 """Run the warehouse steps from a shell: ``python -m warehouse {setup,load,transform,check,summary,report}``.
 
 The same functions the Airflow DAGs call, with the same connections (``AIRFLOW_CONN_SNOWFLAKE_DEFAULT``,
-``AIRFLOW_CONN_AWS_DEFAULT``). Exit status: 0 ok, 1 a step or check failed, 2 bad usage or config.
+``AIRFLOW_CONN_AWS_DEFAULT``), and the same exclusion: setup, load, transform and check take the pipeline's
+lease, waiting for a DAG run that holds it. Exit status: 0 ok, 1 a step or check failed (or the pipeline
+stayed busy, or the database is at another schema version), 2 bad usage or config.
 """
 
 from __future__ import annotations
@@ -46,24 +48,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from warehouse import checks, pipeline, setup, transform
+    from warehouse import checks, exclusion, pipeline, setup, transform
     from warehouse.settings import load_settings
 
+    # Named in the pipeline's lease and in its sessions' QUERY_TAG (the writers take the lease: docs/exclusion.md).
+    caller = exclusion.Caller.command(args.command)
     try:
         settings = load_settings()
         if args.command == "setup":
             variables = _account_variables(args.account_objects) if args.account_objects else None
-            with pipeline.snowflake_without_database(args.conn_id) as conn:
-                ran = setup.run_setup(conn, settings, variables)
+            with pipeline.snowflake_without_database(args.conn_id, caller.query_tag) as conn:
+                ran = setup.run_setup(conn, settings, variables, caller)
             what = "ran" if variables is not None else "applied"
             print(f"setup: {what} {len(ran)} files{': ' if ran else ''}{', '.join(ran)}")
         elif args.command == "load":
-            print(json.dumps(pipeline.load(), indent=2))
+            print(json.dumps(pipeline.load(caller=caller), indent=2))
         elif args.command == "transform":
-            with pipeline.snowflake() as conn:
+            with pipeline.exclusive_snowflake(None, caller) as conn:
                 print(json.dumps(transform.run_all(conn), indent=2))
         elif args.command == "check":
-            print(json.dumps(pipeline.check(), indent=2))
+            print(json.dumps(pipeline.check(caller=caller), indent=2))
         elif args.command == "report":
             return _report(args.out)
         else:
@@ -71,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     except (config.ConfigError, IdentifierError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (checks.ChecksFailed, setup.SetupError) as exc:
+    except (checks.ChecksFailed, setup.SetupError, exclusion.ExclusionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

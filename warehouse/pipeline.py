@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from warehouse import checks, listing_marker, loader, summary, transform
+from warehouse import checks, exclusion, listing_marker, loader, setup, summary, transform
 from warehouse.identifiers import identifier
 from warehouse.log_text import shown
 from warehouse.settings import load_settings
@@ -64,11 +64,12 @@ def landing() -> Landing:
 
 
 @contextlib.contextmanager
-def snowflake_without_database(conn_id: str | None = None) -> Iterator[Any]:
-    """A connection that may not have its database yet (setup creates it)."""
+def snowflake_without_database(conn_id: str | None = None, query_tag: str | None = None) -> Iterator[Any]:
+    """A connection that may not have its database yet (setup creates it); its statements carry ``query_tag``."""
     from warehouse.snowflake_hook import PipelineSnowflakeHook
 
-    conn = PipelineSnowflakeHook(snowflake_conn_id=conn_id or load_settings().connection_id).get_conn()
+    hook = PipelineSnowflakeHook(snowflake_conn_id=conn_id or load_settings().connection_id, query_tag=query_tag)
+    conn = hook.get_conn()
     try:
         yield conn
     finally:
@@ -76,10 +77,18 @@ def snowflake_without_database(conn_id: str | None = None) -> Iterator[Any]:
 
 
 @contextlib.contextmanager
-def snowflake(conn_id: str | None = None) -> Iterator[Any]:
+def snowflake(conn_id: str | None = None, query_tag: str | None = None) -> Iterator[Any]:
     """A connection using the pipeline's database (from config, whatever the connection's default)."""
-    with snowflake_without_database(conn_id) as conn:
+    with snowflake_without_database(conn_id, query_tag) as conn:
         use_database(conn, load_settings().database)
+        yield conn
+
+
+@contextlib.contextmanager
+def exclusive_snowflake(conn_id: str | None, caller: exclusion.Caller) -> Iterator[Any]:
+    """A connection for a writer: tagged with ``caller``'s QUERY_TAG and holding the pipeline's lease, taken
+    only if the database has the schema version this code expects (``warehouse.exclusion``)."""
+    with snowflake(conn_id, caller.query_tag) as conn, exclusion.held(conn, caller, setup.schema_version()):
         yield conn
 
 
@@ -96,25 +105,34 @@ def s3_client(aws_conn_id: str = "aws_default") -> Any:
     return S3Hook(aws_conn_id=aws_conn_id).get_conn()
 
 
-def load(snowflake_conn_id: str | None = None, aws_conn_id: str = "aws_default") -> dict[str, Any]:
-    with snowflake(snowflake_conn_id) as conn:
+def load(
+    snowflake_conn_id: str | None = None, aws_conn_id: str = "aws_default", caller: exclusion.Caller | None = None
+) -> dict[str, Any]:
+    """Load the new files, holding the pipeline's lease (``warehouse.exclusion``)."""
+    caller = caller or exclusion.Caller.command("load")
+    with exclusive_snowflake(snowflake_conn_id, caller) as conn:
         return _load(conn, aws_conn_id)
 
 
 def load_transform_check(
     snowflake_conn_id: str | None = None,
     aws_conn_id: str = "aws_default",
+    caller: exclusion.Caller | None = None,
     listing: listing_marker.Listing | None = None,
     on_report_error: Callable[[str, str], None] | None = None,
 ) -> dict[str, Any]:
     """Load the new files of ``listing`` (this run's window, listed now when not given), run every model, run
-    the reports and the checks, all on one connection: the load's report plus ``models`` (each model's rows
-    and seconds, also logged one line per model), ``checks``, ``report_errors`` (each failing report's error;
-    ``on_report_error(report, error)`` hears of an error only when it is new, see ``checks.run_reports``) and
-    the seconds of each phase. A failed check raises ``checks.ChecksFailed`` once everything before it is
-    committed; a failing report never fails the run."""
+    the reports and the checks, all on one connection and holding the pipeline's lease
+    (``warehouse.exclusion``; ``caller`` names the run in it and in the sessions' QUERY_TAG): the load's
+    report plus ``models`` (each model's rows and seconds, also logged one line per model), ``checks``,
+    ``report_errors`` (each failing report's error; ``on_report_error(report, error)`` hears of an error only
+    when it is new, see ``checks.run_reports``) and the seconds of each phase. A failed check raises
+    ``checks.ChecksFailed`` once everything before it is committed; a failing report never fails the run; a
+    database at another schema version than the code's raises ``exclusion.SchemaVersionMismatch`` before
+    anything is written."""
+    caller = caller or exclusion.Caller.command("load_transform_check")
     seconds = {}
-    with snowflake(snowflake_conn_id) as conn:
+    with exclusive_snowflake(snowflake_conn_id, caller) as conn:
         started = time.monotonic()
         report = _load(conn, aws_conn_id, listing)
         seconds["load"], started = time.monotonic() - started, time.monotonic()
@@ -244,8 +262,11 @@ def remember_listing(
     return recorded
 
 
-def check(snowflake_conn_id: str | None = None) -> dict[str, int]:
-    with snowflake(snowflake_conn_id) as conn:
+def check(snowflake_conn_id: str | None = None, caller: exclusion.Caller | None = None) -> dict[str, int]:
+    """Run the reports and the checks holding the pipeline's lease, so they see the tables between runs, never
+    half-way through one."""
+    caller = caller or exclusion.Caller.command("check")
+    with exclusive_snowflake(snowflake_conn_id, caller) as conn:
         checks.run_reports(conn)
         return checks.run_checks(conn)
 
@@ -255,8 +276,15 @@ def counts(snowflake_conn_id: str | None = None) -> dict[str, int]:
         return summary.table_counts(conn)
 
 
-def replay(since: str, until: str, snowflake_conn_id: str | None = None, aws_conn_id: str = "aws_default") -> list[str]:
-    """Forget the files delivered in [since, until) (ISO-8601, UTC if no zone) so the next run reloads them."""
+def replay(
+    since: str,
+    until: str,
+    snowflake_conn_id: str | None = None,
+    aws_conn_id: str = "aws_default",
+    caller: exclusion.Caller | None = None,
+) -> list[str]:
+    """Forget the files delivered in [since, until) (ISO-8601, UTC if no zone) so the next run reloads them;
+    holding the pipeline's lease, so no load or transform runs meanwhile."""
     from warehouse import maintenance
 
     def parse(text: str) -> datetime:
@@ -268,7 +296,8 @@ def replay(since: str, until: str, snowflake_conn_id: str | None = None, aws_con
         raise ValueError(f"replay window is empty: until ({until}) must be after since ({since})")
     where = landing()
     s3 = s3_client(aws_conn_id)
-    with snowflake(snowflake_conn_id) as conn:
+    caller = caller or exclusion.Caller.command("replay")
+    with exclusive_snowflake(snowflake_conn_id, caller) as conn:
         forgotten = maintenance.replay(conn, s3, where.bucket, where.prefix, start, end)
     # After the files are forgotten: a run that read the marker before this can no longer record its
     # listing, and a run that reads it after lists the forgotten files' hours again and loads them.

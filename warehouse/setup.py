@@ -12,6 +12,10 @@ role may not create a database. A migration whose statements changed after it wa
 database would no longer match the files. Snowflake commits each DDL statement on its own, so a migration
 is recorded after its last statement succeeds and must be safe to run again from the start (``if not
 exists``/``if exists``) should one of its statements fail.
+
+Migrations run holding the pipeline's lease (``warehouse.exclusion``), so none interleaves with a load or a
+transform; and a load or transform refuses a database whose newest recorded migration is not the newest file
+here (``schema_version``).
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ from typing import Any
 
 from snowflake.connector.errors import DatabaseError
 
-from warehouse import contract, sql_files, stage_access
+from warehouse import contract, exclusion, sql_files, stage_access
 from warehouse.identifiers import identifier
 from warehouse.settings import WarehouseSettings
+from warehouse.transactions import transaction
 
 SCHEMAS = ("RAW", "ANALYTICS")
 _MIGRATION_FILE = re.compile(r"V(\d{3})__([a-z0-9_]+)\.sql")
@@ -68,17 +73,38 @@ def migrations() -> list[Migration]:
     return [found[version] for version in sorted(found)]
 
 
-def run_setup(conn: Any, settings: WarehouseSettings, account_variables: Mapping[str, str] | None = None) -> list[str]:
+def run_setup(
+    conn: Any,
+    settings: WarehouseSettings,
+    account_variables: Mapping[str, str] | None = None,
+    caller: exclusion.Caller | None = None,
+    wait_seconds: float | None = None,
+) -> list[str]:
     """Given account variables, run the account files (as an administrator); otherwise bring the pipeline's
-    database up to date (as the pipeline role). Return the files run."""
+    database up to date (as the pipeline role), holding the pipeline's lease, so no load or transform runs
+    while a migration does. Return the files run."""
     cursor = conn.cursor()
     if account_variables is not None:
         return run_account_files(cursor, account_variables)
     ensure_database(cursor, settings.database)
     stage_access.check_external_stage(cursor, settings)
-    applied = migrate(cursor)
-    contract.refresh(cursor, contract.fields())
+    known = migrations()
+    recorded = _recorded(cursor, known, create=True)
+    applied: list[str] = []
+    if exclusion.LEASE_MIGRATION not in recorded:
+        # A database from before the lease: the migrations up to the one that creates it run first, without
+        # it. Loads and transforms of this code refuse the database meanwhile (its version is not theirs).
+        applied = _apply(cursor, [m for m in known if m.version <= exclusion.LEASE_MIGRATION], recorded)
+    with exclusion.held(conn, caller or exclusion.Caller.command("setup"), None, wait_seconds):
+        applied += _apply(cursor, known, _recorded(cursor, known, create=False))
+        contract.refresh(cursor, contract.fields())
     return applied
+
+
+def schema_version() -> int:
+    """The schema version this code expects: the newest migration's. Loads and transforms refuse a database
+    that records another (``exclusion.SchemaVersionMismatch``)."""
+    return migrations()[-1].version
 
 
 def run_account_files(cursor: Any, variables: Mapping[str, str]) -> list[str]:
@@ -116,10 +142,11 @@ def _create(cursor: Any, statement: str, what: str) -> None:
         ) from exc
 
 
-def migrate(cursor: Any) -> list[str]:
-    """Apply the migrations not yet recorded in raw.schema_migrations, in version order; return them."""
-    known = migrations()
-    sql_files.run_file(cursor, "setup/schema_migrations.sql")
+def _recorded(cursor: Any, known: list[Migration], create: bool) -> dict[int, tuple[str, str]]:
+    """Version -> (name, checksum) of every recorded migration, refusing a database migrated by newer code or
+    whose applied files changed since."""
+    if create:
+        sql_files.run_file(cursor, "setup/schema_migrations.sql")
     recorded = {
         int(version): (name, checksum)
         for version, name, checksum in cursor.execute(
@@ -139,19 +166,27 @@ def migrate(cursor: Any) -> list[str]:
                 f"sql/{migration.relative} changed after it was applied (recorded checksum {checksum}, file "
                 f"{migration.checksum}): put the change in a new migration and restore the applied file"
             )
-    applied = []
-    for migration in known:
+    return recorded
+
+
+def _apply(cursor: Any, candidates: list[Migration], recorded: Mapping[int, Any]) -> list[str]:
+    """Run each candidate not recorded, in order, and record it. Under the lease, each migration first renews
+    it and is recorded in a transaction that re-validates it: a setup that was fenced off records nothing."""
+    applied: list[str] = []
+    for migration in candidates:
         if migration.version in recorded:
             continue
+        exclusion.fence(cursor)
         for number, stmt in enumerate(migration.statements, start=1):
             try:
                 cursor.execute(stmt)
             except DatabaseError as exc:
                 raise SetupError(f"sql/{migration.relative}, statement {number}: {exc}") from exc
-        sql_files.run_file(
-            cursor,
-            "setup/record_migration.sql",
-            {"version": migration.version, "name": migration.name, "checksum": migration.checksum},
-        )
+        with transaction(cursor):
+            sql_files.run_file(
+                cursor,
+                "setup/record_migration.sql",
+                {"version": migration.version, "name": migration.name, "checksum": migration.checksum},
+            )
         applied.append(migration.relative)
     return applied
