@@ -37,6 +37,7 @@ FOLDERS = (
     "checks",
     "checks/backlog",
     "maintenance",
+    "exclusion",
 )
 ALL_FILES = [f for folder in FOLDERS for f in sql_files.files(folder)]
 
