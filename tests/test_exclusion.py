@@ -65,7 +65,7 @@ class Attempt:
         def insert_uncommitted() -> int:
             self.cursor.execute("begin")
             exclusion.fence(self.cursor)  # what every write transaction runs first
-            self.cursor.execute(insert, {"batch_id": self.batch, "max_rows": transform.MAX_BATCH_ROWS})
+            self.cursor.execute(insert, transform.step_params(self.conn, "03_orders", self.batch))
             return int(self.cursor.rowcount)
 
         return self.run(insert_uncommitted)
@@ -144,7 +144,7 @@ def test_without_the_lease_the_experiment_doubles_orders(world) -> None:
     cursor = first.cursor()
     cursor.execute("begin")
     (insert,) = sql_files.statements("transform/03_orders.sql")
-    cursor.execute(insert, {"batch_id": batch, "max_rows": transform.MAX_BATCH_ROWS})
+    cursor.execute(insert, transform.step_params(first, "03_orders", batch))
     transform.run_all(world["session"]())
     cursor.execute("commit")
     assert scalar(world["conn"], DUPLICATE_ORDERS) == 100

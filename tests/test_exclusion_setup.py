@@ -25,6 +25,10 @@ from tests.warehouse_helpers import PREFIX, new_bucket, prepare, put_ndjson, sca
 from warehouse import exclusion, loader, setup, sql_files
 from warehouse.pipeline import use_database
 
+# A migration newer than every one the code has, added by the tests to a copy of sql/.
+CURRENT = max(m.version for m in setup.migrations())
+PROBE_VERSION = CURRENT + 1
+PROBE_FILE = f"migrations/V{PROBE_VERSION:03d}__probe_backfill.sql"
 PROBE = (
     "create table if not exists raw.probe_backfill (files_at_migration number);\n"
     "insert into raw.probe_backfill (files_at_migration) select count(*) from raw.load_audit;\n"
@@ -33,7 +37,7 @@ PROBE = (
 
 @pytest.fixture
 def world(aws_endpoint, snowflake_server, snowflake_conn, snowflake_database, tmp_path, monkeypatch):
-    """A prepared database, two files landed, and a copy of sql/ the code reads (so a test can add V042)."""
+    """A prepared database, two files landed, and a copy of sql/ the code reads (a test may add a migration)."""
     monkeypatch.setattr(exclusion, "POLL_SECONDS", 0.1)
     settings = settings_for(snowflake_database)
     prepare(snowflake_conn, settings)
@@ -57,7 +61,7 @@ def world(aws_endpoint, snowflake_server, snowflake_conn, snowflake_database, tm
 
 
 def add_probe_migration(sql: Path) -> None:
-    (sql / "migrations" / "V042__probe_backfill.sql").write_text(PROBE)
+    (sql / PROBE_FILE).write_text(PROBE)
 
 
 def load_holding_lease(conn: Any, world: dict[str, Any], expected: int, wait_seconds: float) -> loader.LoadReport:
@@ -91,9 +95,9 @@ def test_a_migration_started_while_a_load_holds_the_lease_waits_for_it(world) ->
 
         with pytest.raises(exclusion.LeaseHeld, match=r"held by python -m warehouse load \(.*pid \d+\) since"):
             in_thread(migrate(0)).result()
-        assert 42 not in recorded_versions(world["conn"])
+        assert PROBE_VERSION not in recorded_versions(world["conn"])
         waiting = in_thread(migrate(60))
-    assert waiting.result() == ["migrations/V042__probe_backfill.sql"]
+    assert waiting.result() == [PROBE_FILE]
     # The backfill ran after the load had committed everything: none of its rows was missed.
     assert scalar(world["conn"], "select files_at_migration from raw.probe_backfill") == 2
 
@@ -127,14 +131,14 @@ def test_a_load_started_while_a_migration_runs_waits_for_it_then_loads_at_the_ne
     add_probe_migration(world["sql"])
     migrating = PausingConnection(world["session"]())
     done = in_thread(lambda: setup.run_setup(migrating, world["settings"]))
-    assert migrating.reached.wait(60)  # setup holds the lease, half-way through V042
+    assert migrating.reached.wait(60)  # setup holds the lease, half-way through the probe migration
     expected = setup.schema_version()
-    assert expected == 42
+    assert expected == PROBE_VERSION
     with pytest.raises(exclusion.LeaseHeld, match=r"held by python -m warehouse setup \("):
         load_holding_lease(world["session"](), world, expected, wait_seconds=0)
     waiting = in_thread(lambda: load_holding_lease(world["session"](), world, expected, wait_seconds=60))
     migrating.proceed.set()
-    assert done.result() == ["migrations/V042__probe_backfill.sql"]
+    assert done.result() == [PROBE_FILE]
     assert waiting.result().files_loaded == 2
     assert scalar(world["conn"], "select files_at_migration from raw.probe_backfill") == 0
 
@@ -171,8 +175,10 @@ def test_a_database_at_an_older_version_refuses_the_load_naming_both_versions(pi
     add_probe_migration(pipeline_env["sql"])
     with pytest.raises(exclusion.SchemaVersionMismatch) as refused:
         pipeline.load()
-    assert "expects schema version V042 but the database has V041: run setup" in str(refused.value)
-    assert (refused.value.expected, refused.value.found) == (42, 41)
+    assert f"expects schema version V{PROBE_VERSION:03d} but the database has V{CURRENT:03d}: run setup" in str(
+        refused.value
+    )
+    assert (refused.value.expected, refused.value.found) == (PROBE_VERSION, CURRENT)
     assert loaded_files(pipeline_env["conn"]) == 0
     assert scalar(pipeline_env["conn"], "select token is null from raw.pipeline_lease") is True
     setup.run_setup(pipeline_env["conn"], pipeline_env["settings"])
@@ -185,23 +191,25 @@ def test_a_database_migrated_by_newer_code_refuses_the_load(pipeline_env) -> Non
     pipeline_env["conn"].cursor().execute(
         "insert into raw.schema_migrations (version, name, checksum, applied_at) values (99, 'future', 'x', sysdate())"
     )
-    with pytest.raises(exclusion.SchemaVersionMismatch, match=r"expects schema version V041 but the database has V099"):
+    expected = rf"expects schema version V{CURRENT:03d} but the database has V099"
+    with pytest.raises(exclusion.SchemaVersionMismatch, match=expected):
         pipeline.load()
     assert loaded_files(pipeline_env["conn"]) == 0
 
 
 def test_a_database_from_before_the_lease_refuses_the_load_and_setup_brings_it_up(pipeline_env) -> None:
-    """No raw.pipeline_lease yet (the database is at V031): the load is told the versions, not 'no such table'."""
+    """No raw.pipeline_lease yet (a database from before V041): the load is told the versions, not 'no such table'."""
     from warehouse import pipeline
 
     cursor = pipeline_env["conn"].cursor()
     cursor.execute("drop table raw.pipeline_lease")
     cursor.execute(f"delete from raw.schema_migrations where version >= {exclusion.LEASE_MIGRATION}")
     older = max(recorded_versions(pipeline_env["conn"]))
-    expected = rf"expects schema version V041 but the database has V{older:03d}"
+    expected = rf"expects schema version V{CURRENT:03d} but the database has V{older:03d}"
     with pytest.raises(exclusion.SchemaVersionMismatch, match=expected):
         pipeline.load()
-    assert setup.run_setup(pipeline_env["conn"], pipeline_env["settings"]) == ["migrations/V041__pipeline_lease.sql"]
+    newer = [m.relative for m in setup.migrations() if m.version >= exclusion.LEASE_MIGRATION]
+    assert setup.run_setup(pipeline_env["conn"], pipeline_env["settings"]) == newer
     assert pipeline.load()["files_loaded"] >= 1
 
 
@@ -248,7 +256,8 @@ def test_the_cli_fails_naming_the_holder_or_both_versions(pipeline_env, monkeypa
     assert exclusion.release(cursor, lease)
     add_probe_migration(pipeline_env["sql"])
     assert main(["transform"]) == 1
-    assert "expects schema version V042 but the database has V041: run setup" in capsys.readouterr().err
+    expected = f"expects schema version V{PROBE_VERSION:03d} but the database has V{CURRENT:03d}: run setup"
+    assert expected in capsys.readouterr().err
     assert main(["setup"]) == 0
-    assert "applied 1 files: migrations/V042__probe_backfill.sql" in capsys.readouterr().out
+    assert f"applied 1 files: {PROBE_FILE}" in capsys.readouterr().out
     assert main(["transform"]) == 0

@@ -133,12 +133,28 @@ def _run_step(writes: _Writes, step: str, batch_id: str, max_rows: int, bounds: 
     return sum(writes.execute(stmt, params) for stmt in sql_files.statements(f"transform/{step}.sql"))
 
 
+def step_params(
+    conn: Any, step: str, batch_id: str, max_rows: int = MAX_BATCH_ROWS, dedup_horizon_days: int | None = None
+) -> dict[str, Any]:
+    """The parameters one step of a batch runs with: its batch, slice size, dedup horizon and the bounds the
+    steps before it established (read now, on ``conn``: the staged bounds need the session's staging table)."""
+    horizon = load_settings().dedup_horizon_days if dedup_horizon_days is None else dedup_horizon_days
+    bounds: dict[str, Any] = {"dedup_horizon_days": horizon}
+    for earlier, relative in _BOUNDS.items():
+        if STEPS.index(step) > STEPS.index(earlier):
+            bounds.update(_bounds(conn, relative, {**bounds, "batch_id": batch_id}))
+    return {**bounds, "batch_id": batch_id, "max_rows": max_rows}
+
+
 def run_step(
     conn: Any, step: str, batch_id: str, max_rows: int = MAX_BATCH_ROWS, bounds: Mapping[str, Any] | None = None
 ) -> int:
     """Run one model for the batch (``bounds``: what the batch's bound queries returned, with the dedup
-    horizon), its writes in a transaction that re-validates the pipeline's lease when one is held; return the
-    rows it changed (as the database reports them)."""
+    horizon; read now when not given), its writes in a transaction that re-validates the pipeline's lease when
+    one is held; return the rows it changed (as the database reports them)."""
+    if step not in STEPS:
+        raise ValueError(f"unknown transform step {step!r}; known: {', '.join(STEPS)}")
+    bounds = bounds if bounds is not None else step_params(conn, step, batch_id, max_rows)
     with ExitStack() as stack:
         return _run_step(_Writes(conn.cursor(), stack), step, batch_id, max_rows, bounds)
 
