@@ -26,6 +26,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from aws_infrastructure import policies
+from aws_infrastructure import policies, prefixes
 from aws_infrastructure.cli import main
 from aws_infrastructure.provisioning import Stack
 from aws_infrastructure.settings import load_settings, parse_settings
@@ -47,7 +48,15 @@ GUARD_RAILS = {
     "OnlyAirflowWritesState",
 }
 MARKER = listing_marker.MARKER_KEY
-FOLDERS = ["landing/", "errors/"]
+FOLDERS = [
+    listing_marker.Folder("landing/", prefixes.effective_prefix(load_settings().firehose.prefix)),
+    listing_marker.Folder(
+        "errors/",
+        prefixes.effective_error_prefix(load_settings().firehose.prefix, load_settings().firehose.error_output_prefix),
+        error_output=True,
+    ),
+]
+LATE = timedelta(hours=25)
 
 
 @pytest.fixture
@@ -209,10 +218,10 @@ def test_only_the_airflow_role_writes_or_deletes_the_marker(stack: dict[str, Any
     listing and finds it unchanged, through the ELT's own code."""
     bucket = stack["bucket"]
     airflow = s3_as_role(arns["airflow"])
-    listing, unchanged = listing_marker.look(airflow, bucket, FOLDERS)
+    listing, unchanged = listing_marker.look(airflow, bucket, FOLDERS, LATE)
     assert (listing.marker_etag, unchanged) == (None, False)
     assert listing_marker.remember(airflow, bucket, listing)
-    assert listing_marker.look(airflow, bucket, FOLDERS)[1] is True
+    assert listing_marker.look(airflow, bucket, FOLDERS, LATE)[1] is True
 
     forged = json.dumps({"fingerprint": "forged", "unresolved": {}}).encode()
     for outsider in (s3_as_new_user(), s3_as_role(arns["firehose"])):
@@ -221,7 +230,7 @@ def test_only_the_airflow_role_writes_or_deletes_the_marker(stack: dict[str, Any
         assert refused(outsider.put_object, Bucket=bucket, Key="state/other/anything.json", Body=b"{}")
         with pytest.raises(ClientError):
             listing_marker.reset(outsider, bucket)
-    assert listing_marker.look(airflow, bucket, FOLDERS)[1] is True  # the marker is as Airflow wrote it
+    assert listing_marker.look(airflow, bucket, FOLDERS, LATE)[1] is True  # the marker is as Airflow wrote it
 
 
 def test_only_the_firehose_role_writes_the_delivery_folders(stack: dict[str, Any], arns: dict[str, str]) -> None:
@@ -263,7 +272,7 @@ def test_the_local_stack_still_writes_and_reads_its_objects(stack: dict[str, Any
     s3 = boto3.client("s3")
     s3.put_object(Bucket=stack["bucket"], Key="landing/year=2024/manual.gz", Body=b"x")
     assert s3.get_object(Bucket=stack["bucket"], Key="landing/year=2024/manual.gz")["Body"].read() == b"x"
-    listing, _ = listing_marker.look(s3, stack["bucket"], FOLDERS)
+    listing, _ = listing_marker.look(s3, stack["bucket"], FOLDERS, LATE)
     assert listing_marker.remember(s3, stack["bucket"], listing)
 
 

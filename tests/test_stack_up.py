@@ -42,6 +42,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -259,7 +260,8 @@ def drop_file(s3: Any, records: list[dict]) -> Dropped:
     marker = uuid.uuid4().hex
     records = [{**r, "EVENT_ID": f"{marker}-{i}"} for i, r in enumerate(records)]
     body = gzip.compress("".join(json.dumps(r) + "\n" for r in records).encode())
-    key = f"landing/manual/{marker}.json.gz"
+    # Where Firehose would put it now: a run lists the hour folders Firehose can still write to.
+    key = f"landing/{datetime.now(UTC):year=%Y/month=%m/day=%d/hour=%H}/manual-{marker}.json.gz"
     s3.put_object(Bucket=BUCKET, Key=key, Body=body)
     return Dropped(key=key, marker=marker, records=records)
 
