@@ -48,7 +48,9 @@ GUARD_RAILS = {
     "OnlyAirflowWritesState",
 }
 MARKER = listing_marker.MARKER_KEY
-FOLDERS = [
+FOLDERS = ["landing/", "errors/"]
+# The same folders as the ELT lists them (each with the prefix that names its objects).
+LISTED = [
     listing_marker.Folder("landing/", prefixes.effective_prefix(load_settings().firehose.prefix)),
     listing_marker.Folder(
         "errors/",
@@ -218,10 +220,10 @@ def test_only_the_airflow_role_writes_or_deletes_the_marker(stack: dict[str, Any
     listing and finds it unchanged, through the ELT's own code."""
     bucket = stack["bucket"]
     airflow = s3_as_role(arns["airflow"])
-    listing, unchanged = listing_marker.look(airflow, bucket, FOLDERS, LATE)
+    listing, unchanged = listing_marker.look(airflow, bucket, LISTED, LATE)
     assert (listing.marker_etag, unchanged) == (None, False)
     assert listing_marker.remember(airflow, bucket, listing)
-    assert listing_marker.look(airflow, bucket, FOLDERS, LATE)[1] is True
+    assert listing_marker.look(airflow, bucket, LISTED, LATE)[1] is True
 
     forged = json.dumps({"fingerprint": "forged", "unresolved": {}}).encode()
     for outsider in (s3_as_new_user(), s3_as_role(arns["firehose"])):
@@ -230,7 +232,7 @@ def test_only_the_airflow_role_writes_or_deletes_the_marker(stack: dict[str, Any
         assert refused(outsider.put_object, Bucket=bucket, Key="state/other/anything.json", Body=b"{}")
         with pytest.raises(ClientError):
             listing_marker.reset(outsider, bucket)
-    assert listing_marker.look(airflow, bucket, FOLDERS, LATE)[1] is True  # the marker is as Airflow wrote it
+    assert listing_marker.look(airflow, bucket, LISTED, LATE)[1] is True  # the marker is as Airflow wrote it
 
 
 def test_only_the_firehose_role_writes_the_delivery_folders(stack: dict[str, Any], arns: dict[str, str]) -> None:
@@ -272,7 +274,7 @@ def test_the_local_stack_still_writes_and_reads_its_objects(stack: dict[str, Any
     s3 = boto3.client("s3")
     s3.put_object(Bucket=stack["bucket"], Key="landing/year=2024/manual.gz", Body=b"x")
     assert s3.get_object(Bucket=stack["bucket"], Key="landing/year=2024/manual.gz")["Body"].read() == b"x"
-    listing, _ = listing_marker.look(s3, stack["bucket"], FOLDERS, LATE)
+    listing, _ = listing_marker.look(s3, stack["bucket"], LISTED, LATE)
     assert listing_marker.remember(s3, stack["bucket"], listing)
 
 
