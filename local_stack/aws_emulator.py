@@ -132,6 +132,84 @@ _PRINCIPAL_OPERATORS = {"StringEquals", "StringLike", "ArnEquals", "ArnLike"}
 _request_caller = threading.local()  # .principal_arn: the IAM principal of the S3 request being served
 
 
+def patch_moto_s3_listing() -> None:
+    """Make a LIST cost what it returns, not what the bucket holds, as on S3. Defect of moto 5.2.5
+    (``moto/s3/models.py`` ``S3Backend.list_objects``, which ``list_objects_v2`` calls): every request walks
+    every key of the bucket, each through ``_VersionedKeyStore.items``, which copies the whole key dict first,
+    so a pipeline that lists one day's folders of a bucket holding a year slows down with the year.
+
+    The fix keeps a sorted index of each key store's names, dropped whenever a name is added or removed and
+    rebuilt at the next listing (a generation count keeps a rebuild that raced a put from being kept), and a
+    LIST with a prefix reads only the names in that prefix's range; the rest is moto's own code, unchanged."""
+    import bisect
+
+    from moto.s3 import models, utils
+
+    store = utils._VersionedKeyStore
+    if getattr(store, "_local_stack_indexed", False):
+        return
+    lock = threading.Lock()
+
+    def dropping_index(method: Any) -> Any:
+        def wrapped(self: Any, key: str, *args: Any, **kwargs: Any) -> Any:
+            adds_or_removes = method.__name__ in ("pop", "__delitem__") or not dict.__contains__(self, key)
+            result = method(self, key, *args, **kwargs)
+            if adds_or_removes:
+                with lock:
+                    self._index_generation = getattr(self, "_index_generation", 0) + 1
+                    self._sorted_names = None
+            return result
+
+        return wrapped
+
+    for name in ("__setitem__", "setlist", "pop", "__delitem__"):
+        setattr(store, name, dropping_index(getattr(store, name)))
+
+    def names_under(keys: Any, prefix: str) -> list[str]:
+        with lock:
+            names, generation = getattr(keys, "_sorted_names", None), getattr(keys, "_index_generation", 0)
+        if names is None:
+            names = sorted(dict.keys(keys))
+            with lock:
+                if getattr(keys, "_index_generation", 0) == generation:
+                    keys._sorted_names = names
+        found, at = [], bisect.bisect_left(names, prefix)
+        while at < len(names) and names[at].startswith(prefix):
+            found.append(names[at])
+            at += 1
+        return found
+
+    original = models.S3Backend.list_objects
+
+    def list_objects(
+        self: Any, bucket: Any, prefix: str | None, delimiter: str | None, marker: str | None, max_keys: int | None
+    ) -> Any:
+        if not prefix or isinstance(bucket, models.FakeTableStorageBucket) or not isinstance(bucket.keys, store):
+            return original(self, bucket, prefix, delimiter, marker, max_keys)
+        key_results, folder_results = set(), set()
+        for key_name in names_under(bucket.keys, prefix):
+            key = bucket.keys.get(key_name)
+            if key is None:
+                continue
+            rest = key_name.replace(prefix, "", 1)
+            if delimiter and delimiter in rest:
+                folder_results.add(f"{prefix}{rest.split(delimiter)[0]}{delimiter}")
+            else:
+                key_results.add(key)
+        # From here on, moto's own list_objects.
+        keys = sorted((k for k in key_results if not isinstance(k, models.FakeDeleteMarker)), key=lambda k: k.name)
+        folders = sorted(folder_results)
+        if marker:
+            keys = self._get_results_from_token(keys, self._pagination_tokens.get(marker) or marker)
+        if max_keys is None:
+            return keys, folders, False, None
+        keys, is_truncated, next_marker = self._truncate_result(keys, max_keys)
+        return keys, folders, is_truncated, next_marker
+
+    models.S3Backend.list_objects = list_objects
+    store._local_stack_indexed = True
+
+
 def _principal_arn(access_key_id: str) -> str | None:
     """The aws:PrincipalArn S3 would see for credentials moto issued: an assumed role's session counts as
     the role, an IAM user's key as the user. None for credentials moto never issued."""
@@ -285,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     patch_moto_kinesis()
+    patch_moto_s3_listing()
     patch_moto_conditional_bucket_policy()
     try:
         serve(args.host, number, args.journal)
