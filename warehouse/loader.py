@@ -11,7 +11,8 @@ the batch's files (``FILES = (...)``, relative to the location, never a prefix) 
 text with its file's name into the session's temporary ``landing_lines``; COPY's per-file result rows must
 say each named file LOADED with as many rows parsed as lines landed. SQL then splits the lines (JSON
 objects into ``raw.events_raw``, everything else into ``raw.rejected_events`` with a reason) and writes
-each file's audit row, all in the batch's one transaction. The staged copies are removed afterwards.
+each file's audit row, all in the batch's one transaction. The staged copies are removed afterwards; a
+folder a crash left behind is swept by a later run.
 
 Only Snowflake's data errors (the 100xxx family: a file that cannot be decompressed or decoded) are a
 file's fault. When a batch fails on one, it is retried one file at a time, so the bad file is parked
@@ -460,10 +461,8 @@ def load_files(
             batch = stage_batch(cursor, s3, bucket, chunk, stage, internal, folder)
             try:
                 loaded, failed = load_batch(cursor, batch, error_output, report)
-            except BaseException:
-                _remove_keeping_error(cursor, batch)
-                raise
-            remove_staged(cursor, batch)
+            finally:
+                _remove_leaving_debris(cursor, batch)
             for landed in chunk:
                 done += 1
                 if landed.key in failed:
@@ -483,10 +482,11 @@ def load_files(
     return report
 
 
-def _remove_keeping_error(cursor: Any, batch: Batch) -> None:
-    """Remove a failed batch's staged copies; if that fails too, the load's own error is the one raised (a
-    later run sweeps the folder)."""
+def _remove_leaving_debris(cursor: Any, batch: Batch) -> None:
+    """Remove a batch's staged copies. A REMOVE that fails leaves debris, not an error: the batch is committed
+    or rolled back already, a later run sweeps the folder (``sweep_staged``), and a load's own error stays the
+    one raised."""
     try:
         remove_staged(cursor, batch)
     except Exception as exc:
-        log.warning("could not remove the staged folder %s after a failed load: %s", batch.internal_folder, exc)
+        log.warning("could not remove the staged folder %s (a later run sweeps it): %s", batch.internal_folder, exc)
