@@ -68,6 +68,9 @@ def test_an_idle_window_moves_forward_so_an_idle_pipeline_lists_only_the_look_ba
     assert listing_marker.remember(s3, bucket, first)
 
     now = datetime.now(UTC)
+    before = s3.get_object(Bucket=bucket, Key=MARKER_KEY)["ETag"]
+    assert listing_marker.look(s3, bucket, FOLDERS, LATE, now, advance=False)[1]  # a reader's look...
+    assert s3.get_object(Bucket=bucket, Key=MARKER_KEY)["ETag"] == before  # ...writes nothing
     idle, unchanged = listing_marker.look(s3, bucket, FOLDERS, LATE, now)
     assert unchanged and idle.files == 1  # three days of hour folders listed once...
     recorded = json.loads(s3.get_object(Bucket=bucket, Key=MARKER_KEY)["Body"].read())

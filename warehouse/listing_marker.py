@@ -96,12 +96,18 @@ def fingerprint(entries: Iterable[tuple[str, str]]) -> str:
 
 
 def look(
-    s3: Any, bucket: str, folders: Sequence[Folder], late_delivery: timedelta, now: datetime | None = None
+    s3: Any,
+    bucket: str,
+    folders: Sequence[Folder],
+    late_delivery: timedelta,
+    now: datetime | None = None,
+    advance: bool = True,
 ) -> tuple[Listing, bool]:
     """List the window's folders and read the marker: (this listing, whether it is the last complete run's).
 
     An unchanged listing whose window start can move an hour or more forward is recorded again with the
-    narrower window (a conditional write), so the folders an idle pipeline lists stay those of the look-back."""
+    narrower window (a conditional write; not with ``advance`` False, for a reader), so the folders an idle
+    pipeline lists stay those of the look-back."""
     for folder in folders:
         if MARKER_KEY.startswith(folder.fixed):
             raise ValueError(f"the listing marker {MARKER_KEY!r} must not be inside a listed folder ({folder.fixed!r})")
@@ -143,7 +149,7 @@ def look(
         objects=objects,
     )
     unchanged = remembered.get("fingerprint") == listing.fingerprint
-    if unchanged and (since is None or next_since - since >= timedelta(hours=1)):
+    if advance and unchanged and (since is None or next_since - since >= timedelta(hours=1)):
         remember(s3, bucket, listing, listing.unresolved)
     return listing, unchanged
 

@@ -156,15 +156,17 @@ def _load(conn: Any, aws_conn_id: str, listing: listing_marker.Listing | None = 
     return asdict(report)
 
 
-def look(s3: Any, now: datetime | None = None) -> tuple[listing_marker.Listing, bool]:
-    """This run's listing of the folders Firehose can still write to, and whether it is the last complete run's."""
+def look(s3: Any, now: datetime | None = None, advance: bool = True) -> tuple[listing_marker.Listing, bool]:
+    """This run's listing of the folders Firehose can still write to, and whether it is the last complete run's
+    (``advance`` False: a reader's look, which never rewrites the marker)."""
     hours = load_settings().late_delivery_hours
-    return listing_marker.look(s3, landing().bucket, landing().folders, timedelta(hours=hours), now)
+    return listing_marker.look(s3, landing().bucket, landing().folders, timedelta(hours=hours), now, advance)
 
 
 def recent_files(aws_conn_id: str = "aws_default") -> list[loader.LandedFile]:
-    """The objects in the folders a run lists now (the late-delivery window since the last complete run)."""
-    listing, _ = look(s3_client(aws_conn_id))
+    """The objects in the folders a run lists now (the late-delivery window since the last complete run); a
+    read only: the marker is left as it is."""
+    listing, _ = look(s3_client(aws_conn_id), advance=False)
     return [f for found in listing.objects.values() for f in found]
 
 
