@@ -267,8 +267,9 @@ def stage_batch(
     return Batch(f"@{stage_name}/{folder}/", staged, empty, internal_folder=f"@{stage_name}/{folder}/")
 
 
-def copy_and_split(cursor: Any, batch: Batch, error_output: bool) -> dict[str, tuple[int, int]]:
-    """One transaction: COPY the batch, check its result, split the lines, audit each file.
+def copy_and_split(cursor: Any, batch: Batch, error_output: bool, horizon_days: int) -> dict[str, tuple[int, int]]:
+    """One transaction: COPY the batch, check its result, split the lines, audit each file; a line already
+    quarantined within ``horizon_days`` (the dedup horizon) is not quarantined again.
     Returns key -> (rows loaded, rows rejected)."""
     with transaction(cursor):
         for table in ("landing_lines", "landing_files", "landing_parsed"):
@@ -294,7 +295,7 @@ def copy_and_split(cursor: Any, batch: Batch, error_output: bool) -> dict[str, t
             if error_output
             else ("load/parsed_lines.sql", "load/events_raw.sql", "load/rejected_lines.sql")
         ):
-            sql_files.run_file(cursor, split)
+            sql_files.run_file(cursor, split, {"dedup_horizon_days": horizon_days})
         sql_files.run_file(cursor, "load/record_load.sql")
         counts = cursor.execute(
             "select files.file_name, queue.rows_loaded, queue.rows_rejected from raw.transform_queue as queue "
@@ -320,20 +321,21 @@ def record_failure(cursor: Any, landed: LandedFile, error: str, status: str = "F
 
 
 def load_batch(
-    cursor: Any, batch: Batch, error_output: bool, report: LoadReport
+    cursor: Any, batch: Batch, error_output: bool, report: LoadReport, horizon_days: int
 ) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
     """Load a staged batch in one transaction; when it fails on a file's data (or COPY's result does not
     add up), one file at a time, parking a file FAILED only for a data error of its own.
     Returns (key -> counts of each loaded file, key -> error of each file parked FAILED)."""
     try:
         report.copy_statements += 1 if batch.staged else 0
-        return copy_and_split(cursor, batch, error_output), {}
+        return copy_and_split(cursor, batch, error_output, horizon_days), {}
     except (ProgrammingError, CopyResultError) as exc:
         if len(batch.staged) == 1 and is_data_error(exc):
             landed = next(iter(batch.staged.values()))
             error = str(getattr(exc, "msg", None) or exc)
             record_failure(cursor, landed, error)
-            loaded = copy_and_split(cursor, Batch(batch.location, {}, batch.empty), error_output) if batch.empty else {}
+            empty = Batch(batch.location, {}, batch.empty)
+            loaded = copy_and_split(cursor, empty, error_output, horizon_days) if batch.empty else {}
             return loaded, {landed.key: error}
         if len(batch.staged) <= 1 or not (is_data_error(exc) or isinstance(exc, CopyResultError)):
             raise
@@ -343,7 +345,7 @@ def load_batch(
     if batch.empty:
         singles.append(Batch(batch.location, {}, batch.empty))
     for single in singles:
-        done, parked = load_batch(cursor, single, error_output, report)
+        done, parked = load_batch(cursor, single, error_output, report, horizon_days)
         loaded.update(done)
         failed.update(parked)
     return loaded, failed
@@ -460,7 +462,7 @@ def load_files(
         for chunk in _chunks(loadable, files_per_copy):
             batch = stage_batch(cursor, s3, bucket, chunk, stage, internal, folder)
             try:
-                loaded, failed = load_batch(cursor, batch, error_output, report)
+                loaded, failed = load_batch(cursor, batch, error_output, report, settings.dedup_horizon_days)
             finally:
                 _remove_leaving_debris(cursor, batch)
             for landed in chunk:

@@ -105,6 +105,8 @@ from quarantined_records
 where
     not exists (
         select 1 from raw.rejected_events as known
-        where known.reject_id = quarantined_records.reject_id
+        where
+            known.reject_id = quarantined_records.reject_id
+            and known.rejected_at >= dateadd('day', -%(dedup_horizon_days)s, sysdate())
     )
 qualify row_number() over (partition by quarantined_records.reject_id order by quarantined_records.raw_text) = 1
