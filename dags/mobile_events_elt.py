@@ -11,7 +11,9 @@ analytics tables and checks them, in one task, **load_transform_check**:
    skipped in the grid), no Snowflake session is opened and no asset event is published, so an idle
    pipeline never resumes the warehouse. If the newest file is older than `freshness_hours`, the task
    fails instead, as the freshness check would.
-2. **Load**, on one connection, each file `RAW.LOAD_AUDIT` does not know yet (PUT + COPY on an internal
+2. **Load**, on one connection holding the pipeline's lease (`RAW.PIPELINE_LEASE`: one writer at a time,
+   a retry fences off its earlier try; `docs/exclusion.md`), each listed file `RAW.LOAD_AUDIT` does not
+   know yet (PUT + COPY on an internal
    stage, or COPY from the external S3 stage). Lines that are not JSON objects go to
    `RAW.REJECTED_EVENTS` with a reason; an unreadable file is recorded as FAILED (a key that is not a
    safe path, as REJECTED_KEY) and does not block the others, but the run fails once everything else is
@@ -19,7 +21,7 @@ analytics tables and checks them, in one task, **load_transform_check**:
    the warehouse), until the object is replaced, removed or replayed. Records Firehose wrote to its error
    output (`errors/`) are quarantined the same way, so every record sent ends in a table or in
    quarantine.
-3. **Transform**: every model in `sql/transform/`, in order: claim the loaded files, build the validated,
+3. **Transform**: every model in `sql/transform/`, in order: claim files from `RAW.TRANSFORM_QUEUE`, build the validated,
    deduplicated batch, then MERGE into quarantine, `ORDERS`, `EVENTS`, `USERS`, `PURCHASE_COUNTS`, and
    mark the batch done.
 4. **Check**: data-quality checks (`sql/checks/`), conservation included. A failed check fails the run at

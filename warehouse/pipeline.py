@@ -51,9 +51,10 @@ def landing() -> Landing:
     from aws_infrastructure import prefixes
     from aws_infrastructure.settings import load_settings as load_aws_settings
 
-    firehose = load_aws_settings().firehose
+    aws = load_aws_settings()
+    firehose = aws.firehose
     return Landing(
-        bucket=load_aws_settings().bucket,
+        bucket=aws.bucket,
         landing=listing_marker.Folder(firehose.landing_prefix, prefixes.effective_prefix(firehose.prefix)),
         errors=listing_marker.Folder(
             firehose.error_prefix,
@@ -159,8 +160,8 @@ def _load(conn: Any, aws_conn_id: str, listing: listing_marker.Listing | None = 
 def look(s3: Any, now: datetime | None = None, advance: bool = True) -> tuple[listing_marker.Listing, bool]:
     """This run's listing of the folders Firehose can still write to, and whether it is the last complete run's
     (``advance`` False: a reader's look, which never rewrites the marker)."""
-    hours = load_settings().late_delivery_hours
-    return listing_marker.look(s3, landing().bucket, landing().folders, timedelta(hours=hours), now, advance)
+    where, hours = landing(), load_settings().late_delivery_hours
+    return listing_marker.look(s3, where.bucket, where.folders, timedelta(hours=hours), now, advance)
 
 
 def recent_files(aws_conn_id: str = "aws_default") -> list[loader.LandedFile]:
