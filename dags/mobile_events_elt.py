@@ -21,9 +21,9 @@ analytics tables and checks them, in one task, **load_transform_check**:
    the warehouse), until the object is replaced, removed or replayed. Records Firehose wrote to its error
    output (`errors/`) are quarantined the same way, so every record sent ends in a table or in
    quarantine.
-3. **Transform**: every model in `sql/transform/`, in order: claim files from `RAW.TRANSFORM_QUEUE`, build the validated,
-   deduplicated batch, then MERGE into quarantine, `ORDERS`, `EVENTS`, `USERS`, `PURCHASE_COUNTS`, and
-   mark the batch done.
+3. **Transform**: every model in `sql/transform/`, in order: claim files from `RAW.TRANSFORM_QUEUE`,
+   build the validated, deduplicated batch, then write quarantine, `ORDERS`, `EVENTS`, `USERS`,
+   `PURCHASE_COUNTS`, and mark the batch done.
 4. **Check**: data-quality checks (`sql/checks/`), conservation included. A failed check fails the run at
    once, without retries (retries are for transient errors; bad data does not get better in 15 s), and
    names each check. When all pass, the listing is recorded in the marker: only then does the next run
