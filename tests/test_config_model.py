@@ -96,6 +96,14 @@ def test_every_file_is_checked_the_same_way_and_reported_together(
     assert "field 'num_users': must be a whole number" in message
 
 
+def test_the_listing_look_back_is_a_whole_number_of_hours(config_copy: Path) -> None:
+    """late_delivery_hours sets how far back a run lists S3 (docs/listing-window.md): at least an hour."""
+    data = json.loads((config_copy / "snowflake.json").read_text())
+    (config_copy / "snowflake.json").write_text(json.dumps({**data, "late_delivery_hours": 0}))
+    with pytest.raises(config.ConfigError, match="field 'late_delivery_hours': must be a whole number of hours"):
+        config.settings()
+
+
 @pytest.mark.stack
 def test_dags_take_their_connection_ids_from_the_settings(config_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The setup and replay DAGs read ``config.connections()``: the file's connection id, or the environment's."""
