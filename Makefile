@@ -47,6 +47,7 @@ report: $(STAMP) ## write the running stack's pipeline health report (static HTM
 test: $(STAMP) ## run lint and the test suite
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m ruff check --preview --select AIR .
 	$(PY) -m sqlfluff lint sql
 	$(PY) -m bandit -q -c pyproject.toml -r aws_infrastructure data_generation warehouse local_stack plugins dags config scripts
 	$(PY) scripts/audit_dependencies.py

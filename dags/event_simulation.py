@@ -39,7 +39,7 @@ from airflow.sdk import Param, dag, task
     },
 )
 def event_simulation() -> None:
-    @task
+    @task(multiple_outputs=True)
     def generate(params: dict | None = None) -> dict:
         from data_generation.simulation import run_from_params
 

@@ -150,7 +150,7 @@ def _report_alert(report: str, error: str) -> None:
     doc_md=__doc__,
 )
 def mobile_events_elt() -> None:
-    @task(outlets=ANALYTICS_ASSETS)
+    @task(multiple_outputs=True, outlets=ANALYTICS_ASSETS)
     def load_transform_check(*, outlet_events=None, ti=None) -> dict:
         from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
