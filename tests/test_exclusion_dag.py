@@ -4,11 +4,10 @@ told, and what the sessions' QUERY_TAG carries)."""
 
 from __future__ import annotations
 
-import json
 import os
 
 from tests.seed import seed_lines
-from tests.warehouse_helpers import put_ndjson
+from tests.warehouse_helpers import point_pipeline_at_emulators, put_ndjson
 
 DAGS = os.path.join(os.path.dirname(__file__), "..", "dags")
 
@@ -20,30 +19,19 @@ def last_holder(conn) -> tuple[str, bool]:
 def test_setup_and_elt_runs_hold_the_lease_as_their_task_instance(
     aws_endpoint, snowflake_server, snowflake_conn, snowflake_database, airflow_home, monkeypatch
 ) -> None:
-    import boto3
     from airflow.dag_processing.dagbag import DagBag
 
-    from aws_infrastructure.settings import load_settings as load_aws_settings
     from warehouse import listing_marker
 
-    extra = {k: v for k, v in snowflake_server.items() if k not in ("user", "password")}
-    connection = {"conn_type": "snowflake", "login": "local", "password": snowflake_server["password"], "extra": extra}
-    monkeypatch.setenv("AIRFLOW_CONN_SNOWFLAKE_DEFAULT", json.dumps(connection))
-    aws_connection = {"conn_type": "aws", "extra": {"endpoint_url": aws_endpoint}}
-    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps(aws_connection))
-    monkeypatch.setenv("SNOWFLAKE_DATABASE", snowflake_database)
-    aws = load_aws_settings()
-    s3 = boto3.client("s3")
-    if aws.bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
-        s3.create_bucket(Bucket=aws.bucket)
-    listing_marker.reset(s3, aws.bucket)  # the bucket is the session's: earlier tests' runs may have set it
+    s3, bucket = point_pipeline_at_emulators(monkeypatch, snowflake_server, aws_endpoint, snowflake_database)
+    listing_marker.reset(s3, bucket)  # the bucket is the session's: earlier tests' runs may have set it
     bag = DagBag(dag_folder=DAGS)
 
     setup_run = bag.get_dag("snowflake_setup").test()
     assert setup_run.state == "success"
     assert last_holder(snowflake_conn) == (f"snowflake_setup run {setup_run.run_id} task run_setup_files try 1", True)
 
-    put_ndjson(s3, aws.bucket, seed_lines())
+    put_ndjson(s3, bucket, seed_lines())
     elt_run = bag.get_dag("mobile_events_elt").test()
     assert elt_run.state == "success"
     holder = f"mobile_events_elt run {elt_run.run_id} task load_transform_check try 1"

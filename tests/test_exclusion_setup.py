@@ -10,7 +10,6 @@ the check is part of the statement that takes the lease, so it costs no statemen
 
 from __future__ import annotations
 
-import json
 import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +20,15 @@ import pytest
 import snowflake.connector
 
 from tests.seed import seed_lines
-from tests.warehouse_helpers import PREFIX, new_bucket, prepare, put_ndjson, scalar, settings_for
+from tests.warehouse_helpers import (
+    PREFIX,
+    new_bucket,
+    point_pipeline_at_emulators,
+    prepare,
+    put_ndjson,
+    scalar,
+    settings_for,
+)
 from warehouse import exclusion, loader, setup, sql_files
 from warehouse.pipeline import use_database
 
@@ -147,21 +154,9 @@ def test_a_load_started_while_a_migration_runs_waits_for_it_then_loads_at_the_ne
 def pipeline_env(world, aws_endpoint, snowflake_server, snowflake_database, monkeypatch) -> dict[str, Any]:
     """The Airflow connections and config ``warehouse.pipeline`` reads, pointed at the emulators; one file
     landed in the configured bucket."""
-    import boto3
 
-    from aws_infrastructure.settings import load_settings as load_aws_settings
-
-    extra = {k: v for k, v in snowflake_server.items() if k not in ("user", "password")}
-    connection = {"conn_type": "snowflake", "login": "local", "password": snowflake_server["password"], "extra": extra}
-    monkeypatch.setenv("AIRFLOW_CONN_SNOWFLAKE_DEFAULT", json.dumps(connection))
-    aws_connection = {"conn_type": "aws", "extra": {"endpoint_url": aws_endpoint}}
-    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps(aws_connection))
-    monkeypatch.setenv("SNOWFLAKE_DATABASE", snowflake_database)
-    aws = load_aws_settings()
-    s3 = boto3.client("s3")
-    if aws.bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
-        s3.create_bucket(Bucket=aws.bucket)
-    put_ndjson(s3, aws.bucket, seed_lines()[:10])
+    s3, bucket = point_pipeline_at_emulators(monkeypatch, snowflake_server, aws_endpoint, snowflake_database)
+    put_ndjson(s3, bucket, seed_lines()[:10])
     return world
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -49,3 +50,23 @@ def prepare(conn: Any, settings: WarehouseSettings) -> None:
 
 def scalar(conn: Any, sql: str) -> Any:
     return conn.cursor().execute(sql).fetchone()[0]
+
+
+def point_pipeline_at_emulators(
+    monkeypatch: Any, snowflake_server: dict[str, Any], aws_endpoint: str, database: str
+) -> tuple[Any, str]:
+    """The Airflow connections and database ``warehouse.pipeline`` reads, pointed at the emulators; the
+    configured bucket (created if missing) and an S3 client."""
+    from aws_infrastructure.settings import load_settings as load_aws_settings
+
+    extra = {k: v for k, v in snowflake_server.items() if k not in ("user", "password")}
+    connection = {"conn_type": "snowflake", "login": "local", "password": snowflake_server["password"], "extra": extra}
+    monkeypatch.setenv("AIRFLOW_CONN_SNOWFLAKE_DEFAULT", json.dumps(connection))
+    aws_connection = {"conn_type": "aws", "extra": {"endpoint_url": aws_endpoint}}
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps(aws_connection))
+    monkeypatch.setenv("SNOWFLAKE_DATABASE", database)
+    bucket = load_aws_settings().bucket
+    s3 = boto3.client("s3")
+    if bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        s3.create_bucket(Bucket=bucket)
+    return s3, bucket
