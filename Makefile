@@ -27,22 +27,22 @@ $(STAMP): $(PY) requirements.txt requirements-local.txt requirements-dev.txt con
 install: $(STAMP) ## create .venv and install the pinned requirements (production, local stack, tools)
 
 demo: $(STAMP) ## run the whole pipeline once on the local stack (EVENTS=10000, FAULT_RATE=0)
-	$(PY) -m local_stack demo --events $(EVENTS) --fault-rate $(FAULT_RATE)
+	$(PY) -m mobile_events_elt.local_stack demo --events $(EVENTS) --fault-rate $(FAULT_RATE)
 
 soak: $(STAMP) ## 1,000,000 events through the whole stack with faults injected, then a reconciliation
-	$(PY) -m local_stack soak --events $(or $(SOAK_EVENTS),1000000)
+	$(PY) -m mobile_events_elt.local_stack soak --events $(or $(SOAK_EVENTS),1000000)
 
 up: $(STAMP) ## start the long-running local stack
-	$(PY) -m local_stack up
+	$(PY) -m mobile_events_elt.local_stack up
 
 down: $(STAMP) ## stop everything `make up` started
-	$(PY) -m local_stack down
+	$(PY) -m mobile_events_elt.local_stack down
 
 status: $(STAMP) ## show what the local stack is running
-	$(PY) -m local_stack status
+	$(PY) -m mobile_events_elt.local_stack status
 
 report: $(STAMP) ## write the running stack's pipeline health report (static HTML) to .local/report/
-	$(PY) -m local_stack run -- $(PY) -m warehouse report --out .local/report
+	$(PY) -m mobile_events_elt.local_stack run -- $(PY) -m mobile_events_elt.warehouse report --out .local/report
 
 test: $(STAMP) ## run lint and the test suite
 	$(PY) -m ruff check .

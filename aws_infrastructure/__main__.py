@@ -1,7 +1,7 @@
-"""``python -m aws_infrastructure``: see cli.py."""
+"""``mobile-events-aws``: see cli.py."""
 
 import sys
 
-from aws_infrastructure.cli import main
+from mobile_events_elt.aws_infrastructure.cli import main
 
 sys.exit(main())

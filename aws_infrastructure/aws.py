@@ -12,8 +12,7 @@ from functools import cached_property
 from typing import Any
 
 import boto3
-
-from config.clients import aws_client
+from mobile_events_elt.config.clients import aws_client
 
 
 class Aws:

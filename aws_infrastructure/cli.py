@@ -1,4 +1,4 @@
-"""Command line: ``python -m aws_infrastructure {plan,up,down,status,template}``.
+"""Command line: ``mobile-events-aws {plan,up,down,status,template}``.
 
 Exit status: 0 done; 2 the config, the options or the request must change (the message says how);
 1 AWS or the emulator failed (the message says what it refused, and why when known).
@@ -12,10 +12,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from aws_infrastructure.errors import EXIT_OK, run_command
-from aws_infrastructure.provisioning import SNOWFLAKE_EXTERNAL_ID_ENV, SNOWFLAKE_USER_ENV, Stack, snowflake_identity
-from aws_infrastructure.settings import load_settings
-from aws_infrastructure.template import render
+from mobile_events_elt.aws_infrastructure.errors import EXIT_OK, run_command
+from mobile_events_elt.aws_infrastructure.provisioning import (
+    SNOWFLAKE_EXTERNAL_ID_ENV,
+    SNOWFLAKE_USER_ENV,
+    Stack,
+    snowflake_identity,
+)
+from mobile_events_elt.aws_infrastructure.template import render
+from mobile_events_elt.config.aws_settings import load_settings
 
 DESCRIPTION = """Create, inspect and remove the pipeline's AWS resources (S3 bucket, Kinesis stream, Firehose
 delivery stream and its role, SNS alerts topic, SQS queue for new landing files, the ELT DAG's Airflow role,
@@ -37,7 +42,7 @@ def _snowflake_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m aws_infrastructure",
+        prog="mobile-events-aws",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -81,7 +86,7 @@ def _print_status(status: dict[str, object]) -> None:
     print(f"queue           {status['queue_url'] or '-'}")
     for name, present in exists.items():
         print(f"  {'ok     ' if present else 'missing'}  {name}")
-    print("ready" if status["ready"] else "not ready: run `python -m aws_infrastructure up`")
+    print("ready" if status["ready"] else "not ready: run `mobile-events-aws up`")
 
 
 def run(args: argparse.Namespace) -> int:

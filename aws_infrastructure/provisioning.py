@@ -13,16 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aws_infrastructure import policies
-from aws_infrastructure.aws import Aws
-from aws_infrastructure.errors import UsageError
-from aws_infrastructure.resources.base import Change, Resource
-from aws_infrastructure.resources.bucket import Bucket
-from aws_infrastructure.resources.delivery_stream import DeliveryStream
-from aws_infrastructure.resources.messaging import AlertsTopic, LandingNotification, LandingQueue
-from aws_infrastructure.resources.role import Role
-from aws_infrastructure.resources.stream import Stream
-from aws_infrastructure.settings import Settings
+from mobile_events_elt.aws_infrastructure import policies
+from mobile_events_elt.aws_infrastructure.aws import Aws
+from mobile_events_elt.aws_infrastructure.errors import UsageError
+from mobile_events_elt.aws_infrastructure.resources.base import Change, Resource
+from mobile_events_elt.aws_infrastructure.resources.bucket import Bucket
+from mobile_events_elt.aws_infrastructure.resources.delivery_stream import DeliveryStream
+from mobile_events_elt.aws_infrastructure.resources.messaging import AlertsTopic, LandingNotification, LandingQueue
+from mobile_events_elt.aws_infrastructure.resources.role import Role
+from mobile_events_elt.aws_infrastructure.resources.stream import Stream
+from mobile_events_elt.config.aws_settings import Settings
 
 SNOWFLAKE_USER_ENV = "SNOWFLAKE_STORAGE_AWS_IAM_USER_ARN"
 SNOWFLAKE_EXTERNAL_ID_ENV = "SNOWFLAKE_STORAGE_AWS_EXTERNAL_ID"

@@ -7,7 +7,7 @@ puts a JSON encode, a base64 copy of the body and a write on the path of every P
 restart's time grow with the journal. This measures both, on emulators started for the run on free
 loopback ports and stopped by PID at the end. Prints measured figures only; asserts nothing about time.
 
-- throughput: the generator CLI (``python -m data_generation --sink kinesis ...``) puts N events into a
+- throughput: the generator CLI (``mobile-events-generate --sink kinesis ...``) puts N events into a
   fresh 1-shard stream on an emulator without a journal (the baseline) and on one with a journal, both
   running for the whole measurement. ``--rounds`` runs per emulator (default 2), alternating which goes first,
   so a change in the machine's load (other jobs) does not always fall on the same side. Events/s as the
@@ -42,10 +42,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import boto3  # noqa: E402
-
-from local_stack import processes  # noqa: E402
-from local_stack.environment import EMULATOR_AWS_CREDENTIALS  # noqa: E402
-from local_stack.ports import free_port  # noqa: E402
+from mobile_events_elt.local_stack import processes  # noqa: E402
+from mobile_events_elt.local_stack.environment import EMULATOR_AWS_CREDENTIALS  # noqa: E402
+from mobile_events_elt.local_stack.ports import free_port  # noqa: E402
 
 REGION = "us-east-1"
 STREAM = "bench-journal"
@@ -83,7 +82,7 @@ def start_emulator(name: str, port: int, run_dir: Path, journal: Path | None) ->
     """Start the emulator (PID file run_dir/NAME.pid, log run_dir/NAME.log); seconds until its port listens.
 
     processes.start polls the port every 0.1 s, so the figure is good to about 0.1 s."""
-    command = [sys.executable, "-m", "local_stack.aws_emulator", "--port", str(port)]
+    command = [sys.executable, "-m", "mobile_events_elt.local_stack.aws_emulator", "--port", str(port)]
     if journal is not None:
         command += ["--journal", str(journal)]
     started = time.perf_counter()
@@ -112,7 +111,7 @@ def new_stream(kinesis: Any, stream: str) -> None:
 def generate(endpoint: str, stream: str, events: int, work: Path, label: str) -> dict[str, Any]:
     """Run the generator CLI into stream; its JSON report."""
     report_path = work / f"report-{label}.json"
-    command = [sys.executable, "-m", "data_generation", "--sink", "kinesis", "--stream", stream]
+    command = [sys.executable, "-m", "mobile_events_elt.data_generation", "--sink", "kinesis", "--stream", stream]
     command += ["--events", str(events), "--seed", "1", "-q", "--report-json", str(report_path)]
     command += ["--spool", str(work / f"spool-{label}.ndjson")]
     done = subprocess.run(command, cwd=REPO, env=base_env(endpoint), stdin=subprocess.DEVNULL, check=False)

@@ -29,14 +29,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 # emulator_stack (this folder) also puts the repository on sys.path for the imports after it.
 from emulator_stack import emulators
-
-from local_stack.environment import SNOWFLAKE_SECRET_ENV
+from mobile_events_elt.local_stack.environment import SNOWFLAKE_SECRET_ENV
 
 PREFIX = "landing/"
 
 
 def generate(files: int, per_file: int) -> list[list[str]]:
-    from data_generation.generator import EventGenerator
+    from mobile_events_elt.data_generation.generator import EventGenerator
 
     events = [line for line, _, _ in itertools.islice(EventGenerator(None, seed=7, users=50_000), files * per_file)]
     return [events[i * per_file : (i + 1) * per_file] for i in range(files)]
@@ -69,10 +68,9 @@ def main() -> int:
 def bench(args: argparse.Namespace, sf_port: int) -> int:
     import boto3
     import snowflake.connector
-
-    from warehouse import loader, setup, transform
-    from warehouse.pipeline import use_database
-    from warehouse.settings import load_settings
+    from mobile_events_elt.config.warehouse_settings import load_settings
+    from mobile_events_elt.warehouse import loader, setup, transform
+    from mobile_events_elt.warehouse.pipeline import use_database
 
     s3 = boto3.client("s3")
     print(f"generating {args.files:,} files of {args.events_per_file} events ...", flush=True)

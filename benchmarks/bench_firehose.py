@@ -28,9 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import boto3  # noqa: E402
-
-from local_stack import processes  # noqa: E402
-from local_stack.ports import free_port  # noqa: E402
+from mobile_events_elt.local_stack import processes  # noqa: E402
+from mobile_events_elt.local_stack.ports import free_port  # noqa: E402
 
 REGION = "us-east-1"
 ACCOUNT_ROLE = "arn:aws:iam::123456789012:role/bench-firehose"
@@ -107,7 +106,7 @@ def bucket_totals(bucket: str, prefix: str) -> tuple[int, int]:
 
 
 def measure_delivery(bucket: str, data: list[bytes], state: Path) -> dict[str, Any]:
-    from local_stack.firehose import deliver
+    from mobile_events_elt.local_stack.firehose import deliver
 
     name = "bench-kinesis-source"
     create_kinesis_delivery(name, bucket, shards=2)
@@ -147,7 +146,7 @@ def measure_direct_put(bucket: str, data: list[bytes]) -> dict[str, Any]:
 MEASURED = """
 import json, sys, tracemalloc
 tracemalloc.start()
-from local_stack.firehose import deliver
+from mobile_events_elt.local_stack.firehose import deliver
 report = deliver(once=True, delivery_stream=sys.argv[1], region=sys.argv[2], log=lambda _: None)
 print(json.dumps({"records": report.records_delivered, "heap_peak": tracemalloc.get_traced_memory()[1]}))
 """
@@ -184,7 +183,7 @@ def main() -> int:
     name = f"bench-aws-{port}"
     processes.start(
         name,
-        [sys.executable, "-m", "local_stack.aws_emulator", "--port", str(port)],
+        [sys.executable, "-m", "mobile_events_elt.local_stack.aws_emulator", "--port", str(port)],
         work,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         wait_port=port,

@@ -1,6 +1,6 @@
 """Freshness: seconds from an event's creation to its rows in ANALYTICS.EVENTS, on the whole local stack.
 
-For each trigger mode it starts the long-running stack (`python -m local_stack up`, in a state folder
+For each trigger mode it starts the long-running stack (`mobile-events-stack up`, in a state folder
 and on ports of its own), sends tagged events at a steady rate for --minutes while the stack's own
 generator streams too, polls Snowflake for their rows, and prints p50 / p95 / max. Modes:
 - events: the ELT DAG runs when S3's ObjectCreated notification reaches SQS (asset watcher), with the
@@ -40,8 +40,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from local_stack.environment import EMULATOR_AWS_CREDENTIALS, snowflake_login_secret  # noqa: E402
-from local_stack.ports import free_port  # noqa: E402
+from mobile_events_elt.local_stack.environment import EMULATOR_AWS_CREDENTIALS, snowflake_login_secret  # noqa: E402
+from mobile_events_elt.local_stack.ports import free_port  # noqa: E402
 
 TASK = "load_transform_check"  # dags/mobile_events_elt.py: its XCom holds the seconds of each phase and model
 
@@ -55,7 +55,7 @@ def measure(mode: str, minutes: float, rate: float, tail_seconds: float) -> dict
     ports = {"AWS_EMULATOR_PORT": free_port(), "SNOWFLAKE_EMULATOR_PORT": free_port(), "AIRFLOW_PORT": free_port()}
     state = Path(tempfile.mkdtemp(prefix=f"bench-freshness-{mode}-"))
     env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "LOCAL_STACK_STATE": str(state), "ELT_TRIGGER": mode}
-    stack = [sys.executable, "-m", "local_stack"]
+    stack = [sys.executable, "-m", "mobile_events_elt.local_stack"]
     print(f"\n[{mode}] starting the stack ...", flush=True)
     up = subprocess.run([*stack, "up"], env=env, capture_output=True, text=True, timeout=600)
     if up.returncode:
@@ -86,10 +86,9 @@ def _send_and_watch(
     import itertools
 
     import snowflake.connector
-
-    import config
-    from data_generation.generator import EventGenerator
-    from data_generation.producer import KinesisProducer
+    from mobile_events_elt import config
+    from mobile_events_elt.data_generation.generator import EventGenerator
+    from mobile_events_elt.data_generation.producer import KinesisProducer
 
     tag = f"fresh-{uuid.uuid4().hex[:8]}"
     sent: dict[str, float] = {}
@@ -200,8 +199,7 @@ def breakdown(
 ) -> tuple[dict[str, dict[str, float]], list[dict[str, Any]]]:
     """Per event: seconds spent in each stage from creation to its rows in ANALYTICS.EVENTS; and the runs."""
     import boto3
-
-    from aws_infrastructure.settings import load_settings as load_aws_settings
+    from mobile_events_elt.config.aws_settings import load_settings as load_aws_settings
 
     sent, seen = result["sent_at"], result["seen_at"]
     rows = (

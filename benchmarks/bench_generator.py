@@ -30,11 +30,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from faker import Faker  # noqa: E402
-
-from data_generation.generator import EventGenerator  # noqa: E402
-from data_generation.pipeline import run  # noqa: E402
-from data_generation.settings import GeneratorSettings, load_settings  # noqa: E402
-from data_generation.sinks import FileSink  # noqa: E402
+from mobile_events_elt.config.generator_settings import GeneratorSettings, load_settings  # noqa: E402
+from mobile_events_elt.data_generation.generator import EventGenerator  # noqa: E402
+from mobile_events_elt.data_generation.pipeline import run  # noqa: E402
+from mobile_events_elt.data_generation.sinks import FileSink  # noqa: E402
 
 
 def ours(n: int, out: Path) -> tuple[float, float]:
@@ -95,8 +94,18 @@ def naive(n: int, out: Path, s: GeneratorSettings) -> tuple[float, float]:
 
 
 def peak_rss_mib(events: int, out: Path) -> tuple[float, float]:
-    """Peak RSS (MiB) of `python -m data_generation` writing ``events`` events to a file, and its seconds."""
-    command = [sys.executable, "-m", "data_generation", "--out", str(out), "--events", str(events), "--seed", "1"]
+    """Peak RSS (MiB) of `mobile-events-generate` writing ``events`` events to a file, and its seconds."""
+    command = [
+        sys.executable,
+        "-m",
+        "mobile_events_elt.data_generation",
+        "--out",
+        str(out),
+        "--events",
+        str(events),
+        "--seed",
+        "1",
+    ]
     started = time.perf_counter()
     process = subprocess.Popen([*command, "--quiet"], cwd=REPO)
     _, status, usage = os.wait4(process.pid, 0)
@@ -130,7 +139,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="bench-generator-", dir=REPO / ".local") as disk:
             disk_wall, disk_cpu = ours(args.events // 3, Path(disk) / "ours.ndjson")
         print(f"  ours to a disk file under .local/: {disk_wall:,.0f} events/s ({disk_cpu:,.0f}/s of CPU time)")
-        print("peak memory of `python -m data_generation --out FILE --events N` (whole process):")
+        print("peak memory of `mobile-events-generate --out FILE --events N` (whole process):")
         peaks = []
         for size in args.sizes:
             rss, seconds = peak_rss_mib(size, folder / f"mem-{size}.ndjson")

@@ -42,8 +42,7 @@ from typing import Any
 
 # emulator_stack (this folder) also puts the repository on sys.path for the imports after it.
 from emulator_stack import emulators
-
-from local_stack.environment import SNOWFLAKE_SECRET_ENV
+from mobile_events_elt.local_stack.environment import SNOWFLAKE_SECRET_ENV
 
 
 class Counted:
@@ -100,8 +99,8 @@ def bench(args: argparse.Namespace, sf_port: int, request_log: Path) -> int:
         {"conn_type": "aws", "extra": {"endpoint_url": os.environ["AWS_ENDPOINT_URL"]}}
     )
 
-    from warehouse import health, pipeline, setup, sql_files
-    from warehouse.settings import load_settings
+    from mobile_events_elt.config.warehouse_settings import load_settings
+    from mobile_events_elt.warehouse import health, pipeline, setup, sql_files
 
     counted = Counted()
     pipeline.s3_client = lambda aws_conn_id="aws_default": counted.s3  # the pipeline's S3 calls, counted
@@ -145,7 +144,7 @@ def bench(args: argparse.Namespace, sf_port: int, request_log: Path) -> int:
 
     def naive() -> None:
         """What a run read before: both folders listed whole, the whole audit read."""
-        from warehouse import loader
+        from mobile_events_elt.warehouse import loader
 
         for folder in (where.prefix, where.error_prefix):
             loader.list_landed_files(counted.s3, where.bucket, folder)
@@ -155,7 +154,7 @@ def bench(args: argparse.Namespace, sf_port: int, request_log: Path) -> int:
     def phase(history: bool) -> dict[str, dict[str, float]]:
         """A new bucket and database, the history put in place (or not), the same two files primed, then the
         cases: the two phases differ only by the history."""
-        from warehouse import listing_marker
+        from mobile_events_elt.warehouse import listing_marker
 
         reset = f"{os.environ['AWS_ENDPOINT_URL']}/moto-api/reset"  # the AWS emulator's: empty, as new
         urllib.request.urlopen(urllib.request.Request(reset, method="POST"))  # noqa: S310  # nosec B310
@@ -212,7 +211,7 @@ _EVENTS: Iterator[tuple[str, Any, Any]] | None = None
 def generate(events: int) -> bytes:
     """The next ``events`` generated events (one stream for the whole run, so no two files share one)."""
     global _EVENTS
-    from data_generation.generator import EventGenerator
+    from mobile_events_elt.data_generation.generator import EventGenerator
 
     _EVENTS = _EVENTS or iter(EventGenerator(None, seed=11, users=5_000))
     lines = [line for line, _, _ in itertools.islice(_EVENTS, events)]
@@ -228,7 +227,7 @@ def land(s3: Any, bucket: str, when: datetime, body: bytes, name: str | None = N
 def put_history(s3: Any, bucket: str, objects: int, rows: int) -> None:
     """A year of history, older than any run's window: objects in hour folders from 3 to 365 days ago (a
     tenth under errors/), an audit row for each, and ``rows`` rows in the big raw and analytics tables."""
-    from warehouse import pipeline
+    from mobile_events_elt.warehouse import pipeline
 
     now = datetime.now(UTC)
     keys = []

@@ -22,8 +22,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from local_stack import processes  # noqa: E402
-from local_stack.ports import free_port  # noqa: E402
+from mobile_events_elt.local_stack import processes  # noqa: E402
+from mobile_events_elt.local_stack.ports import free_port  # noqa: E402
 
 # The emulator accepts any credentials; these are not secrets. Set before boto3 builds a client.
 os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
@@ -46,9 +46,9 @@ def count_records(kinesis: Any, stream: str) -> int:
 
 
 def batched(kinesis: Any, stream: str, n: int) -> float:
-    from data_generation.generator import EventGenerator
-    from data_generation.pipeline import run
-    from data_generation.producer import KinesisProducer
+    from mobile_events_elt.data_generation.generator import EventGenerator
+    from mobile_events_elt.data_generation.pipeline import run
+    from mobile_events_elt.data_generation.producer import KinesisProducer
 
     generator = EventGenerator(seed=1, users=1000)
     started = time.perf_counter()
@@ -60,7 +60,7 @@ def batched(kinesis: Any, stream: str, n: int) -> float:
 
 
 def one_call_per_event(kinesis: Any, stream: str, n: int) -> float:
-    from data_generation.generator import EventGenerator
+    from mobile_events_elt.data_generation.generator import EventGenerator
 
     events = list(itertools.islice(EventGenerator(seed=2, users=1000), n))
     started = time.perf_counter()
@@ -78,11 +78,11 @@ def main() -> int:
     name = f"bench-aws-{port}"
     with tempfile.TemporaryDirectory(prefix="bench-producer-") as tmp:
         run_dir = Path(tmp)
-        command = [sys.executable, "-m", "local_stack.aws_emulator", "--port", str(port)]
+        command = [sys.executable, "-m", "mobile_events_elt.local_stack.aws_emulator", "--port", str(port)]
         processes.start(name, command, run_dir, env={**os.environ, "PYTHONPATH": str(REPO)}, wait_port=port)
         try:
             os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
-            from data_generation.producer import kinesis_client
+            from mobile_events_elt.data_generation.producer import kinesis_client
 
             kinesis = kinesis_client()
             print(f"producer benchmark: moto Kinesis on 127.0.0.1:{port} (pid in {run_dir}), one shard per stream")

@@ -39,8 +39,7 @@ from pathlib import Path
 
 # emulator_stack (this folder) also puts the repository on sys.path for the imports after it.
 from emulator_stack import emulators
-
-from local_stack.environment import SNOWFLAKE_SECRET_ENV
+from mobile_events_elt.local_stack.environment import SNOWFLAKE_SECRET_ENV
 
 
 class PeakRss:
@@ -149,7 +148,7 @@ PLAIN_SPLITS = {
 
 def plain_pipeline(conn, s3, bucket: str, settings) -> tuple[float, float, dict[str, float]]:
     """Load and split the bucket's files the plain way; return (load seconds, split seconds, per split)."""
-    from warehouse import loader
+    from mobile_events_elt.warehouse import loader
 
     cursor = conn.cursor()
     cursor.execute("create schema if not exists plain")
@@ -178,7 +177,7 @@ def plain_pipeline(conn, s3, bucket: str, settings) -> tuple[float, float, dict[
 
 
 def lines(n: int, seed: int) -> list[str]:
-    from data_generation.generator import EventGenerator
+    from mobile_events_elt.data_generation.generator import EventGenerator
 
     return [line for line, _, _ in itertools.islice(EventGenerator(None, seed=seed, users=50_000), n)]
 
@@ -214,9 +213,8 @@ def main() -> int:
 def bench(args: argparse.Namespace, sf_port: int, fresh_emulator) -> int:
     import boto3
     import snowflake.connector
-
-    from warehouse import loader, maintenance, setup, transform
-    from warehouse.settings import load_settings
+    from mobile_events_elt.config.warehouse_settings import load_settings
+    from mobile_events_elt.warehouse import loader, maintenance, setup, transform
 
     s3 = boto3.client("s3")
     sf_password = os.environ[SNOWFLAKE_SECRET_ENV]

@@ -19,13 +19,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from local_stack import processes  # noqa: E402
-from local_stack.environment import (  # noqa: E402
+from mobile_events_elt.local_stack import processes  # noqa: E402
+from mobile_events_elt.local_stack.environment import (  # noqa: E402
     EMULATOR_AWS_CREDENTIALS,
     SNOWFLAKE_SECRET_ENV,
     snowflake_login_secret,
 )
-from local_stack.ports import free_port  # noqa: E402
+from mobile_events_elt.local_stack.ports import free_port  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -50,11 +50,25 @@ def emulators(prefix: str, keep: bool = False, request_log: bool = False) -> Ite
     aws_port, sf_port = free_port(), free_port()
     env = {**os.environ, **EMULATOR_AWS_CREDENTIALS, "PYTHONPATH": str(REPO)}
     py = sys.executable
-    sf_argv = [py, "-m", "local_stack.snowflake_emulator", "--port", str(sf_port), "--data-dir", str(run_dir / "sf")]
+    sf_argv = [
+        py,
+        "-m",
+        "mobile_events_elt.local_stack.snowflake_emulator",
+        "--port",
+        str(sf_port),
+        "--data-dir",
+        str(run_dir / "sf"),
+    ]
     if request_log:
         sf_argv += ["--request-log", str(run_dir / "snowflake-requests.jsonl")]
     try:
-        processes.start("aws", [py, "-m", "local_stack.aws_emulator", "--port", str(aws_port)], run_dir, env, aws_port)
+        processes.start(
+            "aws",
+            [py, "-m", "mobile_events_elt.local_stack.aws_emulator", "--port", str(aws_port)],
+            run_dir,
+            env,
+            aws_port,
+        )
         processes.start("snowflake", sf_argv, run_dir, env, sf_port)
         os.environ[SNOWFLAKE_SECRET_ENV] = snowflake_login_secret(run_dir / "sf")
         os.environ.update(EMULATOR_AWS_CREDENTIALS, AWS_ENDPOINT_URL=f"http://127.0.0.1:{aws_port}")

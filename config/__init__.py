@@ -11,16 +11,18 @@ from __future__ import annotations
 import json
 import os
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from config.model import Connections, PipelineSettings
-    from config.validation import Problem
+    from mobile_events_elt.config.model import Connections, PipelineSettings
+    from mobile_events_elt.config.validation import Problem
 
-CONFIG_DIR = Path(__file__).resolve().parent
+# The installed package's own files (a checkout's config/ under an editable install).
+CONFIG_DIR = Path(str(resources.files(__name__)))
 
 
 class ConfigError(ValueError):
@@ -57,13 +59,13 @@ def load(name: str) -> dict[str, Any]:
 
 def settings() -> PipelineSettings:
     """Every config file, checked, with the environment's overrides, as one typed object (``config.model``)."""
-    from config import model
+    from mobile_events_elt.config import model
 
     return model.load()
 
 
 def connections() -> Connections:
     """The Airflow connection ids (``ELT_SNOWFLAKE_CONN_ID``, ``ELT_AWS_CONN_ID``, with their defaults)."""
-    from config import model
+    from mobile_events_elt.config import model
 
     return model.connections()

@@ -2,7 +2,7 @@
 
 Outside Airflow a boto3 client uses boto3's default chain and ``AWS_ENDPOINT_URL`` (the emulator, or nothing
 for AWS); in a task, ``aws_conn_id`` names the Airflow AWS connection that supplies them. Snowflake is always
-reached through an Airflow connection (``PipelineSnowflakeHook``), whose id defaults to
+reached through an Airflow connection (``config.snowflake_hook.PipelineSnowflakeHook``), whose id defaults to
 ``config.connections().snowflake``.
 """
 
@@ -30,8 +30,8 @@ def aws_client(
 @contextmanager
 def snowflake_connection(conn_id: str | None = None) -> Iterator[Any]:
     """An open Snowflake connection (closed after the block) through the Airflow connection ``conn_id``."""
-    import config
-    from warehouse.snowflake_hook import PipelineSnowflakeHook
+    from mobile_events_elt import config
+    from mobile_events_elt.config.snowflake_hook import PipelineSnowflakeHook
 
     conn = PipelineSnowflakeHook(snowflake_conn_id=conn_id or config.connections().snowflake).get_conn()
     try:

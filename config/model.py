@@ -2,11 +2,12 @@
 
 ``config.settings()`` (this module's ``load``) returns a ``PipelineSettings``: ``aws`` (config/aws.json),
 ``warehouse`` (config/snowflake.json), ``generator`` (config/generator.json) and ``connections`` (the Airflow
-connection ids). Each section is a pydantic model checked the one way ``config.validation`` states: every
-problem names the file, the field path and the rule, all at once in one ``ConfigError``. The environment
-overrides, each named here: ``SNOWFLAKE_STAGE_MODE`` and ``SNOWFLAKE_DATABASE`` (warehouse),
-``ELT_SNOWFLAKE_CONN_ID``, ``ELT_SNOWFLAKE_READ_CONN_ID`` and ``ELT_AWS_CONN_ID`` (connections);
-``PIPELINE_CONFIG_DIR`` picks another folder of the same files.
+connection ids). Each section is a pydantic model (``config.aws_settings``, ``config.warehouse_settings``,
+``config.generator_settings``) checked the one way ``config.validation`` states: every problem names the file,
+the field path and the rule, all at once in one ``ConfigError``. The environment overrides:
+``SNOWFLAKE_STAGE_MODE``, ``SNOWFLAKE_DATABASE``, ``ELT_SNOWFLAKE_CONN_ID`` and ``ELT_SNOWFLAKE_READ_CONN_ID``
+(``config.warehouse_settings.ENV_OVERRIDES``) and ``ELT_AWS_CONN_ID``; ``PIPELINE_CONFIG_DIR`` picks another
+folder of the same files.
 """
 
 from __future__ import annotations
@@ -14,27 +15,21 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from mobile_events_elt import config
+from mobile_events_elt.config.aws_settings import Settings as AwsSettings
+from mobile_events_elt.config.aws_settings import load_settings as load_aws
+from mobile_events_elt.config.generator_settings import GeneratorSettings
+from mobile_events_elt.config.generator_settings import load_settings as load_generator
+from mobile_events_elt.config.warehouse_settings import WarehouseSettings
+from mobile_events_elt.config.warehouse_settings import load_settings as load_warehouse
 from pydantic import BaseModel, ConfigDict, Field
 
-import config
-from aws_infrastructure.settings import Settings as AwsSettings
-from aws_infrastructure.settings import load_settings as load_aws
-from data_generation.settings import GeneratorSettings
-from data_generation.settings import load_settings as load_generator
-from warehouse.settings import WarehouseSettings
-from warehouse.settings import load_settings as load_warehouse
-
-# Environment variable -> the config file field it overrides.
-WAREHOUSE_ENV_OVERRIDES = {"SNOWFLAKE_STAGE_MODE": "stage_mode", "SNOWFLAKE_DATABASE": "database"}
-
-
-def warehouse_overrides() -> dict[str, str]:
-    """The snowflake.json fields the environment sets, by field name."""
-    return {field: os.environ[env] for env, field in WAREHOUSE_ENV_OVERRIDES.items() if os.environ.get(env)}
+# The pipeline's AWS connection when the environment names none.
+DEFAULT_AWS_CONNECTION_ID = "aws_default"
 
 
 class Connections(BaseModel):
-    """The Airflow connection ids the DAGs and ``python -m warehouse`` use: ``snowflake_read`` is the one the
+    """The Airflow connection ids the DAGs and ``mobile-events-warehouse`` use: ``snowflake_read`` is the one the
     health page and the static report read through (a read-only role where the account has one)."""
 
     model_config = ConfigDict(frozen=True)
@@ -44,16 +39,12 @@ class Connections(BaseModel):
     aws: str = Field(min_length=1)
 
 
-def connections() -> Connections:
-    """``ELT_SNOWFLAKE_CONN_ID`` (else snowflake.json's ``connection_id``); ``ELT_SNOWFLAKE_READ_CONN_ID`` (else
-    snowflake.json's ``read_connection_id``, else the pipeline's own connection id); ``ELT_AWS_CONN_ID`` (else
-    ``aws_default``)."""
-    warehouse = config.load("snowflake")
-    snowflake = os.environ.get("ELT_SNOWFLAKE_CONN_ID") or str(warehouse.get("connection_id") or "")
-    snowflake = snowflake or "snowflake_default"
-    read = os.environ.get("ELT_SNOWFLAKE_READ_CONN_ID") or str(warehouse.get("read_connection_id") or "")
-    aws = os.environ.get("ELT_AWS_CONN_ID") or "aws_default"
-    return Connections(snowflake=snowflake, snowflake_read=read or snowflake, aws=aws)
+def connections(warehouse: WarehouseSettings | None = None) -> Connections:
+    """The Snowflake ids of ``warehouse`` (else snowflake.json's, with the environment's overrides: one default,
+    ``config.warehouse_settings.DEFAULT_CONNECTION_ID``); ``ELT_AWS_CONN_ID`` (else ``aws_default``)."""
+    warehouse = warehouse or load_warehouse()
+    aws = os.environ.get("ELT_AWS_CONN_ID") or DEFAULT_AWS_CONNECTION_ID
+    return Connections(snowflake=warehouse.connection_id, snowflake_read=warehouse.read_connection, aws=aws)
 
 
 class PipelineSettings(BaseModel):
@@ -77,7 +68,7 @@ def load() -> PipelineSettings:
             errors.append(exc)
     if errors:
         raise config.ConfigError("\n".join(map(str, errors)), [p for exc in errors for p in exc.problems])
-    return PipelineSettings(**sections, connections=connections())
+    return PipelineSettings(**sections, connections=connections(sections["warehouse"]))
 
 
 __all__ = ["AwsSettings", "Connections", "GeneratorSettings", "PipelineSettings", "WarehouseSettings", "load"]

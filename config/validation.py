@@ -14,10 +14,9 @@ from dataclasses import dataclass, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mobile_events_elt.config import ConfigError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
-
-from config import ConfigError
 
 T = TypeVar("T")
 

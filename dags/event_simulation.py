@@ -1,13 +1,13 @@
 """
 ### Event simulation
 
-Runs the event generator (`python -m data_generation`) into the Kinesis stream from the UI, to simulate
+Runs the event generator (`mobile-events-generate`) into the Kinesis stream from the UI, to simulate
 load or rehearse the pipeline's defences. Pick the volume (`events`, or `duration` in seconds when
 `events` is 0), the `rate` (events per second, 0 = as fast as possible), the user population and the
 fault rates (duplicates, late events, malformed records). The task log shows the generator's progress
 and its final report (sent, retried, failed, spooled); the report is also the task's return value.
 
-Manual only. The ELT DAG picks the events up once Firehose (or, locally, `python -m local_stack firehose`)
+Manual only. The ELT DAG picks the events up once Firehose (or, locally, `mobile-events-stack firehose`)
 has delivered them.
 """
 
@@ -41,7 +41,7 @@ from airflow.sdk import Param, dag, task
 def event_simulation() -> None:
     @task(multiple_outputs=True)
     def generate(params: dict | None = None) -> dict:
-        from data_generation.simulation import run_from_params
+        from mobile_events_elt.data_generation.simulation import run_from_params
 
         return run_from_params(params or {})
 

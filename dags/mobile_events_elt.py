@@ -62,8 +62,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Asset, AssetOrTimeSchedule, AssetWatcher, CronTriggerTimetable, dag, task
-
-import config
+from mobile_events_elt import config
 
 CONNECTIONS = config.connections()
 SNOWFLAKE_CONN_ID = CONNECTIONS.snowflake
@@ -85,8 +84,7 @@ def _schedule() -> object:
     if not QUEUE_URL:
         return timetable
     from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTrigger
-
-    from aws_infrastructure.settings import load_settings
+    from mobile_events_elt.config.aws_settings import load_settings
 
     trigger = MessageQueueTrigger(
         scheme="sqs", sqs_queue=QUEUE_URL, aws_conn_id=AWS_CONN_ID, waiter_delay=1, wait_time_seconds=10
@@ -109,7 +107,7 @@ def _failure_alerts() -> list:
 
     class FailureAlert(SnsNotifier):
         def notify(self, context) -> None:
-            from warehouse.log_text import shown
+            from mobile_events_elt.warehouse.log_text import shown
 
             task = getattr(context.get("ti"), "task_id", "?")
             self.message = (
@@ -153,8 +151,7 @@ def mobile_events_elt() -> None:
     @task(multiple_outputs=True, outlets=ANALYTICS_ASSETS)
     def load_transform_check(*, outlet_events=None, ti=None) -> dict:
         from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
-
-        from warehouse import checks, exclusion, pipeline
+        from mobile_events_elt.warehouse import checks, exclusion, pipeline
 
         try:
             listing = pipeline.find_new_files(AWS_CONN_ID)

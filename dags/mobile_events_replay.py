@@ -18,8 +18,7 @@ from datetime import timedelta
 import pendulum
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import Param, chain, dag, task
-
-import config
+from mobile_events_elt import config
 
 CONNECTIONS = config.connections()
 
@@ -41,7 +40,7 @@ CONNECTIONS = config.connections()
 def mobile_events_replay() -> None:
     @task
     def forget_files(params: dict | None = None, ti=None) -> list[str]:
-        from warehouse import exclusion, pipeline
+        from mobile_events_elt.warehouse import exclusion, pipeline
 
         params = params or {}
         caller = exclusion.Caller.of_task_instance(ti)

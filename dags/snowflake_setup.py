@@ -12,7 +12,7 @@ finish, and no load or transform starts until it is done; until the database has
 deployed code expects, every ELT run fails naming both versions.
 
 Account objects (warehouse, database, schemas, role, grants, service user, storage integration, external
-stage) need an administrator and real Snowflake: `python -m warehouse setup --account-objects ...`, once
+stage) need an administrator and real Snowflake: `mobile-events-warehouse setup --account-objects ...`, once
 (see the README).
 
 Manual only: trigger it from the UI after deploying a new migration.
@@ -24,8 +24,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import dag, task
-
-import config
+from mobile_events_elt import config
 
 SNOWFLAKE_CONN_ID = config.connections().snowflake
 
@@ -43,8 +42,8 @@ SNOWFLAKE_CONN_ID = config.connections().snowflake
 def snowflake_setup() -> None:
     @task
     def run_setup_files(ti=None) -> list[str]:
-        from warehouse import exclusion, pipeline, setup
-        from warehouse.settings import load_settings
+        from mobile_events_elt.config.warehouse_settings import load_settings
+        from mobile_events_elt.warehouse import exclusion, pipeline, setup
 
         caller = exclusion.Caller.of_task_instance(ti)
         with pipeline.snowflake_without_database(SNOWFLAKE_CONN_ID, caller.query_tag) as conn:

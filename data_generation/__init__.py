@@ -1,4 +1,4 @@
-"""Mobile-app event generator and Kinesis producer. Run ``python -m data_generation --help``.
+"""Mobile-app event generator and Kinesis producer. Run ``mobile-events-generate --help``.
 
 Modules, in the order data flows through them:
 - settings: config/generator.json (the seed's value sets and the simulation's knobs), checked once.

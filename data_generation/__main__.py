@@ -1,7 +1,7 @@
-"""``python -m data_generation``: see data_generation.cli."""
+"""``mobile-events-generate``: see data_generation.cli."""
 
 import sys
 
-from data_generation.cli import main
+from mobile_events_elt.data_generation.cli import main
 
 sys.exit(main())

@@ -1,4 +1,4 @@
-"""Command line for the event generator and producer (run as ``python -m data_generation``).
+"""Command line for the event generator and producer (run as ``mobile-events-generate``).
 
 Exit codes: 0 done; 1 delivery failure (undelivered records are in the spool, or, replaying, torn lines
 of the spool file were set aside: the report says where);
@@ -16,32 +16,32 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import config
-from config import ConfigError
-from data_generation.faults import FaultInjector
-from data_generation.generator import EventGenerator
-from data_generation.pipeline import StopFlag, run
-from data_generation.progress import Progress
-from data_generation.replay import replay_spool, resumed_records, spool_stream
-from data_generation.report import Report
-from data_generation.settings import load_settings, parse_created_at
-from data_generation.sinks import FileSink, OnDelivered, Sink
-from data_generation.spool import default_spool_path
-from data_generation.throttle import ShardLimit
+from mobile_events_elt import config
+from mobile_events_elt.config import ConfigError
+from mobile_events_elt.config.generator_settings import load_settings, parse_created_at
+from mobile_events_elt.data_generation.faults import FaultInjector
+from mobile_events_elt.data_generation.generator import EventGenerator
+from mobile_events_elt.data_generation.pipeline import StopFlag, run
+from mobile_events_elt.data_generation.progress import Progress
+from mobile_events_elt.data_generation.replay import replay_spool, resumed_records, spool_stream
+from mobile_events_elt.data_generation.report import Report
+from mobile_events_elt.data_generation.sinks import FileSink, OnDelivered, Sink
+from mobile_events_elt.data_generation.spool import default_spool_path
+from mobile_events_elt.data_generation.throttle import ShardLimit
 
 if TYPE_CHECKING:  # the producer imports boto3 (0.25 s): only the Kinesis sink pays for it
-    from data_generation.producer import KinesisProducer
+    from mobile_events_elt.data_generation.producer import KinesisProducer
 
 EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_USAGE = 0, 1, 2
 
 _EPILOG = """\
 examples:
-  python -m data_generation --events 10000                    # into the Kinesis stream of config/aws.json
-  python -m data_generation --sink stdout --events 5 --seed 7
-  python -m data_generation --out events.ndjson.gz --events 1000000 --seed 7
-  python -m data_generation --duration 60 --rate 500 --duplicate-rate 0.01 --malformed-rate 0.005 \\
+  mobile-events-generate --events 10000                    # into the Kinesis stream of config/aws.json
+  mobile-events-generate --sink stdout --events 5 --seed 7
+  mobile-events-generate --out events.ndjson.gz --events 1000000 --seed 7
+  mobile-events-generate --duration 60 --rate 500 --duplicate-rate 0.01 --malformed-rate 0.005 \\
       --late-rate 0.02 --report-json .local/report.json
-  python -m data_generation replay-spool .local/spool/<file>.ndjson
+  mobile-events-generate replay-spool .local/spool/<file>.ndjson
 
 The same --seed (and options) gives byte-identical output on the stdout and file sinks. Kinesis
 endpoint and credentials come from AWS_ENDPOINT_URL and the AWS default chain, never from files.
@@ -95,7 +95,7 @@ def _seed(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m data_generation",
+        prog="mobile-events-generate",
         description="Generate seed-shaped mobile-app events and send them to Kinesis, stdout or an NDJSON file. "
         "Subcommand: `replay-spool PATH` re-sends a dead-letter spool file (see `replay-spool --help`).",
         epilog=_EPILOG,
@@ -172,7 +172,7 @@ Exit codes: 0 all sent; 1 records failed again (in the new spool) or torn lines 
 
 def build_replay_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m data_generation replay-spool",
+        prog="mobile-events-generate replay-spool",
         description="Send the records of a dead-letter spool file to Kinesis. Records that fail again go to a "
         "new spool file; the replayed file is then renamed *.replayed so it is not sent twice.",
         epilog=_REPLAY_EPILOG,
@@ -287,7 +287,11 @@ def _kinesis_producer(
 ) -> KinesisProducer:
     """A producer for ``stream`` with the user's --max-attempts and --shard-limit (the stream's shards are
     read either way, so a missing stream fails here with a clear message)."""
-    from data_generation.producer import KinesisProducer, kinesis_client, stream_shards  # boto3: 0.25 s
+    from mobile_events_elt.data_generation.producer import (  # boto3: 0.25 s
+        KinesisProducer,
+        kinesis_client,
+        stream_shards,
+    )
 
     client = kinesis_client(config.load("aws").get("region"))
     shards = stream_shards(client, stream)

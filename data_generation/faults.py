@@ -17,10 +17,10 @@ import json
 import random
 from collections.abc import Callable
 
-from data_generation.generator import to_line
-from data_generation.ids import uuid_sequence
-from data_generation.report import DUPLICATE, EVENT, LATE, MALFORMED
-from data_generation.sinks import Record
+from mobile_events_elt.data_generation.generator import to_line
+from mobile_events_elt.data_generation.ids import uuid_sequence
+from mobile_events_elt.data_generation.report import DUPLICATE, EVENT, LATE, MALFORMED
+from mobile_events_elt.data_generation.sinks import Record
 
 _POOL_SIZE = 1024
 

@@ -27,10 +27,7 @@ from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
-from data_generation.ids import BLOCK, UuidBlocks
-from data_generation.population import NULL, Population
-from data_generation.report import EVENT, LATE
-from data_generation.settings import (
+from mobile_events_elt.config.generator_settings import (
     CREATED_AT_FORMAT,
     EXIT_APP,
     GO_TO_CATEGORY,
@@ -38,6 +35,9 @@ from data_generation.settings import (
     GeneratorSettings,
     load_settings,
 )
+from mobile_events_elt.data_generation.ids import BLOCK, UuidBlocks
+from mobile_events_elt.data_generation.population import NULL, Population
+from mobile_events_elt.data_generation.report import EVENT, LATE
 
 SEED_KEYS = (
     "USER_ID",

@@ -14,13 +14,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-from config.signals import on_stop_signals
-from data_generation.faults import FaultInjector
-from data_generation.generator import Event
-from data_generation.progress import Progress
-from data_generation.report import Report
-from data_generation.sinks import DeliveryError, Sink
-from data_generation.throttle import Pacer
+from mobile_events_elt.config.signals import on_stop_signals
+from mobile_events_elt.data_generation.faults import FaultInjector
+from mobile_events_elt.data_generation.generator import Event
+from mobile_events_elt.data_generation.progress import Progress
+from mobile_events_elt.data_generation.report import Report
+from mobile_events_elt.data_generation.sinks import DeliveryError, Sink
+from mobile_events_elt.data_generation.throttle import Pacer
 
 _CHUNK = 256  # records per chunk at full speed: big enough to amortise calls, small enough for the CPU cache
 

@@ -15,8 +15,7 @@ import random
 from dataclasses import dataclass
 
 from faker import Faker
-
-from data_generation.settings import GeneratorSettings
+from mobile_events_elt.config.generator_settings import GeneratorSettings
 
 NULL = "Null"
 # Pool sizes: enough distinct names for varied identities, small enough to draw in milliseconds.

@@ -28,13 +28,12 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError
 from botocore.exceptions import ConnectionError as BotoConnectionError
-
-from config import ConfigError
-from config.clients import aws_client
-from data_generation.report import EVENT, Report
-from data_generation.sinks import DeliveryError, OnDelivered, Record
-from data_generation.spool import Spool, default_spool_path
-from data_generation.throttle import ShardLimit
+from mobile_events_elt.config import ConfigError
+from mobile_events_elt.config.clients import aws_client
+from mobile_events_elt.data_generation.report import EVENT, Report
+from mobile_events_elt.data_generation.sinks import DeliveryError, OnDelivered, Record
+from mobile_events_elt.data_generation.spool import Spool, default_spool_path
+from mobile_events_elt.data_generation.throttle import ShardLimit
 
 MAX_RECORDS_PER_CALL = 500
 MAX_BYTES_PER_CALL = 5 * 1024 * 1024

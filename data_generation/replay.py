@@ -21,15 +21,15 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from config import ConfigError
-from data_generation.pipeline import StopFlag
-from data_generation.progress import Progress
-from data_generation.report import Report
-from data_generation.sinks import DeliveryError
-from data_generation.spool import SpoolEntry, TornLine, scan_spool, write_private
+from mobile_events_elt.config import ConfigError
+from mobile_events_elt.data_generation.pipeline import StopFlag
+from mobile_events_elt.data_generation.progress import Progress
+from mobile_events_elt.data_generation.report import Report
+from mobile_events_elt.data_generation.sinks import DeliveryError
+from mobile_events_elt.data_generation.spool import SpoolEntry, TornLine, scan_spool, write_private
 
 if TYPE_CHECKING:
-    from data_generation.producer import KinesisProducer
+    from mobile_events_elt.data_generation.producer import KinesisProducer
 
 CHECKPOINT_EVERY = 500  # records between checkpoints: at most this many are re-sent after a hard kill
 

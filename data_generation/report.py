@@ -113,7 +113,7 @@ class Report:
         if self.spooled:
             lines.append(
                 f"  undelivered records are in {self.spool_path}; send them later with:"
-                f" python -m data_generation replay-spool {self.spool_path}"
+                f" mobile-events-generate replay-spool {self.spool_path}"
             )
         if self.torn_lines:
             shown = ", ".join(f"{n:,}" for n in self.torn_lines[:5]) + (", ..." if len(self.torn_lines) > 5 else "")

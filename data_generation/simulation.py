@@ -1,7 +1,7 @@
 """The generator as an Airflow task (dags/event_simulation.py): DAG params in, the report out.
 
 The params go through the command line's own parser, so the task accepts and rejects exactly what
-``python -m data_generation`` does. No signal handlers are installed: the task runner owns the
+``mobile-events-generate`` does. No signal handlers are installed: the task runner owns the
 process's signals, and a task torn down mid-run still delivers what was buffered (``pipeline.run``).
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from data_generation.cli import build_parser, exit_code, generate
-from data_generation.pipeline import StopFlag
+from mobile_events_elt.data_generation.cli import build_parser, exit_code, generate
+from mobile_events_elt.data_generation.pipeline import StopFlag
 
 _PASSED_THROUGH = ("stream", "rate", "users", "seed", "duplicate_rate", "late_rate", "malformed_rate")
 

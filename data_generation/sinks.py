@@ -18,7 +18,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from data_generation.report import Report
+from mobile_events_elt.data_generation.report import Report
 
 Record = tuple[str, str, str]  # (line without newline, partition key, kind)
 OnDelivered = Callable[[str, str, str], None]

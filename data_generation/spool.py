@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from config import ConfigError
-from data_generation.report import KINDS_HELP, is_kind
+from mobile_events_elt.config import ConfigError
+from mobile_events_elt.data_generation.report import KINDS_HELP, is_kind
 
 SPOOL_DIR = Path(__file__).resolve().parents[1] / ".local" / "spool"
 

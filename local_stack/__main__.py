@@ -1,4 +1,4 @@
-"""``python -m local_stack {demo,soak,up,down,status,firehose,run}``: the local stack's commands.
+"""``mobile-events-stack {demo,soak,up,down,status,firehose,run}``: the local stack's commands.
 
 The Makefile's targets call them.
 """
@@ -8,11 +8,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from local_stack.firehose import cli as firehose_cli
+from mobile_events_elt.local_stack.firehose import cli as firehose_cli
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m local_stack", description=__doc__)
+    parser = argparse.ArgumentParser(prog="mobile-events-stack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     demo_cmd = sub.add_parser("demo", help="run the whole pipeline once on a fresh local stack")
     demo_cmd.add_argument("--events", type=int, default=10000, help="events to send (default 10000)")
@@ -42,13 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status", help="show what runs")
     run_cmd = sub.add_parser(
         "run",
-        help="run a command with the running stack's connections, e.g. run -- python -m warehouse summary",
+        help="run a command with the running stack's connections, e.g. run -- mobile-events-warehouse summary",
     )
     run_cmd.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARG ...]")
     args = parser.parse_args(argv)
 
     if args.command == "demo":
-        from local_stack.demo import demo
+        from mobile_events_elt.local_stack.demo import demo
 
         if args.events < 1:
             parser.error("--events must be at least 1")
@@ -58,14 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "firehose":
         return firehose_cli.run(args)
     if args.command == "run":
-        from local_stack.with_stack import run_with_stack_env
+        from mobile_events_elt.local_stack.with_stack import run_with_stack_env
 
         return run_with_stack_env(args.argv)
     if args.command == "soak":
-        from local_stack.soak import soak
+        from mobile_events_elt.local_stack.soak import soak
 
         return soak(args.events, args.fault_rate, args.kills, args.aws_restarts)
-    from local_stack import up
+    from mobile_events_elt.local_stack import up
 
     return {"up": up.up, "down": up.down, "status": up.status}[args.command]()
 

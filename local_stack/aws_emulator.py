@@ -1,8 +1,8 @@
 """AWS emulator for the local stack: moto's server on 127.0.0.1 with moto's Kinesis and S3 defects fixed
 (each fix names the defect) and, with ``--journal PATH``, state that survives a restart (``aws_journal``).
 
-Run: ``python -m local_stack.aws_emulator [--port 4566] [--journal .local/aws-journal.jsonl]`` (``--journal``
-defaults to ``$AWS_EMULATOR_JOURNAL``). All services share the one port, so ``aws --endpoint-url ...`` and
+Run: ``python -m mobile_events_elt.local_stack.aws_emulator [--port 4566] [--journal .local/aws-journal.jsonl]``
+(``--journal`` defaults to ``$AWS_EMULATOR_JOURNAL``). All services share the one port, so ``aws --endpoint-url ...`` and
 boto3 with ``AWS_ENDPOINT_URL`` both work.
 """
 
@@ -20,14 +20,14 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from local_stack.aws_journal import (
+from mobile_events_elt.local_stack.aws_journal import (
     JOURNAL_ENV,
     Journal,
     JournalError,
     pin_moto_clock_and_random,
     skip_result_serialization_on_replay,
 )
-from local_stack.ports import HOST, PortInUseError, ensure_free, port
+from mobile_events_elt.local_stack.ports import HOST, PortInUseError, ensure_free, port
 
 
 def patch_moto_kinesis() -> None:

@@ -3,7 +3,7 @@
 moto keeps everything in memory, where real AWS is durable. ``Journal`` appends every acknowledged request
 that can change state to a JSON-lines file before its answer goes out and replays the file in-process before
 the emulator opens its port; moto's clock and random source are pinned per request so the replay gives the
-same sequence numbers, ETags and ids. Used by ``python -m local_stack.aws_emulator --journal PATH``.
+same sequence numbers, ETags and ids. Used by ``python -m mobile_events_elt.local_stack.aws_emulator --journal PATH``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from local_stack.ports import HOST
+from mobile_events_elt.local_stack.ports import HOST
 
 JOURNAL_ENV = "AWS_EMULATOR_JOURNAL"  # the default for --journal (how local_stack.stack passes it)
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -19,10 +19,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from local_stack import stack
-from local_stack.environment import STATE, local_env
-from local_stack.private_state import private_folder
-from local_stack.steps import StageFailed, airflow_cli, run
+from mobile_events_elt.local_stack import stack
+from mobile_events_elt.local_stack.environment import STATE, local_env
+from mobile_events_elt.local_stack.private_state import private_folder
+from mobile_events_elt.local_stack.steps import StageFailed, airflow_cli, run
 
 DEMO_STATE = STATE / "demo"
 DAG_ID = "mobile_events_elt"
@@ -73,9 +73,9 @@ def demo(events: int, seed: int = 42, fault_rate: float = 0.0) -> int:
         with timer.stage("start emulators (AWS, Snowflake)"):
             stack.start_emulators(run_dir, DEMO_STATE / "snowflake", env)
         with timer.stage("provision AWS (bucket, stream, Firehose, ...)"):
-            run([py, "-m", "aws_infrastructure", "up"], env, logs / "aws_infrastructure.log")
+            run([py, "-m", "mobile_events_elt.aws_infrastructure", "up"], env, logs / "aws_infrastructure.log")
         with timer.stage("provision Snowflake (database, schemas, tables, stage)"):
-            run([py, "-m", "warehouse", "setup"], env, logs / "warehouse_setup.log")
+            run([py, "-m", "mobile_events_elt.warehouse", "setup"], env, logs / "warehouse_setup.log")
         report_path = DEMO_STATE / "generator-report.json"
         with timer.stage(f"generate {events} events into Kinesis"):
             generate = ["--events", str(events), "--sink", "kinesis", "--seed", str(seed)]
@@ -83,9 +83,13 @@ def demo(events: int, seed: int = 42, fault_rate: float = 0.0) -> int:
                 for fault in ("--duplicate-rate", "--late-rate", "--malformed-rate"):
                     generate += [fault, str(fault_rate)]
             generate.append("--report-json")
-            run([py, "-m", "data_generation", *generate, str(report_path)], env, logs / "generator.log")
+            run(
+                [py, "-m", "mobile_events_elt.data_generation", *generate, str(report_path)],
+                env,
+                logs / "generator.log",
+            )
         with timer.stage("deliver Kinesis -> S3 (local Firehose)"):
-            run([py, "-m", "local_stack", "firehose", "--once"], env, logs / "firehose.log")
+            run([py, "-m", "mobile_events_elt.local_stack", "firehose", "--once"], env, logs / "firehose.log")
         with timer.stage("prepare Airflow (metadata database)"):
             run([airflow_cli(), "db", "migrate"], env, logs / "airflow.log")
         with timer.stage(f"run DAG {DAG_ID} (load, transform, check)"):
@@ -109,7 +113,7 @@ def demo(events: int, seed: int = 42, fault_rate: float = 0.0) -> int:
 
 def warehouse_counts(env: dict[str, str]) -> tuple[dict[str, int], int]:
     """Rows per table and distinct orders, read through the stack's own Snowflake connection."""
-    from warehouse import pipeline, summary
+    from mobile_events_elt.warehouse import pipeline, summary
 
     os.environ.update(env)
     logging.disable(logging.INFO)  # the summary says what matters; keep the connector's chatter out
@@ -122,7 +126,7 @@ def warehouse_counts(env: dict[str, str]) -> tuple[dict[str, int], int]:
 def write_report() -> Path:
     """The health report of what the demo loaded, read while the stack still runs (warehouse_counts set the
     stack's environment); a section it could not read is named here and on the page."""
-    from warehouse import report
+    from mobile_events_elt.warehouse import report
 
     index, problems = report.write(DEMO_STATE / "report")
     for problem in problems:

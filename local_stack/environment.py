@@ -10,8 +10,8 @@ import json
 import os
 from pathlib import Path
 
-from local_stack.ports import HOST, port
-from local_stack.private_state import read_or_create_secret
+from mobile_events_elt.local_stack.ports import HOST, port
+from mobile_events_elt.local_stack.private_state import read_or_create_secret
 
 REPO = Path(__file__).resolve().parents[1]
 # Everything the local stack writes (PID files, logs, emulator data, Airflow metadata); git ignores it.

@@ -16,8 +16,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from local_stack.ports import is_listening
-from local_stack.private_state import private_umask
+from mobile_events_elt.local_stack.ports import is_listening
+from mobile_events_elt.local_stack.private_state import private_umask
 
 
 class StartError(RuntimeError):

@@ -1,7 +1,7 @@
 """Snowflake emulator for the local stack: fakesnow's server on 127.0.0.1 (fakesnow 0.12.1), one shared,
 file-backed database for every connection, with fakesnow's defects fixed where each fix is defined.
 
-Run: ``python -m local_stack.snowflake_emulator [--port 8765] [--data-dir DIR]``. Clients connect with
+Run: ``python -m mobile_events_elt.local_stack.snowflake_emulator [--port 8765] [--data-dir DIR]``. Clients connect with
 the real snowflake connector (``host=127.0.0.1, port=8765, protocol="http"``, any account and user) and the
 stack's login secret as password (``local_stack.environment.snowflake_login_secret``: DIR/login-secret, mode
 0600, made at first start, or $SNOWFLAKE_EMULATOR_SECRET). Locked down for a machine other users share:
@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from local_stack.environment import snowflake_login_secret
-from local_stack.ports import HOST, PortInUseError, ensure_free, port
-from local_stack.private_state import private_umask
+from mobile_events_elt.local_stack.environment import snowflake_login_secret
+from mobile_events_elt.local_stack.ports import HOST, PortInUseError, ensure_free, port
+from mobile_events_elt.local_stack.private_state import private_umask
 
 GLOBAL_CATALOG_FILE = "fs_global.duckdb"
 # Snowflake's generic "SQL compilation error" code; clients only need a non-retryable failure.

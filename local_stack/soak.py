@@ -26,11 +26,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from local_stack import processes, stack
-from local_stack.demo import Timer, reconcile, warehouse_counts
-from local_stack.environment import STATE, local_env
-from local_stack.private_state import private_folder
-from local_stack.steps import StageFailed, airflow_cli, run
+from mobile_events_elt.local_stack import processes, stack
+from mobile_events_elt.local_stack.demo import Timer, reconcile, warehouse_counts
+from mobile_events_elt.local_stack.environment import STATE, local_env
+from mobile_events_elt.local_stack.private_state import private_folder
+from mobile_events_elt.local_stack.steps import StageFailed, airflow_cli, run
 
 SOAK_STATE = STATE / "soak"
 DAG_ID = "mobile_events_elt"
@@ -53,7 +53,7 @@ class Soak:
         self.timer = Timer()
         self.faults: list[str] = []
         self.started = time.monotonic()
-        self.deliver = [sys.executable, "-m", "local_stack", "firehose"]
+        self.deliver = [sys.executable, "-m", "mobile_events_elt.local_stack", "firehose"]
 
     def fault(self, text: str, at: float | None = None) -> None:
         self.faults.append(f"{text} at +{(at or time.monotonic()) - self.started:.0f}s")
@@ -123,12 +123,22 @@ def soak(events: int, fault_rate: float, kills: int, aws_restarts: int = 1, seed
     try:
         with s.timer.stage("start emulators and provision"):
             stack.start_emulators(s.run_dir, SOAK_STATE / "snowflake", s.env)
-            run([py, "-m", "aws_infrastructure", "up"], s.env, s.logs / "provision.log")
-            run([py, "-m", "warehouse", "setup"], s.env, s.logs / "provision.log")
+            run([py, "-m", "mobile_events_elt.aws_infrastructure", "up"], s.env, s.logs / "provision.log")
+            run([py, "-m", "mobile_events_elt.warehouse", "setup"], s.env, s.logs / "provision.log")
             run([airflow_cli(), "db", "migrate"], s.env, s.logs / "airflow.log")
         with s.timer.stage(f"stream {events:,} events with {kills} Firehose and {aws_restarts} AWS emulator kills"):
             processes.start("firehose", s.deliver, s.run_dir, env=s.env)
-            argv = [py, "-m", "data_generation", "--events", str(events), "--seed", str(seed), "--sink", "kinesis"]
+            argv = [
+                py,
+                "-m",
+                "mobile_events_elt.data_generation",
+                "--events",
+                str(events),
+                "--seed",
+                str(seed),
+                "--sink",
+                "kinesis",
+            ]
             for fault in ("--duplicate-rate", "--late-rate", "--malformed-rate"):
                 argv += [fault, str(fault_rate)]
             argv += ["--spool", str(spool), "--report-json", str(report_path)]
@@ -161,7 +171,7 @@ def soak(events: int, fault_rate: float, kills: int, aws_restarts: int = 1, seed
             if spool.exists():
                 spooled = sum(1 for _ in spool.open())
                 print(f"    replaying {spooled:,} records the producer spooled during the outage", flush=True)
-                replay = [py, "-m", "data_generation", "replay-spool", str(spool)]
+                replay = [py, "-m", "mobile_events_elt.data_generation", "replay-spool", str(spool)]
                 run(
                     [*replay, "--spool", str(SOAK_STATE / "spool-again.ndjson"), "--report-json", str(replay_report)],
                     s.env,
@@ -231,8 +241,7 @@ def soak(events: int, fault_rate: float, kills: int, aws_restarts: int = 1, seed
 def _delivered_records(env: dict[str, str]) -> int:
     """Records in the objects the delivery wrote under the landing prefix (duplicates included)."""
     import boto3
-
-    from warehouse.pipeline import landing
+    from mobile_events_elt.warehouse.pipeline import landing
 
     where = landing()
     s3 = boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"])

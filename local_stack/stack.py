@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from local_stack import processes
-from local_stack.aws_journal import JOURNAL_ENV
-from local_stack.ports import HOST, ensure_free, is_listening, port
+from mobile_events_elt.local_stack import processes
+from mobile_events_elt.local_stack.aws_journal import JOURNAL_ENV
+from mobile_events_elt.local_stack.ports import HOST, ensure_free, is_listening, port
 
 EMULATORS = ("aws", "snowflake")
 API_SERVER = "airflow-api"  # the name local_stack.up starts it under
@@ -36,7 +36,7 @@ def start_emulator(
         journal = aws_journal or snowflake_data.parent / "aws-journal.jsonl"
         processes.start(
             "aws",
-            [sys.executable, "-m", "local_stack.aws_emulator", "--port", str(port("aws"))],
+            [sys.executable, "-m", "mobile_events_elt.local_stack.aws_emulator", "--port", str(port("aws"))],
             run_dir,
             env={**env, JOURNAL_ENV: str(journal)},
             wait_port=port("aws"),
@@ -48,7 +48,7 @@ def start_emulator(
         [
             sys.executable,
             "-m",
-            "local_stack.snowflake_emulator",
+            "mobile_events_elt.local_stack.snowflake_emulator",
             "--port",
             str(port("snowflake")),
             "--data-dir",

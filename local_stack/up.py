@@ -31,11 +31,11 @@ import time
 import urllib.error
 import urllib.request
 
-from local_stack import processes, stack
-from local_stack.environment import STATE, local_env
-from local_stack.ports import HOST, ensure_free, is_listening, port
-from local_stack.private_state import private_folder, read_or_create_secret
-from local_stack.steps import StageFailed, airflow_cli, run
+from mobile_events_elt.local_stack import processes, stack
+from mobile_events_elt.local_stack.environment import STATE, local_env
+from mobile_events_elt.local_stack.ports import HOST, ensure_free, is_listening, port
+from mobile_events_elt.local_stack.private_state import private_folder, read_or_create_secret
+from mobile_events_elt.local_stack.steps import StageFailed, airflow_cli, run
 
 RUN_DIR = STATE / "run"
 AIRFLOW_HOME = STATE / "airflow"
@@ -75,7 +75,7 @@ def _env() -> dict[str, str]:
 def _event_wiring(env: dict[str, str]) -> dict[str, str]:
     """The SQS queue and SNS topic `aws_infrastructure up` made, for the ELT DAG's trigger and alerts."""
     result = subprocess.run(
-        [sys.executable, "-m", "aws_infrastructure", "status", "--json"],
+        [sys.executable, "-m", "mobile_events_elt.aws_infrastructure", "status", "--json"],
         env=env,
         capture_output=True,
         text=True,
@@ -105,8 +105,8 @@ def up() -> int:
         print("==> starting the AWS and Snowflake emulators")
         stack.start_emulators(RUN_DIR, STATE / "snowflake", env)
         print("==> provisioning AWS and Snowflake")
-        run([py, "-m", "aws_infrastructure", "up"], env, logs / "provision.log")
-        run([py, "-m", "warehouse", "setup"], env, logs / "provision.log")
+        run([py, "-m", "mobile_events_elt.aws_infrastructure", "up"], env, logs / "provision.log")
+        run([py, "-m", "mobile_events_elt.warehouse", "setup"], env, logs / "provision.log")
         env.update(_event_wiring(env))
         print("==> preparing Airflow's metadata database")
         run([airflow_cli(), "db", "migrate"], env, logs / "airflow-db.log")
@@ -124,10 +124,20 @@ def up() -> int:
         processes.start("airflow-dag-processor", [airflow_cli(), "dag-processor"], RUN_DIR, env=env)
         processes.start("airflow-triggerer", [airflow_cli(), "triggerer", "--skip-serve-logs"], RUN_DIR, env=env)
         print("==> starting the local Firehose delivery and a generator streaming at a gentle rate")
-        processes.start("firehose", [py, "-m", "local_stack", "firehose"], RUN_DIR, env=env)
+        processes.start("firehose", [py, "-m", "mobile_events_elt.local_stack", "firehose"], RUN_DIR, env=env)
         processes.start(
             "generator",
-            [py, "-m", "data_generation", "--sink", "kinesis", "--rate", str(STREAM_RATE), "--duration", "86400"],
+            [
+                py,
+                "-m",
+                "mobile_events_elt.data_generation",
+                "--sink",
+                "kinesis",
+                "--rate",
+                str(STREAM_RATE),
+                "--duration",
+                "86400",
+            ],
             RUN_DIR,
             env=env,
         )

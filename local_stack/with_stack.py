@@ -1,9 +1,9 @@
-"""``python -m local_stack run -- COMMAND``: a command with the running local stack's environment.
+"""``mobile-events-stack run -- COMMAND``: a command with the running local stack's environment.
 
 The stack's connections and endpoints (``AIRFLOW_CONN_SNOWFLAKE_DEFAULT`` with the emulator's login,
 ``AIRFLOW_CONN_AWS_DEFAULT``, ports) exist only in the environment its processes get from
 local_stack.environment; a plain shell has none of them. This gives a command that same environment, so
-``python -m warehouse summary`` or ``report`` work against the stack ``make up`` started, without
+``mobile-events-warehouse summary`` or ``report`` work against the stack ``make up`` started, without
 printing any of it.
 """
 
@@ -12,15 +12,15 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from local_stack.environment import STATE, local_env
-from local_stack.ports import is_listening, port
+from mobile_events_elt.local_stack.environment import STATE, local_env
+from mobile_events_elt.local_stack.ports import is_listening, port
 
 
 def run_with_stack_env(argv: list[str]) -> int:
     if argv and argv[0] == "--":
         argv = argv[1:]
     if not argv:
-        print("error: no command given: python -m local_stack run -- COMMAND [ARG ...]", file=sys.stderr)
+        print("error: no command given: mobile-events-stack run -- COMMAND [ARG ...]", file=sys.stderr)
         return 2
     down = [name for name in ("aws", "snowflake") if not is_listening(port(name))]
     if down:

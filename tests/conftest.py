@@ -14,9 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from local_stack import processes
-from local_stack.ports import free_port
+from mobile_events_elt.local_stack import processes
+from mobile_events_elt.local_stack.ports import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -79,7 +78,7 @@ def aws_endpoint(run_dir: Path) -> Iterator[str]:
     name = f"aws-{port}"
     processes.start(
         name,
-        [sys.executable, "-m", "local_stack.aws_emulator", "--port", str(port)],
+        [sys.executable, "-m", "mobile_events_elt.local_stack.aws_emulator", "--port", str(port)],
         run_dir,
         # A journal named in the developer's shell (AWS_EMULATOR_JOURNAL) is not the tests' to write to.
         env={**{k: v for k, v in os.environ.items() if k != "AWS_EMULATOR_JOURNAL"}, "PYTHONPATH": str(REPO)},
@@ -100,7 +99,7 @@ def aws_endpoint(run_dir: Path) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def snowflake_server(run_dir: Path) -> Iterator[dict[str, object]]:
     """Connection parameters for a fakesnow server started by the local-stack launcher."""
-    from local_stack.environment import snowflake_login_secret
+    from mobile_events_elt.local_stack.environment import snowflake_login_secret
 
     port = free_port()
     name = f"snowflake-{port}"
@@ -110,7 +109,7 @@ def snowflake_server(run_dir: Path) -> Iterator[dict[str, object]]:
         [
             sys.executable,
             "-m",
-            "local_stack.snowflake_emulator",
+            "mobile_events_elt.local_stack.snowflake_emulator",
             "--port",
             str(port),
             "--data-dir",

@@ -5,9 +5,8 @@ from __future__ import annotations
 import random
 
 import boto3
+from mobile_events_elt.local_stack.aws_emulator import patch_moto_s3_listing
 from moto import mock_aws
-
-from local_stack.aws_emulator import patch_moto_s3_listing
 
 
 def expected(names: set[str], prefix: str, delimiter: str | None, start_after: str | None) -> list[str]:

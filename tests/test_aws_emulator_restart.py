@@ -24,11 +24,11 @@ from typing import Any
 
 import boto3
 import pytest
+from mobile_events_elt.local_stack import processes
+from mobile_events_elt.local_stack.aws_journal import JOURNAL_ENV
+from mobile_events_elt.local_stack.environment import local_env
+from mobile_events_elt.local_stack.ports import free_port
 
-from local_stack import processes
-from local_stack.aws_journal import JOURNAL_ENV
-from local_stack.environment import local_env
-from local_stack.ports import free_port
 from tests.test_aws_settings import config_dict, write_config
 
 pytestmark = pytest.mark.emulator  # each test starts its own AWS emulator
@@ -59,7 +59,7 @@ class Emulator:
         return (self.run_dir / "aws.log").read_text(errors="replace")
 
     def start(self) -> None:
-        command = [sys.executable, "-m", "local_stack.aws_emulator", "--port", str(self.port)]
+        command = [sys.executable, "-m", "mobile_events_elt.local_stack.aws_emulator", "--port", str(self.port)]
         self.pid = processes.start(
             "aws", [*command, "--journal", str(self.journal)], self.run_dir, env=self.env, wait_port=self.port
         )
@@ -146,9 +146,12 @@ def test_killed_and_restarted_mid_stream_loses_nothing(
         "FIREHOSE_STATE_DIR": str(tmp_path / "firehose"),
     }
     stream, bucket = config["stream"]["name"], config["bucket"]
-    provisioned = run(["-m", "aws_infrastructure", "up"], env)
+    provisioned = run(["-m", "mobile_events_elt.aws_infrastructure", "up"], env)
     assert provisioned.returncode == 0, provisioned.stderr
-    same_events = run(["-m", "data_generation", "--sink", "stdout", "--events", str(EVENTS), "--seed", str(SEED)], env)
+    same_events = run(
+        ["-m", "mobile_events_elt.data_generation", "--sink", "stdout", "--events", str(EVENTS), "--seed", str(SEED)],
+        env,
+    )
     expected = {json.loads(line)["EVENT_ID"] for line in same_events.stdout.splitlines()}
     assert len(expected) == EVENTS
 
@@ -156,8 +159,10 @@ def test_killed_and_restarted_mid_stream_loses_nothing(
     generate = ["--sink", "kinesis", "--stream", stream, "--events", str(EVENTS), "--seed", str(SEED)]
     generate += ["--rate", str(RATE), "--max-attempts", str(max_attempts), "--spool", str(spool)]
     generate += ["--report-json", str(report_path), "--quiet"]
-    generator = subprocess.Popen([sys.executable, "-m", "data_generation", *generate], cwd=REPO, env=env)
-    deliver = [sys.executable, "-m", "local_stack", "firehose", "--poll-seconds", "0.05"]
+    generator = subprocess.Popen(
+        [sys.executable, "-m", "mobile_events_elt.data_generation", *generate], cwd=REPO, env=env
+    )
+    deliver = [sys.executable, "-m", "mobile_events_elt.local_stack", "firehose", "--poll-seconds", "0.05"]
     firehose_pid = processes.start("firehose", deliver, emulator.run_dir, env=env)
     checkpoints = tmp_path / "firehose"
     kinesis, s3 = client("kinesis", env), client("s3", env)
@@ -180,7 +185,7 @@ def test_killed_and_restarted_mid_stream_loses_nothing(
         spooled = report["spooled"]
         if outcome == "spooled":  # retries ran out during the outage: the spool holds what was not confirmed
             assert exit_code == 1 and spooled > 0 and spool.exists(), json.dumps(report)
-            replayed = run(["-m", "data_generation", "replay-spool", str(spool), "--quiet"], env)
+            replayed = run(["-m", "mobile_events_elt.data_generation", "replay-spool", str(spool), "--quiet"], env)
             assert replayed.returncode == 0, replayed.stderr
         else:
             assert exit_code == 0 and spooled == 0 and report["retried"] > 0, report

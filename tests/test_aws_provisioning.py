@@ -1,4 +1,4 @@
-"""`python -m aws_infrastructure` against the real moto server: plan, up (twice), status, down, exit codes."""
+"""`mobile-events-aws` against the real moto server: plan, up (twice), status, down, exit codes."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from urllib.parse import unquote_plus
 
 import boto3
 import pytest
+from mobile_events_elt.aws_infrastructure.cli import main
+from mobile_events_elt.local_stack.ports import free_port
 
-from aws_infrastructure.cli import main
-from local_stack.ports import free_port
 from tests.test_aws_settings import config_dict, write_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,9 +52,9 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 def status_json() -> dict[str, Any]:
-    """Through a real `python -m aws_infrastructure` process, as other parts of the project call it."""
+    """Through a real `mobile-events-aws` process, as other parts of the project call it."""
     done = subprocess.run(
-        [sys.executable, "-m", "aws_infrastructure", "status", "--json"],
+        [sys.executable, "-m", "mobile_events_elt.aws_infrastructure", "status", "--json"],
         capture_output=True,
         text=True,
         cwd=REPO,

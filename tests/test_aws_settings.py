@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from aws_infrastructure.settings import load_settings, parse_settings
-from config import ConfigError
+from mobile_events_elt.config import ConfigError
+from mobile_events_elt.config.aws_settings import load_settings, parse_settings
 
 FILE = Path("/cfg/aws.json")
 
@@ -79,7 +78,7 @@ def test_minimal_config_gets_derived_names() -> None:
 
 def test_the_state_folder_holds_the_elt_marker() -> None:
     """The bucket lets only the Airflow role write the state folder: the marker the ELT writes must be in it."""
-    from warehouse import listing_marker
+    from mobile_events_elt.warehouse import listing_marker
 
     settings = parse_settings(config_dict("abc"), FILE)
     assert listing_marker.MARKER_KEY.startswith(settings.state_prefix)

@@ -1,4 +1,4 @@
-"""`python -m aws_infrastructure template`: a CloudFormation template that cfn-lint accepts and that holds
+"""`mobile-events-aws template`: a CloudFormation template that cfn-lint accepts and that holds
 exactly what `up` converges (read back from the emulator after a real `up`), so the two cannot drift."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from typing import Any
 import boto3
 import pytest
 from cfnlint.api import lint_all
+from mobile_events_elt.aws_infrastructure.cli import main
+from mobile_events_elt.aws_infrastructure.policies import same
+from mobile_events_elt.aws_infrastructure.template import build_template
+from mobile_events_elt.config.aws_settings import load_settings
 
-from aws_infrastructure.cli import main
-from aws_infrastructure.policies import same
-from aws_infrastructure.settings import load_settings
-from aws_infrastructure.template import build_template
 from tests.test_aws_settings import config_dict, write_config
 
 REPO = Path(__file__).resolve().parents[1]

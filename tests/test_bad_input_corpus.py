@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from mobile_events_elt.warehouse import checks, contract
 
 from tests.seed import seed_records
 from tests.warehouse_helpers import new_bucket, prepare, put_ndjson, run_pipeline, settings_for
-from warehouse import checks, contract
 
 BASE = {**seed_records()[3], "CREATED_AT": "2024-01-29 19:39:47"}  # a completed purchase
 
@@ -526,7 +526,7 @@ def test_the_reports_log_is_bounded_and_escaped(corpus_run, caplog) -> None:
     """900 KB values and control characters in every open field: the run logs 20 drift rows, each value cut to
     a few hundred characters with its control characters escaped, and counts the rest."""
     conn, _, _ = corpus_run
-    with caplog.at_level(logging.INFO, logger="warehouse.checks"):
+    with caplog.at_level(logging.INFO, logger="mobile_events_elt.warehouse.checks"):
         checks.run_reports(conn)
     lines = [record.getMessage() for record in caplog.records]
     assert len(lines) == checks.LOGGED_ROWS + 1

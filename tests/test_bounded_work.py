@@ -16,14 +16,14 @@ from typing import Any
 
 import pytest
 import snowflake.connector
+from mobile_events_elt.warehouse import checks, loader, maintenance, setup, sql_files, transform
+from mobile_events_elt.warehouse.pipeline import use_database
 from snowflake.connector.errors import OperationalError
 
 from tests.seed import seed_lines
 from tests.test_bad_input_corpus import CASES
 from tests.test_warehouse_faults import DroppingConnection
 from tests.warehouse_helpers import PREFIX, new_bucket, prepare, put_ndjson, scalar, settings_for
-from warehouse import checks, loader, maintenance, setup, sql_files, transform
-from warehouse.pipeline import use_database
 
 V040 = "migrations/V040__transform_queue.sql"
 # Every table whose rows carry the time the transforms and checks bound them by.

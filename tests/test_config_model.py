@@ -8,12 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-import config
-from aws_infrastructure.settings import Settings as AwsSettings
-from config.clients import aws_client
-from data_generation.settings import GeneratorSettings
-from warehouse.settings import WarehouseSettings
+from mobile_events_elt import config
+from mobile_events_elt.config.aws_settings import Settings as AwsSettings
+from mobile_events_elt.config.clients import aws_client
+from mobile_events_elt.config.generator_settings import GeneratorSettings
+from mobile_events_elt.config.warehouse_settings import WarehouseSettings
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
+from mobile_events_elt import config
+from mobile_events_elt.config.warehouse_settings import load_settings
+from mobile_events_elt.data_generation.generator import EventGenerator
+from mobile_events_elt.warehouse import contract, sql_files
+from mobile_events_elt.warehouse.setup import run_setup
 
-import config
-from data_generation.generator import EventGenerator
 from tests.seed import SEED_DIR, seed_lines
 from tests.test_bad_input_corpus import CASES
-from warehouse import contract, sql_files
-from warehouse.settings import load_settings
-from warehouse.setup import run_setup
 
 REPO = Path(__file__).resolve().parents[1]
 FIELDS = contract.fields()
@@ -131,7 +131,9 @@ def test_the_readme_data_model_table_is_generated_from_the_contract() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     block = re.search(r"<!-- event contract: [^\n]*-->\n(.*?)\n<!-- end of event contract -->", readme, re.S)
     assert block, "README's data-model section lost its generated table"
-    assert block.group(1) == contract.markdown_table(FIELDS), "regenerate it: python -m warehouse.contract"
+    assert block.group(1) == contract.markdown_table(FIELDS), (
+        "regenerate it: python -m mobile_events_elt.warehouse.contract"
+    )
     assert "stored in UTC" in readme
 
 

@@ -38,8 +38,7 @@ def test_dags_import_cleanly_with_docs_tags_and_retries(airflow_home) -> None:
 
 def test_the_landing_watcher_names_the_configured_bucket_and_folder(airflow_home, monkeypatch) -> None:
     from airflow.dag_processing.dagbag import DagBag
-
-    from aws_infrastructure.settings import load_settings as load_aws_settings
+    from mobile_events_elt.config.aws_settings import load_settings as load_aws_settings
 
     monkeypatch.setenv("ELT_SQS_QUEUE_URL", "http://127.0.0.1:9/000000000000/landing-objects")
     elt = DagBag(dag_folder=os.path.join(DAGS, "mobile_events_elt.py")).dags["mobile_events_elt"]
@@ -60,7 +59,8 @@ def test_dag_files_do_no_heavy_work_at_import(airflow_home) -> None:
     probe = (
         "import runpy, sys, glob\n"
         "for path in glob.glob('dags/*.py'): runpy.run_path(path)\n"
-        "heavy = ('snowflake.connector', 'faker', 'warehouse.loader', 'data_generation.generator')\n"
+        "heavy = ('snowflake.connector', 'faker', 'mobile_events_elt.warehouse.loader',\n"
+        "         'mobile_events_elt.data_generation.generator')\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
@@ -86,9 +86,8 @@ def connection_password(snowflake_server) -> str:
 @pytest.fixture
 def elt_environment(aws_endpoint, snowflake_server, snowflake_database, airflow_home, connection_password, monkeypatch):
     import boto3
-
-    from aws_infrastructure.settings import load_settings as load_aws_settings
-    from warehouse import listing_marker
+    from mobile_events_elt.config.aws_settings import load_settings as load_aws_settings
+    from mobile_events_elt.warehouse import listing_marker
 
     aws = load_aws_settings()
     s3 = boto3.client("s3")
@@ -112,9 +111,8 @@ def test_elt_dag_run_loads_seed_events(
     elt_environment, snowflake_conn, connection_password, airflow_home, capfd
 ) -> None:
     from airflow.dag_processing.dagbag import DagBag
-
-    from warehouse import pipeline, setup
-    from warehouse.settings import load_settings
+    from mobile_events_elt.config.warehouse_settings import load_settings
+    from mobile_events_elt.warehouse import pipeline, setup
 
     s3, aws = elt_environment
     setup.run_setup(snowflake_conn, load_settings())
@@ -148,8 +146,7 @@ def test_elt_dag_run_loads_seed_events(
 
 def test_snowflake_setup_and_event_simulation_dags_run(elt_environment, snowflake_conn) -> None:
     from airflow.dag_processing.dagbag import DagBag
-
-    import config
+    from mobile_events_elt import config
 
     bag = DagBag(dag_folder=DAGS)
     assert bag.get_dag("snowflake_setup").test().state == "success"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from local_stack.demo import reconcile
+from mobile_events_elt.local_stack.demo import reconcile
 
 
 def counts(orders: int, rejected: int) -> dict[str, int]:

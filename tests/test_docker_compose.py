@@ -26,10 +26,9 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-
-from local_stack import environment, stack, up
-from local_stack.environment import EMULATOR_AWS_CREDENTIALS
-from local_stack.ports import PORTS
+from mobile_events_elt.local_stack import environment, stack, up
+from mobile_events_elt.local_stack.environment import EMULATOR_AWS_CREDENTIALS
+from mobile_events_elt.local_stack.ports import PORTS
 
 REPO = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = REPO / "docker-compose.yaml"
@@ -488,8 +487,7 @@ def test_airflow_components_get_the_event_wiring_make_up_reads_back(
     services: dict[str, dict[str, Any]], aws_endpoint: str
 ) -> None:
     import boto3
-
-    from aws_infrastructure.settings import load_settings
+    from mobile_events_elt.config.aws_settings import load_settings
 
     assert event_wiring_names() == {"ELT_SQS_QUEUE_URL", "ELT_ALERTS_TOPIC_ARN"}
     settings = load_settings()
@@ -619,7 +617,7 @@ def _named_mounts(svc: dict[str, Any]) -> dict[str, str]:
 
 
 def test_state_lives_in_named_volumes(services: dict[str, dict[str, Any]]) -> None:
-    from local_stack.firehose import DEFAULT_STATE_DIR
+    from mobile_events_elt.local_stack.firehose import DEFAULT_STATE_DIR
 
     data_dir = _option(services["snowflake"]["command"], "--data-dir")
     assert data_dir in _named_mounts(services["snowflake"])

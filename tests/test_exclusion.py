@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 import snowflake.connector
+from mobile_events_elt.warehouse import checks, exclusion, loader, setup, sql_files, transform
+from mobile_events_elt.warehouse.pipeline import use_database
 from snowflake.connector.errors import ProgrammingError
 
 from tests.seed import seed_lines
 from tests.warehouse_helpers import PREFIX, new_bucket, prepare, put_ndjson, scalar, settings_for
-from warehouse import checks, exclusion, loader, setup, sql_files, transform
-from warehouse.pipeline import use_database
 
 RUN = "scheduled__2026-01-01T00:00:00+00:00"
 DUPLICATE_ORDERS = "select count(*) - count(distinct order_id) from analytics.orders"
@@ -91,7 +91,7 @@ class Attempt:
 
 
 def whole_transform(conn: Any, caller: exclusion.Caller, wait_seconds: float) -> Future:
-    """Another writer running the whole transform, as ``python -m warehouse transform`` or a retry does."""
+    """Another writer running the whole transform, as ``mobile-events-warehouse transform`` or a retry does."""
 
     def work() -> dict[str, int]:
         with exclusion.held(conn, caller, setup.schema_version(), wait_seconds, poll_seconds=0.1):

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 import snowflake.connector
+from mobile_events_elt.warehouse import exclusion, loader, setup, sql_files
+from mobile_events_elt.warehouse.pipeline import use_database
 
 from tests.seed import seed_lines
 from tests.warehouse_helpers import (
@@ -29,8 +31,6 @@ from tests.warehouse_helpers import (
     scalar,
     settings_for,
 )
-from warehouse import exclusion, loader, setup, sql_files
-from warehouse.pipeline import use_database
 
 # A migration newer than every one the code has, added by the tests to a copy of sql/.
 CURRENT = max(m.version for m in setup.migrations())
@@ -100,7 +100,7 @@ def test_a_migration_started_while_a_load_holds_the_lease_waits_for_it(world) ->
         def migrate(wait_seconds: float) -> Any:
             return lambda: setup.run_setup(world["session"](), world["settings"], wait_seconds=wait_seconds)
 
-        with pytest.raises(exclusion.LeaseHeld, match=r"held by python -m warehouse load \(.*pid \d+\) since"):
+        with pytest.raises(exclusion.LeaseHeld, match=r"held by mobile-events-warehouse load \(.*pid \d+\) since"):
             in_thread(migrate(0)).result()
         assert PROBE_VERSION not in recorded_versions(world["conn"])
         waiting = in_thread(migrate(60))
@@ -141,7 +141,7 @@ def test_a_load_started_while_a_migration_runs_waits_for_it_then_loads_at_the_ne
     assert migrating.reached.wait(60)  # setup holds the lease, half-way through the probe migration
     expected = setup.schema_version()
     assert expected == PROBE_VERSION
-    with pytest.raises(exclusion.LeaseHeld, match=r"held by python -m warehouse setup \("):
+    with pytest.raises(exclusion.LeaseHeld, match=r"held by mobile-events-warehouse setup \("):
         load_holding_lease(world["session"](), world, expected, wait_seconds=0)
     waiting = in_thread(lambda: load_holding_lease(world["session"](), world, expected, wait_seconds=60))
     migrating.proceed.set()
@@ -165,7 +165,7 @@ def loaded_files(conn: Any) -> int:
 
 
 def test_a_database_at_an_older_version_refuses_the_load_naming_both_versions(pipeline_env) -> None:
-    from warehouse import pipeline
+    from mobile_events_elt.warehouse import pipeline
 
     add_probe_migration(pipeline_env["sql"])
     with pytest.raises(exclusion.SchemaVersionMismatch) as refused:
@@ -181,7 +181,7 @@ def test_a_database_at_an_older_version_refuses_the_load_naming_both_versions(pi
 
 
 def test_a_database_migrated_by_newer_code_refuses_the_load(pipeline_env) -> None:
-    from warehouse import pipeline
+    from mobile_events_elt.warehouse import pipeline
 
     pipeline_env["conn"].cursor().execute(
         "insert into raw.schema_migrations (version, name, checksum, applied_at) values (99, 'future', 'x', sysdate())"
@@ -194,7 +194,7 @@ def test_a_database_migrated_by_newer_code_refuses_the_load(pipeline_env) -> Non
 
 def test_a_database_from_before_the_lease_refuses_the_load_and_setup_brings_it_up(pipeline_env) -> None:
     """No raw.pipeline_lease yet (a database from before V041): the load is told the versions, not 'no such table'."""
-    from warehouse import pipeline
+    from mobile_events_elt.warehouse import pipeline
 
     cursor = pipeline_env["conn"].cursor()
     cursor.execute("drop table raw.pipeline_lease")
@@ -238,7 +238,7 @@ def test_the_version_check_costs_no_statement_of_its_own(world) -> None:
 
 
 def test_the_cli_fails_naming_the_holder_or_both_versions(pipeline_env, monkeypatch, capsys) -> None:
-    from warehouse.__main__ import main
+    from mobile_events_elt.warehouse.__main__ import main
 
     monkeypatch.setattr(exclusion, "WAIT_SECONDS", 0)
     holder = exclusion.Caller.task("mobile_events_elt", "manual__2026-02-01T00:00:00+00:00", "load_transform_check", 2)

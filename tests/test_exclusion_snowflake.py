@@ -39,15 +39,15 @@ from typing import Any
 
 import pytest
 import snowflake.connector
+from mobile_events_elt.config.snowflake_hook import PipelineSnowflakeHook
+from mobile_events_elt.local_stack import processes
+from mobile_events_elt.local_stack.ports import free_port
+from mobile_events_elt.warehouse import exclusion, setup
+from mobile_events_elt.warehouse.pipeline import use_database
 from snowflake.connector.errors import ProgrammingError
 from sqlglot import exp
 
-from local_stack import processes
-from local_stack.ports import free_port
 from tests.warehouse_helpers import prepare, scalar, settings_for
-from warehouse import exclusion, setup
-from warehouse.pipeline import use_database
-from warehouse.snowflake_hook import PipelineSnowflakeHook
 
 REPO = Path(__file__).resolve().parents[1]
 RUN = "manual__2026-03-01T10:00:00+00:00"
@@ -90,12 +90,12 @@ def test_a_tag_is_cut_to_snowflakes_limit_and_keeps_its_try() -> None:
 @pytest.fixture(scope="module")
 def logged_snowflake(run_dir: Path) -> Iterator[tuple[dict[str, Any], Path]]:
     """A Snowflake emulator that logs each login with the session parameters it sent."""
-    from local_stack.environment import snowflake_login_secret
+    from mobile_events_elt.local_stack.environment import snowflake_login_secret
 
     port = free_port()
     name = f"snowflake-logins-{port}"
     log = run_dir / f"{name}-requests.jsonl"
-    argv = [sys.executable, "-m", "local_stack.snowflake_emulator", "--port", str(port)]
+    argv = [sys.executable, "-m", "mobile_events_elt.local_stack.snowflake_emulator", "--port", str(port)]
     argv += ["--data-dir", str(run_dir / name), "--request-log", str(log)]
     processes.start(name, argv, run_dir, env={**os.environ, "PYTHONPATH": str(REPO)}, wait_port=port)
     server = {"host": "127.0.0.1", "port": port, "protocol": "http", "account": "local", "network_timeout": 10}
@@ -247,7 +247,7 @@ def test_what_snowflake_refuses_is_logged_and_the_retry_still_takes_over(prepare
     exclusion.acquire(prepared.cursor(), elt_try(1), setup.schema_version())
     answers = SnowflakeAnswers(prepared, HISTORY, TRANSACTIONS)
     answers.failing[kind] = error
-    warnings = caplog.at_level(logging.WARNING, logger="warehouse.exclusion")
+    warnings = caplog.at_level(logging.WARNING, logger="mobile_events_elt.warehouse.exclusion")
     with warnings, exclusion.held(answers, elt_try(3), setup.schema_version(), wait_seconds=0) as lease:
         assert exclusion.current() == lease
     assert any("could not stop the lease's earlier holder's work" in r.getMessage() for r in caplog.records)
@@ -256,7 +256,7 @@ def test_what_snowflake_refuses_is_logged_and_the_retry_still_takes_over(prepare
 def test_on_the_emulator_the_retry_logs_what_it_cannot_stop_and_takes_over(prepared, caplog) -> None:
     """fakesnow has no query history: the optimisation fails, logged, and the lease still fences try 1 off."""
     exclusion.acquire(prepared.cursor(), elt_try(1), setup.schema_version())
-    warnings = caplog.at_level(logging.WARNING, logger="warehouse.exclusion")
+    warnings = caplog.at_level(logging.WARNING, logger="mobile_events_elt.warehouse.exclusion")
     with warnings, exclusion.held(prepared, elt_try(2), setup.schema_version(), wait_seconds=0):
         holder = prepared.cursor().execute("select holder from raw.pipeline_lease").fetchone()[0]
     assert holder == elt_try(2).who

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mobile_events_elt.aws_infrastructure.cli import main
 
-from aws_infrastructure.cli import main
 from tests.test_firehose_delivery import configure, lines, objects, provision, put_events, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def start_delivery(log: Path, *options: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "local_stack", "firehose", "--poll-seconds", "0.05", *options],
+        [sys.executable, "-m", "mobile_events_elt.local_stack", "firehose", "--poll-seconds", "0.05", *options],
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         stdout=subprocess.PIPE,
@@ -62,7 +62,7 @@ def test_killed_mid_stream_and_restarted_loses_nothing(stack: dict[str, Any], tm
         producer.join()
 
     restarted = subprocess.run(
-        [sys.executable, "-m", "local_stack", "firehose", "--once", "--json"],
+        [sys.executable, "-m", "mobile_events_elt.local_stack", "firehose", "--once", "--json"],
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         capture_output=True,

@@ -16,9 +16,9 @@ from typing import Any
 
 import boto3
 import pytest
+from mobile_events_elt.aws_infrastructure.cli import main
+from mobile_events_elt.local_stack.firehose import deliver
 
-from aws_infrastructure.cli import main
-from local_stack.firehose import deliver
 from tests.test_aws_settings import config_dict, write_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -159,12 +159,12 @@ def test_records_land_as_they_came_whatever_bytes_they_hold(stack: dict[str, Any
 def test_the_command_says_how_to_create_a_missing_delivery_stream(
     aws_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from local_stack.__main__ import main as local_stack_main
+    from mobile_events_elt.local_stack.__main__ import main as local_stack_main
 
     configure(tmp_path, monkeypatch, config_dict())
     code = local_stack_main(["firehose", "--once", "--state-dir", str(tmp_path / "state")])
     err = capsys.readouterr().err
-    assert code == 2 and "does not exist" in err and "python -m aws_infrastructure up" in err
+    assert code == 2 and "does not exist" in err and "mobile-events-aws up" in err
 
 
 def test_a_delivery_stream_with_a_transformation_is_refused(stack: dict[str, Any]) -> None:
@@ -187,7 +187,7 @@ def test_a_delivery_stream_with_a_transformation_is_refused(stack: dict[str, Any
             }
         },
     )
-    from local_stack.__main__ import main as local_stack_main
+    from mobile_events_elt.local_stack.__main__ import main as local_stack_main
 
     assert local_stack_main(["firehose", "--once"]) == 2
 

@@ -24,14 +24,14 @@ from typing import Any
 
 import boto3
 import pytest
+from mobile_events_elt.aws_infrastructure.cli import main
+from mobile_events_elt.local_stack.firehose import deliver
+from mobile_events_elt.warehouse import checks, loader, transform
+from mobile_events_elt.warehouse.pipeline import landing
 
-from aws_infrastructure.cli import main
-from local_stack.firehose import deliver
 from tests.seed import seed_records
 from tests.test_aws_settings import config_dict, write_config
 from tests.warehouse_helpers import new_bucket, prepare, put_ndjson, scalar, settings_for
-from warehouse import checks, loader, transform
-from warehouse.pipeline import landing
 
 REPO = Path(__file__).resolve().parents[1]
 BASE = {**seed_records()[3], "CREATED_AT": "2024-01-29 19:39:47"}  # a completed purchase
@@ -224,7 +224,7 @@ def test_every_record_sent_is_in_the_tables_or_in_quarantine_once(world: World) 
     assert counts["analytics.orders"] + counts["raw.rejected_events"] == len(VALID) + len(BAD)
     assert scalar(world.conn, "select count(distinct reject_id) from raw.rejected_events") == len(BAD)
     # The demo's and the soak's reconciliation count raw.rejected_events, so these records count there too.
-    from local_stack.demo import reconcile
+    from mobile_events_elt.local_stack.demo import reconcile
 
     sent = {"unique_events": len(VALID), "malformed": len(BAD)}
     table_counts = {

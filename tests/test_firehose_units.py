@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from local_stack.firehose.batch import Batch, frame
-from local_stack.firehose.checkpoint import Checkpoint
-from local_stack.firehose.shards import ShardTracker
-from local_stack.firehose.target import DeliveryTarget
+from mobile_events_elt.local_stack.firehose.batch import Batch, frame
+from mobile_events_elt.local_stack.firehose.checkpoint import Checkpoint
+from mobile_events_elt.local_stack.firehose.shards import ShardTracker
+from mobile_events_elt.local_stack.firehose.target import DeliveryTarget
 
 
 def record(data: bytes, sequence: str = "1") -> dict[str, object]:

@@ -1,4 +1,4 @@
-"""`python -m data_generation` with the stdout and file sinks: acceptance, reproducibility, report, errors."""
+"""`mobile-events-generate` with the stdout and file sinks: acceptance, reproducibility, report, errors."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from mobile_events_elt.data_generation.cli import main
+from mobile_events_elt.data_generation.progress import Progress
 
-from data_generation.cli import main
-from data_generation.progress import Progress
 from tests.test_generator_contract import problems
 
 REPO = Path(__file__).resolve().parents[1]
@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _cli(*args: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "data_generation", *args],
+        [sys.executable, "-m", "mobile_events_elt.data_generation", *args],
         cwd=REPO,
         capture_output=True,
         timeout=120,

@@ -12,9 +12,9 @@ import uuid
 from datetime import datetime
 
 import pytest
+from mobile_events_elt.warehouse import contract
 
 from tests.seed import seed_lines, seed_records
-from warehouse import contract
 
 # The seed dataset's keys, in its order: what every generated event starts with.
 SEED_KEYS = tuple(seed_records()[0])

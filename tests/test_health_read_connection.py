@@ -3,7 +3,7 @@
 ``config.connections().snowflake_read``: ``ELT_SNOWFLAKE_READ_CONN_ID``, else snowflake.json's
 ``read_connection_id``, else the pipeline's own connection id (so a deployment that sets neither is unchanged).
 Readings bound each statement (STATEMENT_TIMEOUT_IN_SECONDS) and the connector's waits (network_timeout).
-``python -m warehouse report --out DIR`` leaves DIR 0700 and its pages 0600 whatever the umask, as the rest
+``mobile-events-warehouse report --out DIR`` leaves DIR 0700 and its pages 0600 whatever the umask, as the rest
 of the stack's state (tests/test_security_private_state.py).
 """
 
@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from mobile_events_elt import config
+from mobile_events_elt.warehouse import __main__ as cli
+from mobile_events_elt.warehouse import health, report
 
-import config
 from tests.warehouse_helpers import prepare, settings_for
-from warehouse import __main__ as cli
-from warehouse import health, report
 
 REPO = Path(__file__).resolve().parents[1]
 READ_CONN = "snowflake_health_read"
@@ -112,7 +112,7 @@ def mode(path: Path) -> int:
 def test_the_report_is_written_owner_only_through_the_read_connection(
     read_only_deployment: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`python -m warehouse report` under a permissive umask, into a new folder and over an older report
+    """`mobile-events-warehouse report` under a permissive umask, into a new folder and over an older report
     left readable by everyone."""
     previous = os.umask(0o022)
     try:

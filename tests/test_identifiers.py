@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from warehouse.identifiers import IdentifierError, identifier, qualified_name, stage_path
-from warehouse.loader import copy_statement
+from mobile_events_elt.config.identifiers import IdentifierError, identifier, qualified_name, stage_path
+from mobile_events_elt.warehouse.loader import copy_statement
 
 
 @pytest.mark.parametrize("name", ["MOBILE_EVENTS", "raw", "_x1$"])

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mobile_events_elt.local_stack import processes
+from mobile_events_elt.local_stack.ports import free_port
 
-from local_stack import processes
-from local_stack.ports import free_port
 from tests.seed import seed_lines
 from tests.warehouse_helpers import put_ndjson, scalar
 
@@ -33,12 +33,12 @@ ERRORS = "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{ti
 @pytest.fixture(scope="module")
 def counted_snowflake(run_dir: Path) -> Iterator[tuple[dict[str, Any], Path]]:
     """A Snowflake emulator that logs one line per login and per statement it receives."""
-    from local_stack.environment import snowflake_login_secret
+    from mobile_events_elt.local_stack.environment import snowflake_login_secret
 
     port = free_port()
     name = f"snowflake-counted-{port}"
     log = run_dir / f"{name}-requests.jsonl"
-    argv = [sys.executable, "-m", "local_stack.snowflake_emulator", "--port", str(port)]
+    argv = [sys.executable, "-m", "mobile_events_elt.local_stack.snowflake_emulator", "--port", str(port)]
     argv += ["--data-dir", str(run_dir / name), "--request-log", str(log)]
     processes.start(name, argv, run_dir, env={**os.environ, "PYTHONPATH": str(REPO)}, wait_port=port)
     server = {"host": "127.0.0.1", "port": port, "protocol": "http", "account": "local", "network_timeout": 10}
@@ -68,10 +68,9 @@ class Requests:
 def world(counted_snowflake, aws_endpoint, airflow_home, monkeypatch) -> Iterator[dict[str, Any]]:
     import boto3
     import snowflake.connector
-
-    from aws_infrastructure.settings import load_settings as load_aws_settings
-    from warehouse import listing_marker, setup
-    from warehouse.settings import load_settings
+    from mobile_events_elt.config.aws_settings import load_settings as load_aws_settings
+    from mobile_events_elt.config.warehouse_settings import load_settings
+    from mobile_events_elt.warehouse import listing_marker, setup
 
     server, log = counted_snowflake
     extra = {k: v for k, v in server.items() if k != "password"}
@@ -126,8 +125,8 @@ def test_idle_runs_send_nothing_and_every_kind_of_pending_work_is_done(world) ->
     6. the same listing again: not idle, because the failed run did not record it, and its checks look at the
        failed run's rows again (nothing new was written), so it fails again.
     """
-    from warehouse import pipeline
-    from warehouse.settings import load_settings
+    from mobile_events_elt.config.warehouse_settings import load_settings
+    from mobile_events_elt.warehouse import pipeline
 
     dag, requests, conn = world["dag"], world["requests"], world["conn"]
     key = put_ndjson(world["s3"], world["bucket"], seed_lines())
@@ -198,9 +197,10 @@ def test_idle_runs_send_nothing_and_every_kind_of_pending_work_is_done(world) ->
 
 def test_a_reset_during_a_run_wins_over_that_run(aws_endpoint) -> None:
     """A run that read the marker before a replay reset it cannot record its listing afterwards."""
+    from mobile_events_elt.warehouse import listing_marker
+    from mobile_events_elt.warehouse.listing_marker import Folder
+
     from tests.warehouse_helpers import new_bucket
-    from warehouse import listing_marker
-    from warehouse.listing_marker import Folder
 
     s3, bucket = new_bucket()
     put_ndjson(s3, bucket, seed_lines()[:3])

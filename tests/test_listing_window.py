@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from warehouse import listing_window
+from mobile_events_elt.warehouse import listing_window
 
 HOURLY = "landing/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
 NOW = datetime(2026, 12, 4, 23, 10, tzinfo=UTC)

@@ -7,9 +7,10 @@ from __future__ import annotations
 import gzip
 import json
 
+from mobile_events_elt.warehouse import loader
+
 from tests.seed import seed_lines
 from tests.warehouse_helpers import PREFIX, new_bucket, prepare, put_ndjson, scalar, settings_for
-from warehouse import loader
 
 
 def _lines(tag: str, n: int = 20) -> list[str]:

@@ -14,11 +14,11 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
+from mobile_events_elt.config.identifiers import key_problem
+from mobile_events_elt.warehouse import loader
 
 from tests.seed import seed_lines
 from tests.warehouse_helpers import PREFIX, new_bucket, prepare, scalar, settings_for
-from warehouse import loader
-from warehouse.identifiers import key_problem
 
 HOUR = f"{PREFIX}year=2024/month=01/day=29/hour=19/"
 HOSTILE = [

@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from warehouse.snowflake_hook import PipelineSnowflakeHook
+from mobile_events_elt.config.snowflake_hook import PipelineSnowflakeHook
 
 
 def _params(monkeypatch: pytest.MonkeyPatch, extra: dict[str, object]) -> dict[str, object]:

@@ -116,13 +116,20 @@ def test_snowflake_emulator_killed_and_restarted_keeps_tables_stages_and_types(t
     import sys
 
     import snowflake.connector
-
-    from local_stack import processes
-    from local_stack.environment import snowflake_login_secret
-    from local_stack.ports import free_port
+    from mobile_events_elt.local_stack import processes
+    from mobile_events_elt.local_stack.environment import snowflake_login_secret
+    from mobile_events_elt.local_stack.ports import free_port
 
     port, data = free_port(), tmp_path / "snowflake"
-    argv = [sys.executable, "-m", "local_stack.snowflake_emulator", "--port", str(port), "--data-dir", str(data)]
+    argv = [
+        sys.executable,
+        "-m",
+        "mobile_events_elt.local_stack.snowflake_emulator",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data),
+    ]
     staged = tmp_path / "lines.csv"
     staged.write_text('{"a": 1}\n')
     pid = processes.start("snowflake", argv, tmp_path, wait_port=port)

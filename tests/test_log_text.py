@@ -7,9 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-
-from warehouse import loader, pipeline
-from warehouse.log_text import shown
+from mobile_events_elt.warehouse import loader, pipeline
+from mobile_events_elt.warehouse.log_text import shown
 
 FORGED = "landing/a.gz\n2024-01-29 19:39:47 [ERROR] forged line\r\x1b[2J\x1b]0;title\x07"
 

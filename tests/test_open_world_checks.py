@@ -8,9 +8,8 @@ import dataclasses
 import logging
 
 import pytest
-
-from warehouse import checks, setup, sql_files
-from warehouse.settings import load_settings
+from mobile_events_elt.config.warehouse_settings import load_settings
+from mobile_events_elt.warehouse import checks, setup, sql_files
 
 
 @pytest.fixture
@@ -62,7 +61,7 @@ def test_drift_is_reported_and_does_not_fail_the_checks(cursor, snowflake_conn, 
     )
     drift = cursor.execute("select field, value, count from analytics.value_drift order by field").fetchall()
     assert drift == [("CITY", "Oaxaca", 2), ("OS_USER", "BeOS_5", 1)]  # Puebla is known: not drift
-    with caplog.at_level(logging.WARNING, logger="warehouse.checks"):
+    with caplog.at_level(logging.WARNING, logger="mobile_events_elt.warehouse.checks"):
         reports = checks.run_reports(snowflake_conn)
         results = checks.run_checks(snowflake_conn)  # raises ChecksFailed if any check failed
     assert set(results) == set(checks.CHECKS) and "value_drift" not in results
@@ -86,7 +85,7 @@ def test_a_failing_report_never_fails_the_run_and_is_logged_and_alerted_once(cur
 
     def run() -> checks.Reports:
         caplog.clear()
-        with caplog.at_level(logging.INFO, logger="warehouse.checks"):
+        with caplog.at_level(logging.INFO, logger="mobile_events_elt.warehouse.checks"):
             reports = checks.run_reports(snowflake_conn, alert=lambda report, error: alerts.append((report, error)))
             checks.run_checks(snowflake_conn)  # the checks still run (and would raise ChecksFailed)
         return reports

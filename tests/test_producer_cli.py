@@ -1,4 +1,4 @@
-"""`python -m data_generation` into Kinesis on a real moto server: exact reports, signals, errors, exit codes."""
+"""`mobile-events-generate` into Kinesis on a real moto server: exact reports, signals, errors, exit codes."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from typing import Any
 
 import boto3
 import pytest
+from mobile_events_elt.data_generation.cli import main
+from mobile_events_elt.data_generation.generator import EventGenerator
+from mobile_events_elt.data_generation.producer import stream_shards
+from mobile_events_elt.data_generation.simulation import run_from_params
+from mobile_events_elt.local_stack.ports import free_port
 
-from data_generation.cli import main
-from data_generation.generator import EventGenerator
-from data_generation.producer import stream_shards
-from data_generation.simulation import run_from_params
-from local_stack.ports import free_port
 from tests.test_generator_contract import problems
 from tests.test_producer import make_stream, stream_records
 
@@ -62,7 +62,17 @@ def test_a_signal_ends_the_run_after_delivering_what_was_buffered(
 ) -> None:
     stream = make_stream(kinesis)
     report_path = tmp_path / "report.json"
-    command = [sys.executable, "-m", "data_generation", "--stream", stream, "--rate", "400", "--duration", "120"]
+    command = [
+        sys.executable,
+        "-m",
+        "mobile_events_elt.data_generation",
+        "--stream",
+        stream,
+        "--rate",
+        "400",
+        "--duration",
+        "120",
+    ]
     command += ["--seed", "21", "--report-json", str(report_path), "--quiet"]
     process = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE)
     try:
@@ -110,7 +120,7 @@ def _cli_env(**changes: str | None) -> dict[str, str]:
 def test_an_unreachable_endpoint_or_missing_credentials_exit_2_with_a_hint(aws_endpoint: str) -> None:
     closed = f"http://127.0.0.1:{free_port()}"
     down = subprocess.run(
-        [sys.executable, "-m", "data_generation", "--events", "5"],
+        [sys.executable, "-m", "mobile_events_elt.data_generation", "--events", "5"],
         cwd=REPO,
         env=_cli_env(AWS_ENDPOINT_URL=closed),
         capture_output=True,
@@ -120,7 +130,7 @@ def test_an_unreachable_endpoint_or_missing_credentials_exit_2_with_a_hint(aws_e
     assert down.returncode == 2
     assert f"cannot reach Kinesis at {closed}" in down.stderr.decode() and "make up" in down.stderr.decode()
     anonymous = subprocess.run(
-        [sys.executable, "-m", "data_generation", "--events", "5"],
+        [sys.executable, "-m", "mobile_events_elt.data_generation", "--events", "5"],
         cwd=REPO,
         env=_cli_env(
             AWS_ACCESS_KEY_ID=None,
@@ -156,7 +166,7 @@ def test_replay_exits_1_when_records_still_fail_and_2_on_a_bad_spool(
     report = json.loads((tmp_path / "r.json").read_text())
     assert code == 1
     assert (report["sent"], report["unique_events"], report["failed"], report["spooled"]) == (1, 1, 1, 1)
-    assert f"python -m data_generation replay-spool {again}" in err
+    assert f"mobile-events-generate replay-spool {again}" in err
     assert [data for data, _ in stream_records(kinesis, stream)] == ['{"ok": 1}']
 
     broken = tmp_path / "broken.ndjson"

@@ -1,4 +1,4 @@
-"""The production account's guard rails, as `python -m aws_infrastructure up` writes them: read back from AWS,
+"""The production account's guard rails, as `mobile-events-aws up` writes them: read back from AWS,
 and enforced by the emulator for callers signing as an IAM user or an assumed role.
 
 The emulator (``local_stack/aws_emulator.py``) evaluates a bucket policy's ``aws:PrincipalArn`` conditions
@@ -33,13 +33,14 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from mobile_events_elt.aws_infrastructure import policies
+from mobile_events_elt.aws_infrastructure.cli import main
+from mobile_events_elt.aws_infrastructure.provisioning import Stack
+from mobile_events_elt.config import prefixes
+from mobile_events_elt.config.aws_settings import load_settings, parse_settings
+from mobile_events_elt.warehouse import listing_marker
 
-from aws_infrastructure import policies, prefixes
-from aws_infrastructure.cli import main
-from aws_infrastructure.provisioning import Stack
-from aws_infrastructure.settings import load_settings, parse_settings
 from tests.test_aws_settings import config_dict, write_config
-from warehouse import listing_marker
 
 GUARD_RAILS = {
     "DenyRequestsWithoutTLS",

@@ -1,6 +1,6 @@
 """The local stack's state is its owner's alone: folders 0700, files 0600, secrets never readable by others.
 
-Each test runs the stack's own code (the launchers, `python -m local_stack`, up's environment) under a
+Each test runs the stack's own code (the launchers, `mobile-events-stack`, up's environment) under a
 permissive umask, as a developer's shell has it, and checks the modes of what it wrote.
 """
 
@@ -16,9 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from local_stack import processes
-from local_stack.private_state import read_or_create_secret
+from mobile_events_elt.local_stack import processes
+from mobile_events_elt.local_stack.private_state import read_or_create_secret
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -88,12 +87,19 @@ def test_every_process_the_stack_starts_writes_owner_only(tmp_path: Path, permis
 def test_the_aws_journal_is_owner_only(tmp_path: Path, permissive_umask: None) -> None:
     """The journal holds every record sent; the launcher started as make up starts it."""
     import boto3
-
-    from local_stack.ports import free_port
+    from mobile_events_elt.local_stack.ports import free_port
 
     port = free_port()
     journal = tmp_path / "aws" / "aws-journal.jsonl"
-    argv = [sys.executable, "-m", "local_stack.aws_emulator", "--port", str(port), "--journal", str(journal)]
+    argv = [
+        sys.executable,
+        "-m",
+        "mobile_events_elt.local_stack.aws_emulator",
+        "--port",
+        str(port),
+        "--journal",
+        str(journal),
+    ]
     processes.start("aws", argv, tmp_path / "run", env={**os.environ, "PYTHONPATH": str(REPO)}, wait_port=port)
     try:
         s3 = boto3.client(
@@ -123,12 +129,14 @@ def test_the_snowflake_emulators_data_is_owner_only(snowflake_server, snowflake_
 
 
 def test_the_state_folder_of_an_older_stack_is_closed(tmp_path: Path, permissive_umask: None) -> None:
-    """`python -m local_stack status` (as `up`) makes .local owner-only, even one made before the rule."""
+    """`mobile-events-stack status` (as `up`) makes .local owner-only, even one made before the rule."""
     state = tmp_path / "state"
     state.mkdir(mode=0o755)
     (state / "aws-journal.jsonl").write_text("{}")
     env = {**os.environ, "LOCAL_STACK_STATE": str(state), "PYTHONPATH": str(REPO)}
-    subprocess.run([sys.executable, "-m", "local_stack", "status"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "mobile_events_elt.local_stack", "status"], env=env, check=True, capture_output=True
+    )
     assert mode(state) == 0o700
     assert mode(state / "run") == 0o700
 
@@ -140,8 +148,7 @@ def test_ups_secrets_are_owner_only_and_shared_by_every_component(
     import json
 
     from cryptography.fernet import Fernet
-
-    from local_stack import environment, up
+    from mobile_events_elt.local_stack import environment, up
 
     monkeypatch.delenv(environment.SNOWFLAKE_SECRET_ENV, raising=False)
     monkeypatch.setattr(up, "AIRFLOW_HOME", tmp_path / "airflow")
@@ -163,8 +170,7 @@ def test_ups_secrets_are_owner_only_and_shared_by_every_component(
 def test_a_stack_keeps_the_fernet_key_airflow_already_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """What Airflow encrypted with the key in an older stack's airflow.cfg must stay readable."""
     from cryptography.fernet import Fernet
-
-    from local_stack import up
+    from mobile_events_elt.local_stack import up
 
     key = Fernet.generate_key().decode()
     (tmp_path / "airflow").mkdir()

@@ -56,10 +56,9 @@ from typing import Any
 
 import pytest
 import sqlglot
+from mobile_events_elt.config.identifiers import IdentifierError
+from mobile_events_elt.warehouse import account, loader, setup, sql_files
 from sqlglot import exp
-
-from warehouse import account, loader, setup, sql_files
-from warehouse.identifiers import IdentifierError
 
 SYSTEM_ROLES = {
     "ACCOUNTADMIN": {"SECURITYADMIN", "SYSADMIN"},
@@ -487,7 +486,7 @@ def set_up(variables: dict[str, str], state: Account | None = None) -> Account:
 
 
 def migrate(state: Account, user: str) -> None:
-    """What ``python -m warehouse setup`` runs on Snowflake, as ``user``: the record table, then each migration."""
+    """What ``mobile-events-warehouse setup`` runs on Snowflake, as ``user``: the record table, then each migration."""
     state.login(user)
     state.run(sql_files.statements("setup/schema_migrations.sql")[0])
     for migration in setup.migrations():
@@ -661,7 +660,7 @@ def test_unloading_to_the_landing_stage_is_refused_by_s3_not_by_snowflake(migrat
     """USAGE on an external stage serves loads and unloads alike, so Snowflake lets the pipeline role write
     to the landing folder through its stage; S3 refuses it: the integration's AWS role may only read and
     list there (and the bucket policy denies PutObject under the landing folder to all but Firehose)."""
-    from aws_infrastructure import policies
+    from mobile_events_elt.aws_infrastructure import policies
 
     migrated.login(variables["user"])
     migrated.run("copy into @RAW.LANDING_S3/dump/ from analytics.orders")
@@ -835,7 +834,7 @@ def test_setup_with_account_variables_runs_the_account_files_and_nothing_else(va
             self.statements.append(" ".join(statement.split()))
 
     recorder = Recorder()
-    from warehouse.settings import load_settings
+    from mobile_events_elt.config.warehouse_settings import load_settings
 
     ran = setup.run_setup(recorder, load_settings(), variables)
     assert ran == sql_files.files("setup/account")
@@ -891,7 +890,7 @@ def cli_values(**overrides: Any) -> dict[str, Any]:
 def test_the_cli_refuses_bad_account_variables_before_connecting(capsys) -> None:
     import json
 
-    from warehouse.__main__ import main
+    from mobile_events_elt.warehouse.__main__ import main
 
     assert main(["setup", "--account-objects", json.dumps(cli_values(public_key="MIIB"))]) == 2
     assert "public_key" in capsys.readouterr().err
@@ -900,8 +899,8 @@ def test_the_cli_refuses_bad_account_variables_before_connecting(capsys) -> None
 def test_the_cli_points_the_external_stage_at_the_folder_the_loader_lists(capsys) -> None:
     import json
 
-    from warehouse import __main__ as cli
-    from warehouse.pipeline import landing
+    from mobile_events_elt.warehouse import __main__ as cli
+    from mobile_events_elt.warehouse.pipeline import landing
 
     assert cli.main(["setup", "--account-objects", json.dumps(cli_values(landing_prefix="other/"))]) == 2
     assert "the loader reads" in capsys.readouterr().err

@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from mobile_events_elt.warehouse import setup, sql_files
 
 from tests.warehouse_helpers import prepare, scalar, settings_for
-from warehouse import setup, sql_files
 
 
 @pytest.fixture

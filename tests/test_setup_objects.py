@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlglot
+from mobile_events_elt.config.warehouse_settings import load_settings
+from mobile_events_elt.warehouse import account, sql_files
 from sqlglot import exp
 
 from tests.test_setup_account import HEALTH_FILES, account_statements, values
-from warehouse import account, sql_files
-from warehouse.settings import load_settings
 
 SCHEMAS = {"RAW", "ANALYTICS"}
 _STAGE_REF = re.compile(r"@([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?)")
@@ -131,7 +131,7 @@ def setup_catalog() -> Catalog:
 
 
 def _migrations() -> list:
-    from warehouse import setup
+    from mobile_events_elt.warehouse import setup
 
     return setup.migrations()
 

@@ -20,10 +20,10 @@ import re
 from typing import Any
 
 import pytest
+from mobile_events_elt.warehouse import setup, stage_access
 from snowflake.connector.errors import ProgrammingError
 
 from tests.warehouse_helpers import settings_for
-from warehouse import setup, stage_access
 
 _FORBIDDEN = {
     "database": re.compile(r"^\s*create\s+(or\s+replace\s+)?database\b", re.IGNORECASE),

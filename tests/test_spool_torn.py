@@ -21,15 +21,15 @@ from typing import Any
 
 import boto3
 import pytest
+from mobile_events_elt.config import ConfigError
+from mobile_events_elt.data_generation.cli import build_replay_parser, main
+from mobile_events_elt.data_generation.generator import EventGenerator
+from mobile_events_elt.data_generation.pipeline import StopFlag
+from mobile_events_elt.data_generation.producer import KinesisProducer
+from mobile_events_elt.data_generation.replay import CHECKPOINT_EVERY, replay_spool
+from mobile_events_elt.data_generation.report import Report
+from mobile_events_elt.data_generation.spool import Spool, SpoolEntry, TornLine, read_spool, scan_spool
 
-from config import ConfigError
-from data_generation.cli import build_replay_parser, main
-from data_generation.generator import EventGenerator
-from data_generation.pipeline import StopFlag
-from data_generation.producer import KinesisProducer
-from data_generation.replay import CHECKPOINT_EVERY, replay_spool
-from data_generation.report import Report
-from data_generation.spool import Spool, SpoolEntry, TornLine, read_spool, scan_spool
 from tests.test_producer import FaultyKinesis, make_stream, stream_records
 
 REPO = Path(__file__).resolve().parents[1]
@@ -119,8 +119,8 @@ def test_a_write_that_fills_the_disk_leaves_no_half_batch(tmp_path: Path) -> Non
     script = f"""
 import itertools, resource, signal
 from pathlib import Path
-from data_generation.generator import EventGenerator
-from data_generation.spool import Spool
+from mobile_events_elt.data_generation.generator import EventGenerator
+from mobile_events_elt.data_generation.spool import Spool
 records = lambda n, seed=5: list(itertools.islice(EventGenerator(seed=seed, users=50), n))
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))

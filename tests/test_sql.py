@@ -6,10 +6,9 @@ import re
 
 import pytest
 import sqlglot
+from mobile_events_elt.config.identifiers import IdentifierError, account_variables
+from mobile_events_elt.warehouse import sql_files
 from sqlglot.errors import ErrorLevel
-
-from warehouse import sql_files
-from warehouse.identifiers import IdentifierError, account_variables
 
 ACCOUNT_VARIABLES = {
     "warehouse": "MOBILE_EVENTS_WH",

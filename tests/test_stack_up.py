@@ -47,9 +47,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from local_stack import processes
-from local_stack.ports import free_port, is_listening
+from mobile_events_elt.local_stack import processes
+from mobile_events_elt.local_stack.ports import free_port, is_listening
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
@@ -88,7 +87,11 @@ class Stack:
 
     def command(self, command: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "local_stack", command], env=self.env, capture_output=True, text=True, timeout=300
+            [sys.executable, "-m", "mobile_events_elt.local_stack", command],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
 
 
@@ -268,8 +271,7 @@ def drop_file(s3: Any, records: list[dict]) -> Dropped:
 
 def connect(stack: Stack, database: str | None = "MOBILE_EVENTS") -> Any:
     import snowflake.connector
-
-    from local_stack.environment import snowflake_login_secret
+    from mobile_events_elt.local_stack.environment import snowflake_login_secret
 
     return snowflake.connector.connect(
         host="127.0.0.1",
@@ -483,7 +485,7 @@ def assert_scenarios(stack: Stack, seen: Scenarios) -> None:
 def settle(stack: Stack, s3: Any) -> None:
     """Stop the stream (generator, then the local Firehose, which writes what it buffered) and wait until
     every delivered file is loaded and transformed: the tables stop changing (later runs find nothing new)."""
-    from warehouse.pipeline import landing
+    from mobile_events_elt.warehouse.pipeline import landing
 
     for name in ("generator", "firehose"):
         processes.stop(name, stack.run_dir)
@@ -573,7 +575,18 @@ def check_health_page(stack: Stack, s3: Any, tmp_path: Path) -> None:
 
     # make report: the same figures from a plain shell, through the stack's environment.
     out = tmp_path / "report"
-    argv = [sys.executable, "-m", "local_stack", "run", "--", sys.executable, "-m", "warehouse", "report", "--out"]
+    argv = [
+        sys.executable,
+        "-m",
+        "mobile_events_elt.local_stack",
+        "run",
+        "--",
+        sys.executable,
+        "-m",
+        "mobile_events_elt.warehouse",
+        "report",
+        "--out",
+    ]
     made = subprocess.run([*argv, str(out)], env=stack.env, capture_output=True, text=True, timeout=300)
     assert made.returncode == 0, made.stdout + made.stderr
     static = read_page((out / "index.html").read_text())

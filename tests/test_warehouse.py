@@ -6,10 +6,10 @@ import gzip
 import json
 
 import pytest
+from mobile_events_elt.warehouse import loader, setup
 
 from tests.seed import seed_lines
 from tests.warehouse_helpers import new_bucket, prepare, put_ndjson, run_pipeline, scalar, settings_for
-from warehouse import loader, setup
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ def test_late_purchase_corrects_its_day_and_counts_are_derived(pipeline) -> None
 
 
 def test_each_run_processes_only_new_files(pipeline) -> None:
-    from warehouse import transform
+    from mobile_events_elt.warehouse import transform
 
     conn, s3, bucket, settings = pipeline
     put_ndjson(s3, bucket, seed_lines()[:50])
@@ -134,7 +134,7 @@ def test_each_run_processes_only_new_files(pipeline) -> None:
 def test_replay_reloads_files_without_double_counting(pipeline) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from warehouse import maintenance
+    from mobile_events_elt.warehouse import maintenance
 
     conn, s3, bucket, settings = pipeline
     put_ndjson(s3, bucket, seed_lines())
@@ -150,7 +150,7 @@ def test_replay_reloads_files_without_double_counting(pipeline) -> None:
 
 
 def test_full_rebuild_gives_the_same_tables(pipeline) -> None:
-    from warehouse import maintenance, transform
+    from mobile_events_elt.warehouse import maintenance, transform
 
     conn, s3, bucket, settings = pipeline
     put_ndjson(s3, bucket, seed_lines()[:60])
@@ -167,7 +167,7 @@ def test_full_rebuild_gives_the_same_tables(pipeline) -> None:
 
 
 def test_a_failed_check_names_itself_and_its_count(pipeline) -> None:
-    from warehouse import checks
+    from mobile_events_elt.warehouse import checks
 
     conn, s3, bucket, settings = pipeline
     put_ndjson(s3, bucket, seed_lines()[:5])

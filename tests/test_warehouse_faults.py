@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 import snowflake.connector
+from mobile_events_elt.warehouse import checks, loader, sql_files, transform
+from mobile_events_elt.warehouse.pipeline import use_database
 from snowflake.connector.errors import OperationalError, ProgrammingError
 
 from tests.seed import seed_lines
 from tests.warehouse_helpers import new_bucket, prepare, put_ndjson, scalar, settings_for
-from warehouse import checks, loader, sql_files, transform
-from warehouse.pipeline import use_database
 
 
 class DroppingConnection:

@@ -10,9 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-
-from warehouse import checks, loader, setup, transform
-from warehouse.settings import WarehouseSettings, load_settings
+from mobile_events_elt.config.warehouse_settings import WarehouseSettings, load_settings
+from mobile_events_elt.warehouse import checks, loader, setup, transform
 
 PREFIX = "landing/"
 
@@ -57,7 +56,7 @@ def point_pipeline_at_emulators(
 ) -> tuple[Any, str]:
     """The Airflow connections and database ``warehouse.pipeline`` reads, pointed at the emulators; the
     configured bucket (created if missing) and an S3 client."""
-    from aws_infrastructure.settings import load_settings as load_aws_settings
+    from mobile_events_elt.config.aws_settings import load_settings as load_aws_settings
 
     extra = {k: v for k, v in snowflake_server.items() if k not in ("user", "password")}
     connection = {"conn_type": "snowflake", "login": "local", "password": snowflake_server["password"], "extra": extra}

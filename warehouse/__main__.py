@@ -1,4 +1,4 @@
-"""Run the warehouse steps from a shell: ``python -m warehouse {setup,load,transform,check,summary,report}``.
+"""Run the warehouse steps from a shell: ``mobile-events-warehouse {setup,load,transform,check,summary,report}``.
 
 The same functions the Airflow DAGs call, with the same connections (``AIRFLOW_CONN_SNOWFLAKE_DEFAULT``,
 ``AIRFLOW_CONN_AWS_DEFAULT``), and the same exclusion: setup, load, transform and check take the pipeline's
@@ -13,12 +13,12 @@ import json
 import sys
 from pathlib import Path
 
-import config
-from warehouse.identifiers import IdentifierError
+from mobile_events_elt import config
+from mobile_events_elt.config.identifiers import IdentifierError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m warehouse", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="mobile-events-warehouse", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     setup_cmd = sub.add_parser(
         "setup",
@@ -48,8 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from warehouse import checks, exclusion, pipeline, setup, transform
-    from warehouse.settings import load_settings
+    from mobile_events_elt.config.warehouse_settings import load_settings
+    from mobile_events_elt.warehouse import checks, exclusion, pipeline, setup, transform
 
     # Named in the pipeline's lease and in its sessions' QUERY_TAG (the writers take the lease: docs/exclusion.md).
     caller = exclusion.Caller.command(args.command)
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _report(out: Path) -> int:
     """The static report, read through the read connection, into an owner-only folder."""
-    from warehouse import report
+    from mobile_events_elt.warehouse import report
 
     try:
         index, problems = report.write(out)
@@ -97,7 +97,7 @@ def _report(out: Path) -> int:
 
 
 def _account_variables(text: str) -> dict[str, str]:
-    from warehouse.account import setup_variables
+    from mobile_events_elt.warehouse.account import setup_variables
 
     try:
         values = json.loads(text)
@@ -106,7 +106,7 @@ def _account_variables(text: str) -> dict[str, str]:
     if not isinstance(values, dict):
         raise config.ConfigError("--account-objects: a JSON object of variable names and values")
     # The external stage must be the folder the loader lists, whose keys it names relative to that folder.
-    from warehouse.pipeline import landing
+    from mobile_events_elt.warehouse.pipeline import landing
 
     where = landing()
     values = {"bucket": where.bucket, "landing_prefix": where.prefix, **values}

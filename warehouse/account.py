@@ -11,7 +11,7 @@ import binascii
 import ipaddress
 from collections.abc import Mapping
 
-from warehouse.identifiers import IdentifierError, account_variables, identifier
+from mobile_events_elt.config.identifiers import IdentifierError, account_variables, identifier
 
 # What the files need beyond warehouse, database, role, integration, role_arn, bucket and landing_prefix.
 SERVICE_USER_VARIABLES = ("user", "network_policy", "public_key", "allowed_ip_list")

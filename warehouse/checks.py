@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from mobile_events_elt.config.warehouse_settings import load_settings
+from mobile_events_elt.warehouse import sql_files
+from mobile_events_elt.warehouse.log_text import shown
+from mobile_events_elt.warehouse.transactions import transaction
+from mobile_events_elt.warehouse.transform import Scope
 from snowflake.connector.errors import Error as SnowflakeError
-
-from warehouse import sql_files
-from warehouse.log_text import shown
-from warehouse.settings import load_settings
-from warehouse.transactions import transaction
-from warehouse.transform import Scope
 
 CHECKS = [PurePosixPath(p).stem for p in sql_files.files("checks")]
 REPORTS = [PurePosixPath(p).stem for p in sql_files.files("checks/reports")]

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import config
-from warehouse.identifiers import identifier
-from warehouse.transactions import transaction
+from mobile_events_elt import config
+from mobile_events_elt.config.identifiers import identifier
+from mobile_events_elt.warehouse.transactions import transaction
 
 CONTRACT = "event_contract.schema"
 

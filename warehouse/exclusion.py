@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from mobile_events_elt.config.identifiers import QUERY_TAG_LIMIT
+from mobile_events_elt.warehouse import sql_files
 from snowflake.connector.errors import DatabaseError, ProgrammingError
-
-from warehouse import sql_files
 
 # The migration that creates raw.pipeline_lease: the ones before it run without the lease, which does not exist yet.
 LEASE_MIGRATION = 41
@@ -41,8 +41,6 @@ TTL_SECONDS = 600
 # How long a caller waits for a lease another holds before it fails naming the holder, and how often it asks.
 WAIT_SECONDS = 120.0
 POLL_SECONDS = 5.0
-# Snowflake's limit on QUERY_TAG (https://docs.snowflake.com/en/sql-reference/parameters#query-tag).
-QUERY_TAG_LIMIT = 2000
 # Snowflake's error for an object that does not exist or is not authorized.
 _NO_SUCH_OBJECT = 2003
 # QUERY_HISTORY's EXECUTION_STATUS values of a statement that has not ended.
@@ -70,7 +68,7 @@ class SchemaVersionMismatch(ExclusionError):
 
     def __init__(self, expected: int, found: int | None) -> None:
         self.expected, self.found = expected, found
-        run_setup = "run setup (python -m warehouse setup, or the DAG snowflake_setup)"
+        run_setup = "run setup (mobile-events-warehouse setup, or the DAG snowflake_setup)"
         if found is None:
             action = f"the database records no migration: {run_setup}"
         elif found < expected:
@@ -117,14 +115,14 @@ class Caller:
 
     @classmethod
     def command(cls, name: str) -> Caller:
-        """A process outside Airflow: ``python -m warehouse <name>``, a script, a test."""
+        """A process outside Airflow: ``mobile-events-warehouse <name>``, a script, a test."""
         try:
             user = getpass.getuser()
         except (KeyError, OSError):
             user = "unknown"
         where = f"{user}@{socket.gethostname()}"
         return cls(
-            who=f"python -m warehouse {name} ({where}, pid {os.getpid()})",
+            who=f"mobile-events-warehouse {name} ({where}, pid {os.getpid()})",
             query_tag=f"cli/{name}/{where}/pid-{os.getpid()}"[:QUERY_TAG_LIMIT],
         )
 

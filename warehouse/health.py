@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from warehouse import sql_files
+from mobile_events_elt.warehouse import sql_files
 
 WINDOWS = {"hour": 1, "day": 24, "week": 168}
 DEFAULT_WINDOW = "day"
@@ -234,7 +234,7 @@ def _files(
         files.waiting_error = "the landing bucket was not listed"
         return files
     try:
-        from warehouse import loader
+        from mobile_events_elt.warehouse import loader
 
         waiting = loader.new_files(cursor, landed())
     except Exception as exc:  # S3 unreachable: the other file figures still stand
@@ -344,10 +344,10 @@ def reading_connection(conn_id: str | None = None) -> Iterator[Any]:
     """A connection for readings: the read connection (``config.connections().snowflake_read``) on the
     pipeline's database, its statements cut off after ``STATEMENT_TIMEOUT_SECONDS`` and the connector's
     after ``NETWORK_TIMEOUT_SECONDS``, whatever the connection itself sets."""
-    import config
-    from warehouse import pipeline
-    from warehouse.settings import load_settings
-    from warehouse.snowflake_hook import PipelineSnowflakeHook
+    from mobile_events_elt import config
+    from mobile_events_elt.config.snowflake_hook import PipelineSnowflakeHook
+    from mobile_events_elt.config.warehouse_settings import load_settings
+    from mobile_events_elt.warehouse import pipeline
 
     class ReadingHook(PipelineSnowflakeHook):
         def _get_conn_params(self) -> dict[str, Any]:
@@ -370,7 +370,7 @@ def reading_connection(conn_id: str | None = None) -> Iterator[Any]:
 def read(window: str) -> Health:
     """One reading through the read connection, "waiting" from the ELT run's own bounded listing. A
     warehouse that cannot be reached gives a reading whose every section says so."""
-    from warehouse import pipeline
+    from mobile_events_elt.warehouse import pipeline
 
     try:
         with reading_connection() as conn:

@@ -31,9 +31,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
-
-from warehouse import listing_window
-from warehouse.listing_window import LandedFile
+from mobile_events_elt.warehouse import listing_window
+from mobile_events_elt.warehouse.listing_window import LandedFile
 
 MARKER_KEY = "state/mobile_events_elt/last-complete-listing.json"
 # A marker is a few kilobytes; anything much larger was not written by the pipeline.
@@ -208,7 +207,7 @@ def _read(s3: Any, bucket: str) -> tuple[dict[str, Any], str | None]:
                 f"the AWS identity may not read s3://{bucket}/{MARKER_KEY} (AccessDenied). It needs s3:GetObject "
                 f"and s3:PutObject on arn:aws:s3:::{bucket}/state/*, and s3:ListBucket on arn:aws:s3:::{bucket} for "
                 "the prefix state/ (without ListBucket, S3 answers 403 instead of 404 while the marker does not "
-                "exist yet): see the Airflow policy that `python -m aws_infrastructure template` writes"
+                "exist yet): see the Airflow policy that `mobile-events-aws template` writes"
             ) from exc
         raise
     body = found["Body"]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aws_infrastructure import prefixes
+from mobile_events_elt.config import prefixes
 
 # A window's folders are listed in spans of neighbouring folders (hours), side by side: a quiet span costs
 # one request, a busy one its pages, and a day's look-back a few rounds of requests.

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from warehouse import loader, sql_files
-from warehouse.transactions import transaction
+from mobile_events_elt.warehouse import loader, sql_files
+from mobile_events_elt.warehouse.transactions import transaction
 
 
 def rebuild(conn: Any) -> None:

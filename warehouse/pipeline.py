@@ -15,10 +15,10 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from warehouse import checks, exclusion, listing_marker, loader, setup, summary, transform
-from warehouse.identifiers import identifier
-from warehouse.log_text import shown
-from warehouse.settings import load_settings
+from mobile_events_elt.config.identifiers import identifier
+from mobile_events_elt.config.warehouse_settings import load_settings
+from mobile_events_elt.warehouse import checks, exclusion, listing_marker, loader, setup, summary, transform
+from mobile_events_elt.warehouse.log_text import shown
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,8 @@ log = logging.getLogger(__name__)
 def landing() -> Landing:
     """Where Firehose delivers: the bucket, and for the prefix and the error output prefix the literal folder
     before the first expression and the prefix Firehose evaluates."""
-    from aws_infrastructure import prefixes
-    from aws_infrastructure.settings import load_settings as load_aws_settings
+    from mobile_events_elt.config import prefixes
+    from mobile_events_elt.config.aws_settings import load_settings as load_aws_settings
 
     aws = load_aws_settings()
     firehose = aws.firehose
@@ -67,7 +67,7 @@ def landing() -> Landing:
 @contextlib.contextmanager
 def snowflake_without_database(conn_id: str | None = None, query_tag: str | None = None) -> Iterator[Any]:
     """A connection that may not have its database yet (setup creates it); its statements carry ``query_tag``."""
-    from warehouse.snowflake_hook import PipelineSnowflakeHook
+    from mobile_events_elt.config.snowflake_hook import PipelineSnowflakeHook
 
     hook = PipelineSnowflakeHook(snowflake_conn_id=conn_id or load_settings().connection_id, query_tag=query_tag)
     conn = hook.get_conn()
@@ -288,7 +288,7 @@ def replay(
 ) -> list[str]:
     """Forget the files delivered in [since, until) (ISO-8601, UTC if no zone) so the next run reloads them;
     holding the pipeline's lease, so no load or transform runs meanwhile."""
-    from warehouse import maintenance
+    from mobile_events_elt.warehouse import maintenance
 
     def parse(text: str) -> datetime:
         moment = datetime.fromisoformat(text)

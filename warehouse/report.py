@@ -13,15 +13,15 @@ import secrets
 import stat
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from mobile_events_elt.warehouse import health, svg_charts
+from mobile_events_elt.warehouse.svg_charts import Series
 
-from warehouse import health, svg_charts
-from warehouse.svg_charts import Series
-
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(str(resources.files("mobile_events_elt.warehouse") / "templates"))
 COLORS = {
     "in_tables": "#2f855a",
     "quarantined": "#d69e2e",

@@ -26,12 +26,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mobile_events_elt.config.identifiers import identifier
+from mobile_events_elt.config.warehouse_settings import WarehouseSettings
+from mobile_events_elt.warehouse import contract, exclusion, sql_files, stage_access
+from mobile_events_elt.warehouse.transactions import transaction
 from snowflake.connector.errors import DatabaseError
-
-from warehouse import contract, exclusion, sql_files, stage_access
-from warehouse.identifiers import identifier
-from warehouse.settings import WarehouseSettings
-from warehouse.transactions import transaction
 
 SCHEMAS = ("RAW", "ANALYTICS")
 _MIGRATION_FILE = re.compile(r"V(\d{3})__([a-z0-9_]+)\.sql")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+# The package's sql/ folder, wherever it is installed (a checkout's sql/ under an editable install).
+SQL_DIR = Path(str(resources.files("mobile_events_elt.sql")))
 _VARIABLE = re.compile(r"&\{(\w+)\}")
 
 

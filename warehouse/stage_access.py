@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from mobile_events_elt.config.identifiers import qualified_name
+from mobile_events_elt.config.warehouse_settings import WarehouseSettings
 from snowflake.connector.errors import DatabaseError
-
-from warehouse.identifiers import qualified_name
-from warehouse.settings import WarehouseSettings
 
 PROBE_PATH = "setup_access_check/"
 # Snowflake's codes: an object the role may not see at all, and a privilege the role lacks on one it sees.
@@ -34,7 +33,7 @@ def check_external_stage(cursor: Any, settings: WarehouseSettings) -> None:
     try:
         cursor.execute(f"list @{stage}/{PROBE_PATH}")
     except DatabaseError as exc:
-        from warehouse.setup import SetupError  # setup imports this module
+        from mobile_events_elt.warehouse.setup import SetupError  # setup imports this module
 
         raise SetupError(explain(stage, role, exc)) from exc
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from warehouse import exclusion
+from mobile_events_elt.warehouse import exclusion
 
 
 @contextmanager

@@ -26,9 +26,9 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-from warehouse import sql_files
-from warehouse.settings import load_settings
-from warehouse.transactions import transaction
+from mobile_events_elt.config.warehouse_settings import load_settings
+from mobile_events_elt.warehouse import sql_files
+from mobile_events_elt.warehouse.transactions import transaction
 
 STEPS = [PurePosixPath(p).stem for p in sql_files.files("transform")]
 # Records a batch claims (in whole files, at least one): the staging table and its sorts scale with it
@@ -62,7 +62,7 @@ class Scope:
 
     @classmethod
     def everything(cls) -> Scope:
-        """Whole tables: what a check run on its own (``python -m warehouse check``) looks at."""
+        """Whole tables: what a check run on its own (``mobile-events-warehouse check``) looks at."""
         return cls(_EVER, _EVER, _EVER, _NEVER)
 
     @classmethod

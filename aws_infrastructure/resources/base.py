@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_infrastructure.errors import InfrastructureError
+from mobile_events_elt.aws_infrastructure.errors import InfrastructureError
 
 SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "skip": "!"}
 

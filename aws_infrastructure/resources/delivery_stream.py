@@ -11,12 +11,11 @@ import time
 from typing import Any
 
 from botocore.exceptions import ClientError
-
-from aws_infrastructure.aws import Aws
-from aws_infrastructure.errors import error_code
-from aws_infrastructure.policies import same
-from aws_infrastructure.resources.base import Change, Resource, wait_until
-from aws_infrastructure.settings import Settings
+from mobile_events_elt.aws_infrastructure.aws import Aws
+from mobile_events_elt.aws_infrastructure.errors import error_code
+from mobile_events_elt.aws_infrastructure.policies import same
+from mobile_events_elt.aws_infrastructure.resources.base import Change, Resource, wait_until
+from mobile_events_elt.config.aws_settings import Settings
 
 NEWLINE_DELIMITER = {"Enabled": True, "Processors": [{"Type": "AppendDelimiterToRecord", "Parameters": []}]}
 COMPARED = ("RoleARN", "BucketARN", "Prefix", "ErrorOutputPrefix", "BufferingHints", "CompressionFormat")

@@ -11,12 +11,11 @@ import json
 from typing import Any
 
 from botocore.exceptions import ClientError
-
-from aws_infrastructure.aws import Aws
-from aws_infrastructure.errors import InfrastructureError, error_code
-from aws_infrastructure.policies import queue_from_bucket, same
-from aws_infrastructure.resources.base import Change, Resource
-from aws_infrastructure.settings import Settings
+from mobile_events_elt.aws_infrastructure.aws import Aws
+from mobile_events_elt.aws_infrastructure.errors import InfrastructureError, error_code
+from mobile_events_elt.aws_infrastructure.policies import queue_from_bucket, same
+from mobile_events_elt.aws_infrastructure.resources.base import Change, Resource
+from mobile_events_elt.config.aws_settings import Settings
 
 NOTIFICATION_ID = "landing-object-created"
 TOPIC_KEY = "alias/aws/sns"

@@ -10,11 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
-
-from aws_infrastructure.aws import Aws
-from aws_infrastructure.errors import error_code
-from aws_infrastructure.policies import Policy, same
-from aws_infrastructure.resources.base import Change, Resource
+from mobile_events_elt.aws_infrastructure.aws import Aws
+from mobile_events_elt.aws_infrastructure.errors import error_code
+from mobile_events_elt.aws_infrastructure.policies import Policy, same
+from mobile_events_elt.aws_infrastructure.resources.base import Change, Resource
 
 
 class Role(Resource):

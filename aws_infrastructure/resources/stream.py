@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import ClientError
-
-from aws_infrastructure.aws import Aws
-from aws_infrastructure.errors import error_code
-from aws_infrastructure.resources.base import Change, Resource, wait_until
-from aws_infrastructure.settings import Settings
+from mobile_events_elt.aws_infrastructure.aws import Aws
+from mobile_events_elt.aws_infrastructure.errors import error_code
+from mobile_events_elt.aws_infrastructure.resources.base import Change, Resource, wait_until
+from mobile_events_elt.config.aws_settings import Settings
 
 # The AWS-managed key: no key policy to maintain, and producers and Firehose need no extra grant ("The use of the
 # default service key for encryption does not require application of custom IAM permissions",

@@ -4,7 +4,7 @@ moto accepts a KinesisStreamAsSource delivery stream and then never reads its so
 that delivery against any endpoint (the emulator, or a real account for testing), driven by the delivery
 stream's own description. Usage::
 
-    from local_stack.firehose import deliver
+    from mobile_events_elt.local_stack.firehose import deliver
     report = deliver(once=True)   # drain what is in the stream now, write it to S3, return a DeliveryReport
 """
 
@@ -16,11 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
-
-from aws_infrastructure.errors import UsageError, explain
-from aws_infrastructure.settings import load_settings
-from config.signals import on_stop_signals
-from local_stack.firehose.delivery import (
+from mobile_events_elt.aws_infrastructure.errors import UsageError, explain
+from mobile_events_elt.config.aws_settings import load_settings
+from mobile_events_elt.config.signals import on_stop_signals
+from mobile_events_elt.local_stack.firehose.delivery import (
     MAX_BACKOFF_SECONDS,
     Delivery,
     DeliveryReport,

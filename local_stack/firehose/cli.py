@@ -1,4 +1,4 @@
-"""``python -m local_stack firehose``: run the local Firehose delivery (Kinesis -> S3), which no emulator does.
+"""``mobile-events-stack firehose``: run the local Firehose delivery (Kinesis -> S3), which no emulator does.
 
 Exit status: 0 done; 2 the config or the delivery stream must change (the message says how); 1 AWS or the
 emulator failed.
@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from aws_infrastructure.errors import EXIT_OK, run_command
-from local_stack.firehose import STATE_DIR_ENV, deliver
+from mobile_events_elt.aws_infrastructure.errors import EXIT_OK, run_command
+from mobile_events_elt.local_stack.firehose import STATE_DIR_ENV, deliver
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

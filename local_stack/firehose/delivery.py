@@ -20,14 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-
-from aws_infrastructure.errors import InfrastructureError, error_code, explain
-from config.clients import aws_client
-from local_stack.firehose.batch import Batch
-from local_stack.firehose.checkpoint import Checkpoint
-from local_stack.firehose.objects import ObjectWriter
-from local_stack.firehose.shards import ShardState, ShardTracker, list_shards
-from local_stack.firehose.target import read_target
+from mobile_events_elt.aws_infrastructure.errors import InfrastructureError, error_code, explain
+from mobile_events_elt.config.clients import aws_client
+from mobile_events_elt.local_stack.firehose.batch import Batch
+from mobile_events_elt.local_stack.firehose.checkpoint import Checkpoint
+from mobile_events_elt.local_stack.firehose.objects import ObjectWriter
+from mobile_events_elt.local_stack.firehose.shards import ShardState, ShardTracker, list_shards
+from mobile_events_elt.local_stack.firehose.target import read_target
 
 # Pages of 2,500 keep the parsed page (~4 MiB of seed-shaped events) small beside the buffer; measured
 # throughput is the same as with Kinesis's maximum of 10,000, the emulator's serialization being the bound.

@@ -10,8 +10,8 @@ import gzip
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_infrastructure import prefixes
-from local_stack.firehose.target import DeliveryTarget
+from mobile_events_elt.config import prefixes
+from mobile_events_elt.local_stack.firehose.target import DeliveryTarget
 
 
 def object_key(target: DeliveryTarget, when: datetime) -> str:

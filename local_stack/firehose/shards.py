@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from local_stack.firehose.checkpoint import Checkpoint
+from mobile_events_elt.local_stack.firehose.checkpoint import Checkpoint
 
 
 @dataclass

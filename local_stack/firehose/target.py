@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
-
-from aws_infrastructure import prefixes
-from aws_infrastructure.errors import UsageError, error_code
+from mobile_events_elt.aws_infrastructure.errors import UsageError, error_code
+from mobile_events_elt.config import prefixes
 
 MIB = 1024 * 1024
 SUPPORTED_COMPRESSION = {"UNCOMPRESSED": "", "GZIP": ".gz"}
@@ -89,8 +88,6 @@ def read_target(firehose: Any, name: str) -> DeliveryTarget:
         description = firehose.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
     except ClientError as exc:
         if error_code(exc) == "ResourceNotFoundException":
-            raise UsageError(
-                f"delivery stream {name} does not exist; create it with `python -m aws_infrastructure up`"
-            ) from exc
+            raise UsageError(f"delivery stream {name} does not exist; create it with `mobile-events-aws up`") from exc
         raise
     return DeliveryTarget.from_description(description)

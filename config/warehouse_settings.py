@@ -2,25 +2,36 @@
 
 ``stage_mode``: ``internal`` (files are PUT to an internal stage) or ``external`` (Snowflake reads S3 through a
 storage integration); both run the same COPY statement. The overrides (``SNOWFLAKE_STAGE_MODE``,
-``SNOWFLAKE_DATABASE``) are named in ``config.model``; ``config.settings().warehouse`` is this object, a
-pydantic dataclass so ``dataclasses.replace`` re-checks a changed copy.
+``SNOWFLAKE_DATABASE``) and the connection ids' (``ELT_SNOWFLAKE_CONN_ID``, ``ELT_SNOWFLAKE_READ_CONN_ID``) are
+named here; ``config.settings().warehouse`` is this object, a pydantic dataclass so ``dataclasses.replace``
+re-checks a changed copy.
 """
 
 from __future__ import annotations
 
+import os
+
+from mobile_events_elt import config
+from mobile_events_elt.config.identifiers import identifier, qualified_name
+from mobile_events_elt.config.validation import validate
 from pydantic import ConfigDict, Field, field_validator
 from pydantic.dataclasses import dataclass
 
-import config
-from config.validation import validate
-from warehouse.identifiers import identifier, qualified_name
-
 STAGE_MODES = ("internal", "external")
+# The pipeline's Snowflake connection when neither snowflake.json nor the environment names one.
+DEFAULT_CONNECTION_ID = "snowflake_default"
+# Environment variable -> the snowflake.json field it overrides.
+ENV_OVERRIDES = {
+    "SNOWFLAKE_STAGE_MODE": "stage_mode",
+    "SNOWFLAKE_DATABASE": "database",
+    "ELT_SNOWFLAKE_CONN_ID": "connection_id",
+    "ELT_SNOWFLAKE_READ_CONN_ID": "read_connection_id",
+}
 
 
 @dataclass(frozen=True, config=ConfigDict(extra="forbid"))
 class WarehouseSettings:
-    connection_id: str = Field(min_length=1, description="an Airflow connection id")
+    connection_id: str = Field(default=DEFAULT_CONNECTION_ID, min_length=1, description="an Airflow connection id")
     database: str = Field(description="a plain Snowflake identifier")
     stage_mode: str = Field(description=f"one of {', '.join(STAGE_MODES)}")
     internal_stage: str = Field(description="a plain (optionally schema-qualified) Snowflake name")
@@ -62,10 +73,18 @@ class WarehouseSettings:
     def stage(self) -> str:
         return self.internal_stage if self.stage_mode == "internal" else self.external_stage
 
+    @property
+    def read_connection(self) -> str:
+        """The connection readings go through: ``read_connection_id``, else the pipeline's own."""
+        return self.read_connection_id or self.connection_id
+
+
+def overrides() -> dict[str, str]:
+    """The snowflake.json fields the environment sets, by field name."""
+    return {field: os.environ[env] for env, field in ENV_OVERRIDES.items() if os.environ.get(env)}
+
 
 def load_settings() -> WarehouseSettings:
     """snowflake.json from the config folder with the environment's overrides; ConfigError names what is wrong."""
-    from config.model import warehouse_overrides
-
-    raw = {**config.load("snowflake"), **warehouse_overrides()}
+    raw = {**config.load("snowflake"), **overrides()}
     return validate(WarehouseSettings, raw, config.config_dir() / "snowflake.json")

@@ -14,11 +14,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+from mobile_events_elt import config
+from mobile_events_elt.config import prefixes
+from mobile_events_elt.config.validation import Broken, validate
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictInt, StrictStr, field_validator, model_validator
-
-import config
-from aws_infrastructure import prefixes
-from config.validation import Broken, validate
 
 SUPPORTED_COMPRESSION = ("GZIP", "UNCOMPRESSED")
 STREAM_MODES = ("PROVISIONED", "ON_DEMAND")

@@ -13,11 +13,10 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
+from mobile_events_elt import config
+from mobile_events_elt.config import ConfigError
+from mobile_events_elt.config.validation import Broken, validate
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, model_validator
-
-import config
-from config import ConfigError
-from config.validation import Broken, validate
 
 # Step names that carry the seed's flow structure; the config may repeat them, not rename them.
 HOME = "HOME"

@@ -17,6 +17,8 @@ _QUALIFIED = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,2
 _SEGMENT = r"[A-Za-z0-9_=+-]([A-Za-z0-9_.=+-]*[A-Za-z0-9_=+-])?"
 _STAGE_PATH = re.compile(rf"{_SEGMENT}(/{_SEGMENT})*")
 MAX_KEY_BYTES = 1024
+# Snowflake's limit on QUERY_TAG (https://docs.snowflake.com/en/sql-reference/parameters#query-tag).
+QUERY_TAG_LIMIT = 2000
 
 
 class IdentifierError(ValueError):

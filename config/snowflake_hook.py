@@ -15,7 +15,7 @@ Every session it opens sends, at login (https://docs.snowflake.com/en/sql-refere
 - ``ABORT_DETACHED_QUERY = TRUE``: a statement whose client died (a killed task) is aborted five minutes
   after its connection is lost instead of running on (the default is FALSE);
 - ``QUERY_TAG``, when given: the DAG run and try (or the CLI command) that runs the statements, so a retry
-  can find and cancel its earlier tries' statements (``warehouse.exclusion.stop_earlier_attempts``);
+  can find and cancel its earlier tries' statements (the warehouse's exclusion);
 - ``LOCK_TIMEOUT`` and ``STATEMENT_TIMEOUT_IN_SECONDS`` defaults, which the connection may change.
 
 It also hands every connection its own copy of ``session_parameters``: the connector writes the
@@ -28,8 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
-
-from warehouse.exclusion import QUERY_TAG_LIMIT
+from mobile_events_elt.config.identifiers import QUERY_TAG_LIMIT
 
 
 class PipelineSnowflakeHook(SnowflakeHook):
