@@ -2,8 +2,8 @@
 (each fix names the defect) and, with ``--journal PATH``, state that survives a restart (``aws_journal``).
 
 Run: ``python -m mobile_events_elt.local_stack.aws_emulator [--port 4566] [--journal .local/aws-journal.jsonl]``
-(``--journal`` defaults to ``$AWS_EMULATOR_JOURNAL``). All services share the one port, so ``aws --endpoint-url ...`` and
-boto3 with ``AWS_ENDPOINT_URL`` both work.
+(``--journal`` defaults to ``$AWS_EMULATOR_JOURNAL``). All services share the one port, so
+``aws --endpoint-url ...`` and boto3 with ``AWS_ENDPOINT_URL`` both work.
 """
 
 from __future__ import annotations
