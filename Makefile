@@ -49,6 +49,7 @@ test: $(STAMP) ## run lint and the test suite
 	$(PY) -m ruff format --check .
 	$(PY) -m ruff check --preview --select AIR .
 	$(PY) -m sqlfluff lint sql
+	$(PY) scripts/lint_imports.py
 	$(PY) -m bandit -q -c pyproject.toml -r aws_infrastructure data_generation warehouse local_stack plugins dags config scripts
 	$(PY) scripts/audit_dependencies.py
 	$(PY) -m pytest

@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Any
 
 import boto3
+
 from mobile_events_elt.config.clients import aws_client
 
 

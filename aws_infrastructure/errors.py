@@ -18,6 +18,7 @@ from botocore.exceptions import (
     NoRegionError,
     PartialCredentialsError,
 )
+
 from mobile_events_elt.config import ConfigError
 
 EXIT_OK, EXIT_AWS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 # emulator_stack (this folder) also puts the repository on sys.path for the imports after it.
 from emulator_stack import emulators
+
 from mobile_events_elt.local_stack.environment import SNOWFLAKE_SECRET_ENV
 
 PREFIX = "landing/"
@@ -68,6 +69,7 @@ def main() -> int:
 def bench(args: argparse.Namespace, sf_port: int) -> int:
     import boto3
     import snowflake.connector
+
     from mobile_events_elt.config.warehouse_settings import load_settings
     from mobile_events_elt.warehouse import loader, setup, transform
     from mobile_events_elt.warehouse.pipeline import use_database

@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import boto3  # noqa: E402
+
 from mobile_events_elt.local_stack import processes  # noqa: E402
 from mobile_events_elt.local_stack.ports import free_port  # noqa: E402
 

@@ -86,6 +86,7 @@ def _send_and_watch(
     import itertools
 
     import snowflake.connector
+
     from mobile_events_elt import config
     from mobile_events_elt.data_generation.generator import EventGenerator
     from mobile_events_elt.data_generation.producer import KinesisProducer
@@ -199,6 +200,7 @@ def breakdown(
 ) -> tuple[dict[str, dict[str, float]], list[dict[str, Any]]]:
     """Per event: seconds spent in each stage from creation to its rows in ANALYTICS.EVENTS; and the runs."""
     import boto3
+
     from mobile_events_elt.config.aws_settings import load_settings as load_aws_settings
 
     sent, seen = result["sent_at"], result["seen_at"]

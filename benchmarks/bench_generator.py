@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from faker import Faker  # noqa: E402
+
 from mobile_events_elt.config.generator_settings import GeneratorSettings, load_settings  # noqa: E402
 from mobile_events_elt.data_generation.generator import EventGenerator  # noqa: E402
 from mobile_events_elt.data_generation.pipeline import run  # noqa: E402

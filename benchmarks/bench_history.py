@@ -42,6 +42,7 @@ from typing import Any
 
 # emulator_stack (this folder) also puts the repository on sys.path for the imports after it.
 from emulator_stack import emulators
+
 from mobile_events_elt.local_stack.environment import SNOWFLAKE_SECRET_ENV
 
 

@@ -39,6 +39,7 @@ from pathlib import Path
 
 # emulator_stack (this folder) also puts the repository on sys.path for the imports after it.
 from emulator_stack import emulators
+
 from mobile_events_elt.local_stack.environment import SNOWFLAKE_SECRET_ENV
 
 
@@ -213,6 +214,7 @@ def main() -> int:
 def bench(args: argparse.Namespace, sf_port: int, fresh_emulator) -> int:
     import boto3
     import snowflake.connector
+
     from mobile_events_elt.config.warehouse_settings import load_settings
     from mobile_events_elt.warehouse import loader, maintenance, setup, transform
 

@@ -14,10 +14,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from mobile_events_elt import config
-from mobile_events_elt.config import prefixes
-from mobile_events_elt.config.validation import Broken, validate
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictInt, StrictStr, field_validator, model_validator
+
+from mobile_events_elt.config import files, prefixes
+from mobile_events_elt.config.validation import Broken, validate
 
 SUPPORTED_COMPRESSION = ("GZIP", "UNCOMPRESSED")
 STREAM_MODES = ("PROVISIONED", "ON_DEMAND")
@@ -300,4 +300,4 @@ def parse_settings(data: dict[str, Any], file: Path) -> Settings:
 
 def load_settings() -> Settings:
     """Read and check aws.json from the config folder (``PIPELINE_CONFIG_DIR`` overrides it)."""
-    return parse_settings(config.load("aws"), config.config_dir() / "aws.json")
+    return parse_settings(files.load("aws"), files.config_dir() / "aws.json")

@@ -13,10 +13,11 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
-from mobile_events_elt import config
-from mobile_events_elt.config import ConfigError
-from mobile_events_elt.config.validation import Broken, validate
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, model_validator
+
+from mobile_events_elt.config import files
+from mobile_events_elt.config.files import ConfigError
+from mobile_events_elt.config.validation import Broken, validate
 
 # Step names that carry the seed's flow structure; the config may repeat them, not rename them.
 HOME = "HOME"
@@ -214,7 +215,7 @@ _GENERATOR_NAMES = (
 
 def load_settings(name: str = "generator") -> GeneratorSettings:
     """Read and check config/<name>.json; raise ConfigError naming the file, field and rule of each problem."""
-    return parse_settings(config.load(name), config.config_dir() / f"{name}.json")
+    return parse_settings(files.load(name), files.config_dir() / f"{name}.json")
 
 
 def parse_settings(raw: dict[str, Any], source: Path | str = "config/generator.json") -> GeneratorSettings:

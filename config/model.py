@@ -15,14 +15,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from mobile_events_elt import config
+from pydantic import BaseModel, ConfigDict, Field
+
+from mobile_events_elt.config import files
 from mobile_events_elt.config.aws_settings import Settings as AwsSettings
 from mobile_events_elt.config.aws_settings import load_settings as load_aws
 from mobile_events_elt.config.generator_settings import GeneratorSettings
 from mobile_events_elt.config.generator_settings import load_settings as load_generator
 from mobile_events_elt.config.warehouse_settings import WarehouseSettings
 from mobile_events_elt.config.warehouse_settings import load_settings as load_warehouse
-from pydantic import BaseModel, ConfigDict, Field
 
 # The pipeline's AWS connection when the environment names none.
 DEFAULT_AWS_CONNECTION_ID = "aws_default"
@@ -60,14 +61,14 @@ def load() -> PipelineSettings:
     """Read and check every config file with the environment's overrides; one ConfigError names every problem
     in every file."""
     sections: dict[str, Any] = {}
-    errors: list[config.ConfigError] = []
+    errors: list[files.ConfigError] = []
     for name, read in (("aws", load_aws), ("warehouse", load_warehouse), ("generator", load_generator)):
         try:
             sections[name] = read()
-        except config.ConfigError as exc:
+        except files.ConfigError as exc:
             errors.append(exc)
     if errors:
-        raise config.ConfigError("\n".join(map(str, errors)), [p for exc in errors for p in exc.problems])
+        raise files.ConfigError("\n".join(map(str, errors)), [p for exc in errors for p in exc.problems])
     return PipelineSettings(**sections, connections=connections(sections["warehouse"]))
 
 

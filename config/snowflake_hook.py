@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
+
 from mobile_events_elt.config.identifiers import QUERY_TAG_LIMIT
 
 

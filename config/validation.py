@@ -14,9 +14,10 @@ from dataclasses import dataclass, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from mobile_events_elt.config import ConfigError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
+
+from mobile_events_elt.config.files import ConfigError
 
 T = TypeVar("T")
 

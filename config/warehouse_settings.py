@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 
-from mobile_events_elt import config
-from mobile_events_elt.config.identifiers import identifier, qualified_name
-from mobile_events_elt.config.validation import validate
 from pydantic import ConfigDict, Field, field_validator
 from pydantic.dataclasses import dataclass
+
+from mobile_events_elt.config import files
+from mobile_events_elt.config.identifiers import identifier, qualified_name
+from mobile_events_elt.config.validation import validate
 
 STAGE_MODES = ("internal", "external")
 # The pipeline's Snowflake connection when neither snowflake.json nor the environment names one.
@@ -86,5 +87,5 @@ def overrides() -> dict[str, str]:
 
 def load_settings() -> WarehouseSettings:
     """snowflake.json from the config folder with the environment's overrides; ConfigError names what is wrong."""
-    raw = {**config.load("snowflake"), **overrides()}
-    return validate(WarehouseSettings, raw, config.config_dir() / "snowflake.json")
+    raw = {**files.load("snowflake"), **overrides()}
+    return validate(WarehouseSettings, raw, files.config_dir() / "snowflake.json")

@@ -62,6 +62,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Asset, AssetOrTimeSchedule, AssetWatcher, CronTriggerTimetable, dag, task
+
 from mobile_events_elt import config
 
 CONNECTIONS = config.connections()
@@ -84,6 +85,7 @@ def _schedule() -> object:
     if not QUEUE_URL:
         return timetable
     from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTrigger
+
     from mobile_events_elt.config.aws_settings import load_settings
 
     trigger = MessageQueueTrigger(
@@ -151,6 +153,7 @@ def mobile_events_elt() -> None:
     @task(multiple_outputs=True, outlets=ANALYTICS_ASSETS)
     def load_transform_check(*, outlet_events=None, ti=None) -> dict:
         from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
         from mobile_events_elt.warehouse import checks, exclusion, pipeline
 
         try:

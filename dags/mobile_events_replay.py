@@ -18,6 +18,7 @@ from datetime import timedelta
 import pendulum
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import Param, chain, dag, task
+
 from mobile_events_elt import config
 
 CONNECTIONS = config.connections()

@@ -24,6 +24,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import dag, task
+
 from mobile_events_elt import config
 
 SNOWFLAKE_CONN_ID = config.connections().snowflake

@@ -15,6 +15,7 @@ import random
 from dataclasses import dataclass
 
 from faker import Faker
+
 from mobile_events_elt.config.generator_settings import GeneratorSettings
 
 NULL = "Null"

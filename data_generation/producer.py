@@ -28,6 +28,7 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError
 from botocore.exceptions import ConnectionError as BotoConnectionError
+
 from mobile_events_elt.config import ConfigError
 from mobile_events_elt.config.clients import aws_client
 from mobile_events_elt.data_generation.report import EVENT, Report

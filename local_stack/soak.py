@@ -241,6 +241,7 @@ def soak(events: int, fault_rate: float, kills: int, aws_restarts: int = 1, seed
 def _delivered_records(env: dict[str, str]) -> int:
     """Records in the objects the delivery wrote under the landing prefix (duplicates included)."""
     import boto3
+
     from mobile_events_elt.warehouse.pipeline import landing
 
     where = landing()

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from mobile_events_elt.local_stack import processes
 from mobile_events_elt.local_stack.ports import free_port
 

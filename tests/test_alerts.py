@@ -11,6 +11,7 @@ from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
 import pytest
+
 from mobile_events_elt.warehouse import pipeline
 
 DAG_FILE = Path(__file__).resolve().parents[1] / "dags" / "mobile_events_elt.py"

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 import snowflake.connector
-from mobile_events_elt.warehouse import exclusion, loader, pipeline, transform
 
+from mobile_events_elt.warehouse import exclusion, loader, pipeline, transform
 from tests.seed import seed_lines
 from tests.warehouse_helpers import PREFIX, new_bucket, prepare, put_ndjson, scalar, settings_for
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import random
 
 import boto3
-from mobile_events_elt.local_stack.aws_emulator import patch_moto_s3_listing
 from moto import mock_aws
+
+from mobile_events_elt.local_stack.aws_emulator import patch_moto_s3_listing
 
 
 def expected(names: set[str], prefix: str, delimiter: str | None, start_after: str | None) -> list[str]:

@@ -13,9 +13,9 @@ from urllib.parse import unquote_plus
 
 import boto3
 import pytest
+
 from mobile_events_elt.aws_infrastructure.cli import main
 from mobile_events_elt.local_stack.ports import free_port
-
 from tests.test_aws_settings import config_dict, write_config
 
 REPO = Path(__file__).resolve().parents[1]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from mobile_events_elt.config import ConfigError
 from mobile_events_elt.config.aws_settings import load_settings, parse_settings
 

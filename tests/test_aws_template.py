@@ -10,11 +10,11 @@ from typing import Any
 import boto3
 import pytest
 from cfnlint.api import lint_all
+
 from mobile_events_elt.aws_infrastructure.cli import main
 from mobile_events_elt.aws_infrastructure.policies import same
 from mobile_events_elt.aws_infrastructure.template import build_template
 from mobile_events_elt.config.aws_settings import load_settings
-
 from tests.test_aws_settings import config_dict, write_config
 
 REPO = Path(__file__).resolve().parents[1]

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from mobile_events_elt.warehouse import checks, contract
 
+from mobile_events_elt.warehouse import checks, contract
 from tests.seed import seed_records
 from tests.warehouse_helpers import new_bucket, prepare, put_ndjson, run_pipeline, settings_for
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 import snowflake.connector
-from mobile_events_elt.warehouse import checks, loader, maintenance, setup, sql_files, transform
-from mobile_events_elt.warehouse.pipeline import use_database
 from snowflake.connector.errors import OperationalError
 
+from mobile_events_elt.warehouse import checks, loader, maintenance, setup, sql_files, transform
+from mobile_events_elt.warehouse.pipeline import use_database
 from tests.seed import seed_lines
 from tests.test_bad_input_corpus import CASES
 from tests.test_warehouse_faults import DroppingConnection

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from mobile_events_elt import config
 from mobile_events_elt.config.aws_settings import Settings as AwsSettings
 from mobile_events_elt.config.clients import aws_client

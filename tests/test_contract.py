@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
+
 from mobile_events_elt import config
 from mobile_events_elt.config.warehouse_settings import load_settings
 from mobile_events_elt.data_generation.generator import EventGenerator
 from mobile_events_elt.warehouse import contract, sql_files
 from mobile_events_elt.warehouse.setup import run_setup
-
 from tests.seed import SEED_DIR, seed_lines
 from tests.test_bad_input_corpus import CASES
 

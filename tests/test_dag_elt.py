@@ -38,6 +38,7 @@ def test_dags_import_cleanly_with_docs_tags_and_retries(airflow_home) -> None:
 
 def test_the_landing_watcher_names_the_configured_bucket_and_folder(airflow_home, monkeypatch) -> None:
     from airflow.dag_processing.dagbag import DagBag
+
     from mobile_events_elt.config.aws_settings import load_settings as load_aws_settings
 
     monkeypatch.setenv("ELT_SQS_QUEUE_URL", "http://127.0.0.1:9/000000000000/landing-objects")
@@ -86,6 +87,7 @@ def connection_password(snowflake_server) -> str:
 @pytest.fixture
 def elt_environment(aws_endpoint, snowflake_server, snowflake_database, airflow_home, connection_password, monkeypatch):
     import boto3
+
     from mobile_events_elt.config.aws_settings import load_settings as load_aws_settings
     from mobile_events_elt.warehouse import listing_marker
 
@@ -111,6 +113,7 @@ def test_elt_dag_run_loads_seed_events(
     elt_environment, snowflake_conn, connection_password, airflow_home, capfd
 ) -> None:
     from airflow.dag_processing.dagbag import DagBag
+
     from mobile_events_elt.config.warehouse_settings import load_settings
     from mobile_events_elt.warehouse import pipeline, setup
 
@@ -146,6 +149,7 @@ def test_elt_dag_run_loads_seed_events(
 
 def test_snowflake_setup_and_event_simulation_dags_run(elt_environment, snowflake_conn) -> None:
     from airflow.dag_processing.dagbag import DagBag
+
     from mobile_events_elt import config
 
     bag = DagBag(dag_folder=DAGS)

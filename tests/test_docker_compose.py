@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+
 from mobile_events_elt.local_stack import environment, stack, up
 from mobile_events_elt.local_stack.environment import EMULATOR_AWS_CREDENTIALS
 from mobile_events_elt.local_stack.ports import PORTS
@@ -487,6 +488,7 @@ def test_airflow_components_get_the_event_wiring_make_up_reads_back(
     services: dict[str, dict[str, Any]], aws_endpoint: str
 ) -> None:
     import boto3
+
     from mobile_events_elt.config.aws_settings import load_settings
 
     assert event_wiring_names() == {"ELT_SQS_QUEUE_URL", "ELT_ALERTS_TOPIC_ARN"}

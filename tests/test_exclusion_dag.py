@@ -20,6 +20,7 @@ def test_setup_and_elt_runs_hold_the_lease_as_their_task_instance(
     aws_endpoint, snowflake_server, snowflake_conn, snowflake_database, airflow_home, monkeypatch
 ) -> None:
     from airflow.dag_processing.dagbag import DagBag
+
     from mobile_events_elt.warehouse import listing_marker
 
     s3, bucket = point_pipeline_at_emulators(monkeypatch, snowflake_server, aws_endpoint, snowflake_database)

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 import snowflake.connector
+
 from mobile_events_elt.warehouse import exclusion, loader, setup, sql_files
 from mobile_events_elt.warehouse.pipeline import use_database
-
 from tests.seed import seed_lines
 from tests.warehouse_helpers import (
     PREFIX,

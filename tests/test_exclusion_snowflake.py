@@ -39,14 +39,14 @@ from typing import Any
 
 import pytest
 import snowflake.connector
+from snowflake.connector.errors import ProgrammingError
+from sqlglot import exp
+
 from mobile_events_elt.config.snowflake_hook import PipelineSnowflakeHook
 from mobile_events_elt.local_stack import processes
 from mobile_events_elt.local_stack.ports import free_port
 from mobile_events_elt.warehouse import exclusion, setup
 from mobile_events_elt.warehouse.pipeline import use_database
-from snowflake.connector.errors import ProgrammingError
-from sqlglot import exp
-
 from tests.warehouse_helpers import prepare, scalar, settings_for
 
 REPO = Path(__file__).resolve().parents[1]

@@ -16,9 +16,9 @@ from typing import Any
 
 import boto3
 import pytest
+
 from mobile_events_elt.aws_infrastructure.cli import main
 from mobile_events_elt.local_stack.firehose import deliver
-
 from tests.test_aws_settings import config_dict, write_config
 
 REPO = Path(__file__).resolve().parents[1]

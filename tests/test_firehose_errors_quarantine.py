@@ -24,11 +24,11 @@ from typing import Any
 
 import boto3
 import pytest
+
 from mobile_events_elt.aws_infrastructure.cli import main
 from mobile_events_elt.local_stack.firehose import deliver
 from mobile_events_elt.warehouse import checks, loader, transform
 from mobile_events_elt.warehouse.pipeline import landing
-
 from tests.seed import seed_records
 from tests.test_aws_settings import config_dict, write_config
 from tests.warehouse_helpers import new_bucket, prepare, put_ndjson, scalar, settings_for

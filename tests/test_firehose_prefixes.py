@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from mobile_events_elt.config import prefixes
 
 WHEN = datetime(2024, 3, 7, 5, 9, 4, 123456, tzinfo=UTC)

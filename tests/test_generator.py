@@ -10,13 +10,13 @@ import uuid
 from datetime import datetime, timedelta
 
 import pytest
+
 from mobile_events_elt import config
 from mobile_events_elt.config import ConfigError
 from mobile_events_elt.config.generator_settings import load_settings, parse_settings
 from mobile_events_elt.data_generation.faults import MALFORMERS, FaultInjector
 from mobile_events_elt.data_generation.generator import KEYS, EventGenerator, to_line
 from mobile_events_elt.data_generation.report import DUPLICATE, EVENT, LATE, MALFORMED
-
 from tests.test_generator_contract import EXTRA_KEYS, FAILED_STATUSES, SEED_KEYS, problems
 
 N = 60_000

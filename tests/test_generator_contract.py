@@ -12,8 +12,8 @@ import uuid
 from datetime import datetime
 
 import pytest
-from mobile_events_elt.warehouse import contract
 
+from mobile_events_elt.warehouse import contract
 from tests.seed import seed_lines, seed_records
 
 # The seed dataset's keys, in its order: what every generated event starts with.

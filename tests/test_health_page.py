@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mobile_events_elt.warehouse import health, loader, report, sql_files
 
+from mobile_events_elt.warehouse import health, loader, report, sql_files
 from tests.seed import seed_records
 from tests.warehouse_helpers import PREFIX, new_bucket, prepare, put_ndjson, run_pipeline, scalar, settings_for
 

@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from mobile_events_elt import config
 from mobile_events_elt.warehouse import __main__ as cli
 from mobile_events_elt.warehouse import health, report
-
 from tests.warehouse_helpers import prepare, settings_for
 
 REPO = Path(__file__).resolve().parents[1]

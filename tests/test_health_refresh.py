@@ -20,8 +20,8 @@ import anyio.to_thread
 import httpx
 import pytest
 from fastapi import FastAPI
-from mobile_events_elt.warehouse import health
 
+from mobile_events_elt.warehouse import health
 from plugins.pipeline_health import health_plugin
 
 HELD_AT_MOST = 60  # seconds a held reading waits for the test before it fails the test

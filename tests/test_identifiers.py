@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from mobile_events_elt.config.identifiers import IdentifierError, identifier, qualified_name, stage_path
 from mobile_events_elt.warehouse.loader import copy_statement
 

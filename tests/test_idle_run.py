@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from mobile_events_elt.local_stack import processes
 from mobile_events_elt.local_stack.ports import free_port
-
 from tests.seed import seed_lines
 from tests.warehouse_helpers import put_ndjson, scalar
 
@@ -68,6 +68,7 @@ class Requests:
 def world(counted_snowflake, aws_endpoint, airflow_home, monkeypatch) -> Iterator[dict[str, Any]]:
     import boto3
     import snowflake.connector
+
     from mobile_events_elt.config.aws_settings import load_settings as load_aws_settings
     from mobile_events_elt.config.warehouse_settings import load_settings
     from mobile_events_elt.warehouse import listing_marker, setup
@@ -199,7 +200,6 @@ def test_a_reset_during_a_run_wins_over_that_run(aws_endpoint) -> None:
     """A run that read the marker before a replay reset it cannot record its listing afterwards."""
     from mobile_events_elt.warehouse import listing_marker
     from mobile_events_elt.warehouse.listing_marker import Folder
-
     from tests.warehouse_helpers import new_bucket
 
     s3, bucket = new_bucket()

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 from botocore.stub import Stubber
+
 from mobile_events_elt.warehouse import listing_marker
 from mobile_events_elt.warehouse.listing_marker import MARKER_KEY, Folder
-
 from tests.warehouse_helpers import new_bucket
 
 LANDING = "landing/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"

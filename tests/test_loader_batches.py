@@ -8,7 +8,6 @@ import gzip
 import json
 
 from mobile_events_elt.warehouse import loader
-
 from tests.seed import seed_lines
 from tests.warehouse_helpers import PREFIX, new_bucket, prepare, put_ndjson, scalar, settings_for
 

@@ -14,9 +14,9 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
+
 from mobile_events_elt.config.identifiers import key_problem
 from mobile_events_elt.warehouse import loader
-
 from tests.seed import seed_lines
 from tests.warehouse_helpers import PREFIX, new_bucket, prepare, scalar, settings_for
 

@@ -20,9 +20,9 @@ import json
 from typing import Any
 
 import snowflake.connector
+
 from mobile_events_elt.warehouse import loader
 from mobile_events_elt.warehouse.pipeline import use_database
-
 from tests.seed import seed_lines
 from tests.warehouse_helpers import PREFIX, new_bucket, prepare, scalar, settings_for
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from mobile_events_elt.config.snowflake_hook import PipelineSnowflakeHook
 
 

@@ -116,6 +116,7 @@ def test_snowflake_emulator_killed_and_restarted_keeps_tables_stages_and_types(t
     import sys
 
     import snowflake.connector
+
     from mobile_events_elt.local_stack import processes
     from mobile_events_elt.local_stack.environment import snowflake_login_secret
     from mobile_events_elt.local_stack.ports import free_port

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+
 from mobile_events_elt.warehouse import loader, pipeline
 from mobile_events_elt.warehouse.log_text import shown
 

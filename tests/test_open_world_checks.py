@@ -8,6 +8,7 @@ import dataclasses
 import logging
 
 import pytest
+
 from mobile_events_elt.config.warehouse_settings import load_settings
 from mobile_events_elt.warehouse import checks, setup, sql_files
 

@@ -19,6 +19,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+
 from mobile_events_elt.data_generation.cli import main
 from mobile_events_elt.data_generation.faults import FaultInjector
 from mobile_events_elt.data_generation.generator import EventGenerator
@@ -27,7 +28,6 @@ from mobile_events_elt.data_generation.producer import MAX_BYTES_PER_CALL, MAX_R
 from mobile_events_elt.data_generation.replay import replay_spool
 from mobile_events_elt.data_generation.report import DUPLICATE, EVENT, LATE, MALFORMED
 from mobile_events_elt.data_generation.spool import read_spool
-
 from tests.test_generator_contract import problems
 
 THROTTLED = "ProvisionedThroughputExceededException"

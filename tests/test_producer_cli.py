@@ -15,12 +15,12 @@ from typing import Any
 
 import boto3
 import pytest
+
 from mobile_events_elt.data_generation.cli import main
 from mobile_events_elt.data_generation.generator import EventGenerator
 from mobile_events_elt.data_generation.producer import stream_shards
 from mobile_events_elt.data_generation.simulation import run_from_params
 from mobile_events_elt.local_stack.ports import free_port
-
 from tests.test_generator_contract import problems
 from tests.test_producer import make_stream, stream_records
 

@@ -33,13 +33,13 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+
 from mobile_events_elt.aws_infrastructure import policies
 from mobile_events_elt.aws_infrastructure.cli import main
 from mobile_events_elt.aws_infrastructure.provisioning import Stack
 from mobile_events_elt.config import prefixes
 from mobile_events_elt.config.aws_settings import load_settings, parse_settings
 from mobile_events_elt.warehouse import listing_marker
-
 from tests.test_aws_settings import config_dict, write_config
 
 GUARD_RAILS = {

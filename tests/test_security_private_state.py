@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from mobile_events_elt.local_stack import processes
 from mobile_events_elt.local_stack.private_state import read_or_create_secret
 
@@ -87,6 +88,7 @@ def test_every_process_the_stack_starts_writes_owner_only(tmp_path: Path, permis
 def test_the_aws_journal_is_owner_only(tmp_path: Path, permissive_umask: None) -> None:
     """The journal holds every record sent; the launcher started as make up starts it."""
     import boto3
+
     from mobile_events_elt.local_stack.ports import free_port
 
     port = free_port()
@@ -148,6 +150,7 @@ def test_ups_secrets_are_owner_only_and_shared_by_every_component(
     import json
 
     from cryptography.fernet import Fernet
+
     from mobile_events_elt.local_stack import environment, up
 
     monkeypatch.delenv(environment.SNOWFLAKE_SECRET_ENV, raising=False)
@@ -170,6 +173,7 @@ def test_ups_secrets_are_owner_only_and_shared_by_every_component(
 def test_a_stack_keeps_the_fernet_key_airflow_already_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """What Airflow encrypted with the key in an older stack's airflow.cfg must stay readable."""
     from cryptography.fernet import Fernet
+
     from mobile_events_elt.local_stack import up
 
     key = Fernet.generate_key().decode()

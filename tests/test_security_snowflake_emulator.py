@@ -64,6 +64,7 @@ def test_sql_cannot_read_the_login_secret_in_the_data_folder(cursor, snowflake_s
 def test_the_lock_down_cannot_be_undone_in_sql(tmp_path: Path) -> None:
     """The same function the launcher runs, on a DuckDB of its own: external access stays off for good."""
     import duckdb
+
     from mobile_events_elt.local_stack.snowflake_emulator import lock_down_duckdb
 
     conn = duckdb.connect()

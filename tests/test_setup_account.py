@@ -56,9 +56,10 @@ from typing import Any
 
 import pytest
 import sqlglot
+from sqlglot import exp
+
 from mobile_events_elt.config.identifiers import IdentifierError
 from mobile_events_elt.warehouse import account, loader, setup, sql_files
-from sqlglot import exp
 
 SYSTEM_ROLES = {
     "ACCOUNTADMIN": {"SECURITYADMIN", "SYSADMIN"},

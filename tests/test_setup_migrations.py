@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from mobile_events_elt.warehouse import setup, sql_files
 
+from mobile_events_elt.warehouse import setup, sql_files
 from tests.warehouse_helpers import prepare, scalar, settings_for
 
 

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlglot
-from mobile_events_elt.config.warehouse_settings import load_settings
-from mobile_events_elt.warehouse import account, sql_files
 from sqlglot import exp
 
+from mobile_events_elt.config.warehouse_settings import load_settings
+from mobile_events_elt.warehouse import account, sql_files
 from tests.test_setup_account import HEALTH_FILES, account_statements, values
 
 SCHEMAS = {"RAW", "ANALYTICS"}

@@ -20,9 +20,9 @@ import re
 from typing import Any
 
 import pytest
-from mobile_events_elt.warehouse import setup, stage_access
 from snowflake.connector.errors import ProgrammingError
 
+from mobile_events_elt.warehouse import setup, stage_access
 from tests.warehouse_helpers import settings_for
 
 _FORBIDDEN = {

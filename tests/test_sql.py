@@ -6,9 +6,10 @@ import re
 
 import pytest
 import sqlglot
+from sqlglot.errors import ErrorLevel
+
 from mobile_events_elt.config.identifiers import IdentifierError, account_variables
 from mobile_events_elt.warehouse import sql_files
-from sqlglot.errors import ErrorLevel
 
 ACCOUNT_VARIABLES = {
     "warehouse": "MOBILE_EVENTS_WH",

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from mobile_events_elt.local_stack import processes
 from mobile_events_elt.local_stack.ports import free_port, is_listening
 
@@ -271,6 +272,7 @@ def drop_file(s3: Any, records: list[dict]) -> Dropped:
 
 def connect(stack: Stack, database: str | None = "MOBILE_EVENTS") -> Any:
     import snowflake.connector
+
     from mobile_events_elt.local_stack.environment import snowflake_login_secret
 
     return snowflake.connector.connect(

@@ -6,8 +6,8 @@ import gzip
 import json
 
 import pytest
-from mobile_events_elt.warehouse import loader, setup
 
+from mobile_events_elt.warehouse import loader, setup
 from tests.seed import seed_lines
 from tests.warehouse_helpers import new_bucket, prepare, put_ndjson, run_pipeline, scalar, settings_for
 

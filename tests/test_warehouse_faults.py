@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 import snowflake.connector
-from mobile_events_elt.warehouse import checks, loader, sql_files, transform
-from mobile_events_elt.warehouse.pipeline import use_database
 from snowflake.connector.errors import OperationalError, ProgrammingError
 
+from mobile_events_elt.warehouse import checks, loader, sql_files, transform
+from mobile_events_elt.warehouse.pipeline import use_database
 from tests.seed import seed_lines
 from tests.warehouse_helpers import new_bucket, prepare, put_ndjson, scalar, settings_for
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+
 from mobile_events_elt.config.warehouse_settings import WarehouseSettings, load_settings
 from mobile_events_elt.warehouse import checks, loader, setup, transform
 

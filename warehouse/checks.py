@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from snowflake.connector.errors import Error as SnowflakeError
+
 from mobile_events_elt.config.warehouse_settings import load_settings
 from mobile_events_elt.warehouse import sql_files
 from mobile_events_elt.warehouse.log_text import shown
 from mobile_events_elt.warehouse.transactions import transaction
 from mobile_events_elt.warehouse.transform import Scope
-from snowflake.connector.errors import Error as SnowflakeError
 
 CHECKS = [PurePosixPath(p).stem for p in sql_files.files("checks")]
 REPORTS = [PurePosixPath(p).stem for p in sql_files.files("checks/reports")]

@@ -30,9 +30,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from snowflake.connector.errors import DatabaseError, ProgrammingError
+
 from mobile_events_elt.config.identifiers import QUERY_TAG_LIMIT
 from mobile_events_elt.warehouse import sql_files
-from snowflake.connector.errors import DatabaseError, ProgrammingError
 
 # The migration that creates raw.pipeline_lease: the ones before it run without the lease, which does not exist yet.
 LEASE_MIGRATION = 41

@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
+
 from mobile_events_elt.warehouse import listing_window
 from mobile_events_elt.warehouse.listing_window import LandedFile
 

@@ -41,13 +41,14 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from botocore.exceptions import ClientError
+from snowflake.connector.errors import ProgrammingError
+
 from mobile_events_elt.config.identifiers import key_problem, qualified_name, stage_path
 from mobile_events_elt.config.warehouse_settings import WarehouseSettings
 from mobile_events_elt.warehouse import sql_files
 from mobile_events_elt.warehouse.listing_window import LandedFile
 from mobile_events_elt.warehouse.log_text import shown
 from mobile_events_elt.warehouse.transactions import transaction
-from snowflake.connector.errors import ProgrammingError
 
 # Snowflake's limit on the file names one COPY may list in FILES.
 MAX_FILES_PER_COPY = 1000

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+
 from mobile_events_elt.warehouse import health, svg_charts
 from mobile_events_elt.warehouse.svg_charts import Series
 

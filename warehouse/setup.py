@@ -26,11 +26,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from snowflake.connector.errors import DatabaseError
+
 from mobile_events_elt.config.identifiers import identifier
 from mobile_events_elt.config.warehouse_settings import WarehouseSettings
 from mobile_events_elt.warehouse import contract, exclusion, sql_files, stage_access
 from mobile_events_elt.warehouse.transactions import transaction
-from snowflake.connector.errors import DatabaseError
 
 SCHEMAS = ("RAW", "ANALYTICS")
 _MIGRATION_FILE = re.compile(r"V(\d{3})__([a-z0-9_]+)\.sql")
@@ -86,7 +87,10 @@ def run_setup(
     if account_variables is not None:
         return run_account_files(cursor, account_variables)
     ensure_database(cursor, settings.database)
-    stage_access.check_external_stage(cursor, settings)
+    try:
+        stage_access.check_external_stage(cursor, settings)
+    except stage_access.StageNotReadable as exc:
+        raise SetupError(str(exc)) from exc.__cause__
     known = migrations()
     recorded = _recorded(cursor, known, create=True)
     applied: list[str] = []

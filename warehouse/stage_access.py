@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from snowflake.connector.errors import DatabaseError
+
 from mobile_events_elt.config.identifiers import qualified_name
 from mobile_events_elt.config.warehouse_settings import WarehouseSettings
-from snowflake.connector.errors import DatabaseError
 
 PROBE_PATH = "setup_access_check/"
 # Snowflake's codes: an object the role may not see at all, and a privilege the role lacks on one it sees.
@@ -24,8 +25,13 @@ NOT_FOUND_OR_NOT_AUTHORIZED = 2003
 INSUFFICIENT_PRIVILEGES = 3001
 
 
+class StageNotReadable(RuntimeError):
+    """The pipeline role cannot LIST its external stage; the message names what is missing (the cause: Snowflake's
+    error)."""
+
+
 def check_external_stage(cursor: Any, settings: WarehouseSettings) -> None:
-    """LIST a path of the external stage as the session's role; raise SetupError naming what is missing."""
+    """LIST a path of the external stage as the session's role; raise StageNotReadable naming what is missing."""
     if settings.stage_mode != "external":
         return
     stage = qualified_name(settings.external_stage, "stage")
@@ -33,9 +39,7 @@ def check_external_stage(cursor: Any, settings: WarehouseSettings) -> None:
     try:
         cursor.execute(f"list @{stage}/{PROBE_PATH}")
     except DatabaseError as exc:
-        from mobile_events_elt.warehouse.setup import SetupError  # setup imports this module
-
-        raise SetupError(explain(stage, role, exc)) from exc
+        raise StageNotReadable(explain(stage, role, exc)) from exc
 
 
 def explain(stage: str, role: str, exc: DatabaseError) -> str:

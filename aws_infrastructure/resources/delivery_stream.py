@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from botocore.exceptions import ClientError
+
 from mobile_events_elt.aws_infrastructure.aws import Aws
 from mobile_events_elt.aws_infrastructure.errors import error_code
 from mobile_events_elt.aws_infrastructure.policies import same

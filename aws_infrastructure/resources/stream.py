@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import ClientError
+
 from mobile_events_elt.aws_infrastructure.aws import Aws
 from mobile_events_elt.aws_infrastructure.errors import error_code
 from mobile_events_elt.aws_infrastructure.resources.base import Change, Resource, wait_until

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
+
 from mobile_events_elt.aws_infrastructure.errors import UsageError, explain
 from mobile_events_elt.config.aws_settings import load_settings
 from mobile_events_elt.config.signals import on_stop_signals

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+
 from mobile_events_elt.aws_infrastructure.errors import InfrastructureError, error_code, explain
 from mobile_events_elt.config.clients import aws_client
 from mobile_events_elt.local_stack.firehose.batch import Batch

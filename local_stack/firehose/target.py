@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
+
 from mobile_events_elt.aws_infrastructure.errors import UsageError, error_code
 from mobile_events_elt.config import prefixes
 

@@ -26,6 +26,7 @@ from airflow.api_fastapi.core_api.security import GetUserDep
 from airflow.plugins_manager import AirflowPlugin
 from fastapi import Depends, FastAPI, HTTPException, Query, status
 from fastapi.responses import HTMLResponse
+
 from mobile_events_elt.warehouse import health, report
 
 URL_PREFIX = "/pipeline-health"
