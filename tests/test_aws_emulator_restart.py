@@ -29,7 +29,7 @@ from mobile_events_elt.local_stack import processes
 from mobile_events_elt.local_stack.aws_journal import JOURNAL_ENV
 from mobile_events_elt.local_stack.environment import local_env
 from mobile_events_elt.local_stack.ports import free_port
-from tests.test_aws_settings import config_dict, write_config
+from tests.support.aws_config import config_dict, write_config
 
 pytestmark = pytest.mark.emulator  # each test starts its own AWS emulator
 

@@ -16,7 +16,7 @@ import pytest
 
 from mobile_events_elt.aws_infrastructure.cli import main
 from mobile_events_elt.local_stack.ports import free_port
-from tests.test_aws_settings import config_dict, write_config
+from tests.support.aws_config import config_dict, write_config
 
 REPO = Path(__file__).resolve().parents[1]
 RESOURCES = (

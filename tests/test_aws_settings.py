@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -12,33 +10,9 @@ import pytest
 
 from mobile_events_elt.config import ConfigError
 from mobile_events_elt.config.aws_settings import load_settings, parse_settings
+from tests.support.aws_config import config_dict, write_config
 
 FILE = Path("/cfg/aws.json")
-
-
-def config_dict(suffix: str | None = None, **firehose: Any) -> dict[str, Any]:
-    """A valid aws.json with names unique to one test, so tests never collide on the shared emulator."""
-    s = suffix or uuid.uuid4().hex[:10]
-    return {
-        "region": "us-east-1",
-        "bucket": f"test-landing-{s}",
-        "stream": {"name": f"test-stream-{s}", "shard_count": 1, "retention_hours": 24},
-        "firehose": {
-            "name": f"test-firehose-{s}",
-            "role_name": f"test-firehose-role-{s}",
-            "prefix": "landing/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/",
-            "error_output_prefix": "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/",
-            "compression": "GZIP",
-            "buffering": {"size_mib": 1, "interval_seconds": 0},
-            **firehose,
-        },
-    }
-
-
-def write_config(directory: Path, data: dict[str, Any]) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "aws.json").write_text(json.dumps(data, indent=2))
-    return directory
 
 
 def problems(data: dict[str, Any]) -> dict[str, str]:

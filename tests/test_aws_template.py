@@ -15,7 +15,7 @@ from mobile_events_elt.aws_infrastructure.cli import main
 from mobile_events_elt.aws_infrastructure.policies import same
 from mobile_events_elt.aws_infrastructure.template import build_template
 from mobile_events_elt.config.aws_settings import load_settings
-from tests.test_aws_settings import config_dict, write_config
+from tests.support.aws_config import config_dict, write_config
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -21,8 +21,8 @@ from snowflake.connector.errors import OperationalError
 from mobile_events_elt.warehouse import checks, loader, maintenance, setup, sql_files, transform
 from mobile_events_elt.warehouse.pipeline import use_database
 from tests.seed import seed_lines
-from tests.test_bad_input_corpus import CASES
-from tests.test_warehouse_faults import DroppingConnection
+from tests.support.bad_input import CASES
+from tests.support.faults import DroppingConnection
 from tests.warehouse_helpers import PREFIX, new_bucket, prepare, put_ndjson, scalar, settings_for
 
 V040 = "migrations/V040__transform_queue.sql"

@@ -21,7 +21,7 @@ from mobile_events_elt.data_generation.generator import EventGenerator
 from mobile_events_elt.warehouse import contract, sql_files
 from mobile_events_elt.warehouse.setup import run_setup
 from tests.seed import SEED_DIR, seed_lines
-from tests.test_bad_input_corpus import CASES
+from tests.support.bad_input import CASES
 
 REPO = Path(__file__).resolve().parents[1]
 FIELDS = contract.fields()

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from mobile_events_elt.aws_infrastructure.cli import main
-from tests.test_firehose_delivery import configure, lines, objects, provision, put_events, wait_for
+from tests.support.firehose import configure, lines, objects, provision, put_events, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -30,7 +30,7 @@ from mobile_events_elt.local_stack.firehose import deliver
 from mobile_events_elt.warehouse import checks, loader, transform
 from mobile_events_elt.warehouse.pipeline import landing
 from tests.seed import seed_records
-from tests.test_aws_settings import config_dict, write_config
+from tests.support.aws_config import config_dict, write_config
 from tests.warehouse_helpers import new_bucket, prepare, put_ndjson, scalar, settings_for
 
 REPO = Path(__file__).resolve().parents[1]

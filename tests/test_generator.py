@@ -17,7 +17,7 @@ from mobile_events_elt.config.generator_settings import load_settings, parse_set
 from mobile_events_elt.data_generation.faults import MALFORMERS, FaultInjector
 from mobile_events_elt.data_generation.generator import KEYS, EventGenerator, to_line
 from mobile_events_elt.data_generation.report import DUPLICATE, EVENT, LATE, MALFORMED
-from tests.test_generator_contract import EXTRA_KEYS, FAILED_STATUSES, SEED_KEYS, problems
+from tests.support.generator_contract import EXTRA_KEYS, FAILED_STATUSES, SEED_KEYS, problems
 
 N = 60_000
 

@@ -14,7 +14,7 @@ import pytest
 
 from mobile_events_elt.data_generation.cli import main
 from mobile_events_elt.data_generation.progress import Progress
-from tests.test_generator_contract import problems
+from tests.support.generator_contract import problems
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -49,7 +49,9 @@ def tracked(pattern: str) -> list[str]:
 
 def test_the_wheel_holds_every_sql_file_template_and_config_file(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    expected = {f"{ROOT}/{name}" for name in [*tracked("sql"), *tracked("warehouse/templates"), *tracked("config/*.json")]}
+    expected = {
+        f"{ROOT}/{name}" for name in [*tracked("sql"), *tracked("warehouse/templates"), *tracked("config/*.json")]
+    }
     assert len(expected) > 50 and f"{ROOT}/warehouse/templates/health.html" in expected
     assert not expected - names, f"missing from {wheel.name}: {sorted(expected - names)}"
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
@@ -128,6 +130,11 @@ def airflow_env(home: Path, bin_dir: Path) -> dict[str, str]:
     }
 
 
+def last_json(stdout: str) -> object:
+    """The JSON document a CLI printed on its last line (Airflow logs its warnings to stdout first)."""
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
 @pytest.mark.slow
 @pytest.mark.stack
 def test_an_airflow_with_the_wheel_and_the_dag_files_loads_and_transforms(
@@ -149,13 +156,17 @@ def test_an_airflow_with_the_wheel_and_the_dag_files_loads_and_transforms(
             [str(deployed / "airflow"), *args], cwd=home, env=env, capture_output=True, text=True, check=False
         )
 
+    where = [str(deployed / "python"), "-c", "import importlib.resources as r; print(r.files('mobile_events_elt.sql'))"]
+    sql_folder = subprocess.run(where, cwd=home, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert Path(sql_folder).is_relative_to(deployed.parent), f"the package was imported from {sql_folder}"
+
     migrated = airflow("db", "migrate")
     assert migrated.returncode == 0, migrated.stderr[-3000:]
     errors = airflow("dags", "list-import-errors", "--local", "--output", "json")
     assert errors.returncode == 0, errors.stderr[-3000:]
-    assert json.loads(errors.stdout or "[]") == []
+    assert last_json(errors.stdout) == []
     listed = airflow("dags", "list", "--local", "--output", "json")
-    assert {"mobile_events_elt", "snowflake_setup"} <= {dag["dag_id"] for dag in json.loads(listed.stdout)}
+    assert {"mobile_events_elt", "snowflake_setup"} <= {dag["dag_id"] for dag in last_json(listed.stdout)}
 
     setup = airflow("dags", "test", "snowflake_setup")
     assert setup.returncode == 0, (setup.stdout + setup.stderr)[-3000:]

@@ -21,8 +21,8 @@ from mobile_events_elt.data_generation.generator import EventGenerator
 from mobile_events_elt.data_generation.producer import stream_shards
 from mobile_events_elt.data_generation.simulation import run_from_params
 from mobile_events_elt.local_stack.ports import free_port
-from tests.test_generator_contract import problems
-from tests.test_producer import make_stream, stream_records
+from tests.support.generator_contract import problems
+from tests.support.kinesis import make_stream, stream_records
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -40,7 +40,7 @@ from mobile_events_elt.aws_infrastructure.provisioning import Stack
 from mobile_events_elt.config import prefixes
 from mobile_events_elt.config.aws_settings import load_settings, parse_settings
 from mobile_events_elt.warehouse import listing_marker
-from tests.test_aws_settings import config_dict, write_config
+from tests.support.aws_config import config_dict, write_config
 
 GUARD_RAILS = {
     "DenyRequestsWithoutTLS",

@@ -26,7 +26,7 @@ from sqlglot import exp
 
 from mobile_events_elt.config.warehouse_settings import load_settings
 from mobile_events_elt.warehouse import account, sql_files
-from tests.test_setup_account import HEALTH_FILES, account_statements, values
+from tests.support.account_setup import HEALTH_FILES, account_statements, values
 
 SCHEMAS = {"RAW", "ANALYTICS"}
 _STAGE_REF = re.compile(r"@([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?)")

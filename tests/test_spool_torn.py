@@ -30,7 +30,7 @@ from mobile_events_elt.data_generation.producer import KinesisProducer
 from mobile_events_elt.data_generation.replay import CHECKPOINT_EVERY, replay_spool
 from mobile_events_elt.data_generation.report import Report
 from mobile_events_elt.data_generation.spool import Spool, SpoolEntry, TornLine, read_spool, scan_spool
-from tests.test_producer import FaultyKinesis, make_stream, stream_records
+from tests.support.kinesis import FaultyKinesis, make_stream, stream_records
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -50,6 +50,7 @@ import pytest
 
 from mobile_events_elt.local_stack import processes
 from mobile_events_elt.local_stack.ports import free_port, is_listening
+from tests.support.stack import VOLUME_EVENTS
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
@@ -511,11 +512,6 @@ def settle(stack: Stack, s3: Any) -> None:
     poll("the stream to settle", settled, RUN_TIMEOUT, 2.0, lambda: f"{state}\n{describe(stack, [])}")
 
 
-# Event steps by their order's load time (the page's volume is per hour of loading); the same join is checked
-# against the emulator in tests/test_health_page.py.
-VOLUME_EVENTS = "analytics.events as events inner join analytics.orders as orders on events.order_id = orders.order_id"
-
-
 def health_expected(stack: Stack, since: str, until: str) -> dict[str, int]:
     """The page's figures, from direct queries of the tables for the page's own window [since, until)."""
 
@@ -543,7 +539,7 @@ def health_expected(stack: Stack, since: str, until: str) -> dict[str, int]:
 
 
 def check_health_page(stack: Stack, s3: Any, tmp_path: Path) -> None:
-    from tests.test_health_page import SCREENSHOTS, browse, number, read_page
+    from tests.support.health_page import SCREENSHOTS, browse, number, read_page
 
     settle(stack, s3)
     base = f"http://127.0.0.1:{stack.airflow_port}"
