@@ -170,8 +170,11 @@ def test_an_airflow_with_the_wheel_and_the_dag_files_loads_and_transforms(
 
     setup = airflow("dags", "test", "snowflake_setup")
     assert setup.returncode == 0, (setup.stdout + setup.stderr)[-3000:]
-    put_ndjson(s3, bucket, seed_lines())
-    elt = airflow("dags", "test", "mobile_events_elt")
+    key = put_ndjson(s3, bucket, seed_lines())
+    try:
+        elt = airflow("dags", "test", "mobile_events_elt")
+    finally:
+        s3.delete_object(Bucket=bucket, Key=key)  # the bucket is the session's: later tests start without it
     assert elt.returncode == 0, (elt.stdout + elt.stderr)[-3000:]
 
     cursor = snowflake_conn.cursor()
