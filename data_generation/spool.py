@@ -24,7 +24,8 @@ from pathlib import Path
 from mobile_events_elt.config import ConfigError
 from mobile_events_elt.data_generation.report import KINDS_HELP, is_kind
 
-SPOOL_DIR = Path(__file__).resolve().parents[1] / ".local" / "spool"
+# Relative to the working directory (the checkout under make, PROJECT_DIR in the image), never the installed package.
+SPOOL_DIR = Path(".local") / "spool"
 
 
 @dataclass(frozen=True)
