@@ -341,10 +341,9 @@ class HealthCache(Generic[T]):
 
 @contextlib.contextmanager
 def reading_connection(conn_id: str | None = None) -> Iterator[Any]:
-    """A connection for readings: the read connection (``config.connections().snowflake_read``) on the
+    """A connection for readings: the read connection (``WarehouseSettings.read_connection``) on the
     pipeline's database, its statements cut off after ``STATEMENT_TIMEOUT_SECONDS`` and the connector's
     after ``NETWORK_TIMEOUT_SECONDS``, whatever the connection itself sets."""
-    from mobile_events_elt import config
     from mobile_events_elt.config.snowflake_hook import PipelineSnowflakeHook
     from mobile_events_elt.config.warehouse_settings import load_settings
     from mobile_events_elt.warehouse import pipeline
@@ -359,9 +358,10 @@ def reading_connection(conn_id: str | None = None) -> Iterator[Any]:
             params["network_timeout"] = min(own, NETWORK_TIMEOUT_SECONDS)
             return params
 
-    conn = ReadingHook(snowflake_conn_id=conn_id or config.connections().snowflake_read).get_conn()
+    settings = load_settings()
+    conn = ReadingHook(snowflake_conn_id=conn_id or settings.read_connection).get_conn()
     try:
-        pipeline.use_database(conn, load_settings().database)
+        pipeline.use_database(conn, settings.database)
         yield conn
     finally:
         conn.close()
