@@ -1,7 +1,7 @@
 """The event contract (config/event_contract.schema.json) is the one source of the event's format.
 
 The SQL validation reads it from tables setup fills, the generator's tests take their value sets from it,
-the README's data-model table is generated from it, and no SQL file repeats a value set.
+docs/data-model.md is generated from it (tests/test_data_model_doc.py), and no SQL file repeats a value set.
 """
 
 from __future__ import annotations
@@ -125,14 +125,6 @@ def test_the_type_check_covers_every_text_field() -> None:
     text = sql_files.path("transform/01_stg_events.sql").read_text(encoding="utf-8")
     unchecked = [f.name for f in WITH_VALUES if f"left(to_json(source.record:{f.name}), 1)" not in text]
     assert unchecked == []
-
-
-def test_the_readme_data_model_table_is_generated_from_the_contract() -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"<!-- event contract: [^\n]*-->\n(.*?)\n<!-- end of event contract -->", readme, re.S)
-    assert block, "README's data-model section lost its generated table"
-    assert block.group(1) == contract.markdown_table(FIELDS), "regenerate it: python -m warehouse.contract"
-    assert "stored in UTC" in readme
 
 
 def in_the_valid_range(created_at: object) -> bool:
