@@ -745,7 +745,7 @@ def test_the_read_only_role_gets_exactly_usage_and_select(migrated, variables) -
 def test_an_account_set_up_when_the_pipeline_role_owned_its_schemas_is_brought_in_line(variables) -> None:
     """Step 2 takes the schemas back to SYSADMIN, step 3 turns managed access on, step 5 lets the read-only
     role read the tables that exist (ALL) as well as later ones (FUTURE); a grant the pipeline role made
-    to PUBLIC before stays (REVOKE is the administrator's, README) but it can make no new one."""
+    to PUBLIC before stays (REVOKE is the administrator's, docs/production.md) but it can make no new one."""
     db, role = variables["database"], variables["role"]
     state = Account()
     for stmt in [
@@ -909,11 +909,11 @@ def test_the_cli_points_the_external_stage_at_the_folder_the_loader_lists(capsys
     assert (checked["bucket"], checked["landing_prefix"]) == (landing().bucket, landing().prefix)
 
 
-def test_the_readme_steps_connect_each_identity_with_a_key_pair_only() -> None:
+def test_the_production_steps_connect_each_identity_with_a_key_pair_only() -> None:
     import json
 
-    readme = (sql_files.SQL_DIR.parent / "README.md").read_text(encoding="utf-8")
-    steps = readme.split("## Running against real AWS and Snowflake", 1)[1].split("\n## ", 1)[0]
+    page = (sql_files.SQL_DIR.parent / "docs" / "production.md").read_text(encoding="utf-8")
+    steps = page.split("## Setting up a fresh account, step by step", 1)[1].split("\n## ", 1)[0]
     connections = [json.loads(m) for m in re.findall(r'`(\{"conn_type": "snowflake".*?\})`', steps)]
     assert {c["extra"]["role"] for c in connections} == {"MOBILE_EVENTS_LOADER", "MOBILE_EVENTS_READER"}
     for connection in connections:

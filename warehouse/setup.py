@@ -138,7 +138,7 @@ def _create(cursor: Any, statement: str, what: str) -> None:
     except DatabaseError as exc:
         raise SetupError(
             f"{what} does not exist and this role may not create it ({exc.msg}): an administrator runs the account "
-            "setup first (README, 'Running against real AWS and Snowflake')"
+            "setup first (docs/production.md)"
         ) from exc
 
 
