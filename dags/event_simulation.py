@@ -1,14 +1,10 @@
 """
 ### Event simulation
 
-Runs the event generator (`python -m data_generation`) into the Kinesis stream from the UI, to simulate
-load or rehearse the pipeline's defences. Pick the volume (`events`, or `duration` in seconds when
-`events` is 0), the `rate` (events per second, 0 = as fast as possible), the user population and the
-fault rates (duplicates, late events, malformed records). The task log shows the generator's progress
-and its final report (sent, retried, failed, spooled); the report is also the task's return value.
-
-Manual only. The ELT DAG picks the events up once Firehose (or, locally, `python -m local_stack firehose`)
-has delivered them.
+Runs the event generator into the Kinesis stream, to simulate load or rehearse the pipeline's defences.
+Params: `events` (or `duration` in seconds when `events` is 0), `rate` (events/s, 0 = as fast as possible),
+`users`, `seed` and the fault rates (`duplicate_rate`, `late_rate`, `malformed_rate`). Manual only; the task's
+return value is the generator's report. More: docs/load-simulation.md.
 """
 
 from __future__ import annotations
