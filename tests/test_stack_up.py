@@ -1,6 +1,6 @@
 """`make up` for real: the whole long-running stack on free ports, ELT runs through the REST API, `make down`.
 
-The slowest test of the suite (about four minutes, ~100 s of it the scenarios below): it starts the
+The slowest test of the suite: it starts the
 real scheduler, API server, DAG processor and triggerer, as a user's `make up` does, in a state folder
 of its own, and checks that the pipeline keeps every event exactly once when Airflow does what Airflow
 does:
