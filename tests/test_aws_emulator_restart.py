@@ -148,12 +148,13 @@ def test_killed_and_restarted_mid_stream_loses_nothing(
     stream, bucket = config["stream"]["name"], config["bucket"]
     provisioned = run(["-m", "aws_infrastructure", "up"], env)
     assert provisioned.returncode == 0, provisioned.stderr
-    same_events = run(["-m", "data_generation", "--sink", "stdout", "--events", str(EVENTS), "--seed", str(SEED)], env)
+    seeded = ["--events", str(EVENTS), "--seed", str(SEED), "--timestamps", "seed"]  # reproducible: same ids
+    same_events = run(["-m", "data_generation", "--sink", "stdout", *seeded], env)
     expected = {json.loads(line)["EVENT_ID"] for line in same_events.stdout.splitlines()}
     assert len(expected) == EVENTS
 
     report_path, spool = tmp_path / "report.json", tmp_path / "spool.ndjson"
-    generate = ["--sink", "kinesis", "--stream", stream, "--events", str(EVENTS), "--seed", str(SEED)]
+    generate = ["--sink", "kinesis", "--stream", stream, *seeded]
     generate += ["--rate", str(RATE), "--max-attempts", str(max_attempts), "--spool", str(spool)]
     generate += ["--report-json", str(report_path), "--quiet"]
     generator = subprocess.Popen([sys.executable, "-m", "data_generation", *generate], cwd=REPO, env=env)

@@ -30,8 +30,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess[bytes]:
 
 
 def test_acceptance_100k_valid_seed_shaped_events_identical_for_the_same_seed() -> None:
-    first = _cli("--sink", "stdout", "--events", "100000", "--seed", "7")
-    second = _cli("--sink", "stdout", "--events", "100000", "--seed", "7")
+    first = _cli("--sink", "stdout", "--events", "100000", "--seed", "7", "--timestamps", "seed")
+    second = _cli("--sink", "stdout", "--events", "100000", "--seed", "7", "--timestamps", "seed")
     assert first.returncode == 0, first.stderr.decode()
     assert first.stdout == second.stdout
     lines = first.stdout.decode().splitlines()
@@ -48,7 +48,7 @@ def test_acceptance_100k_valid_seed_shaped_events_identical_for_the_same_seed() 
 
 def test_file_sink_is_reproducible_plain_and_gzipped(tmp_path: Path) -> None:
     common = ["--events", "5000", "--seed", "3", "--users", "200", "--duplicate-rate", "0.05", "--malformed-rate"]
-    common += ["0.05", "--late-rate", "0.05", "--quiet"]
+    common += ["0.05", "--late-rate", "0.05", "--timestamps", "seed", "--quiet"]
     assert main([*common, "--out", str(tmp_path / "a.ndjson")]) == 0
     assert main([*common, "--out", str(tmp_path / "b.ndjson.gz")]) == 0
     assert main([*common, "--out", str(tmp_path / "sub" / "c.ndjson.gz")]) == 0

@@ -63,7 +63,7 @@ def test_a_signal_ends_the_run_after_delivering_what_was_buffered(
     stream = make_stream(kinesis)
     report_path = tmp_path / "report.json"
     command = [sys.executable, "-m", "data_generation", "--stream", stream, "--rate", "400", "--duration", "120"]
-    command += ["--seed", "21", "--report-json", str(report_path), "--quiet"]
+    command += ["--seed", "21", "--timestamps", "seed", "--report-json", str(report_path), "--quiet"]
     process = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
