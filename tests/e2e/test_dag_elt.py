@@ -7,10 +7,10 @@ import os
 
 import pytest
 
-from tests.seed import seed_lines
-from tests.warehouse_helpers import put_ndjson, scalar
+from tests.support.seed import seed_lines
+from tests.support.warehouse import put_ndjson, scalar
 
-DAGS = os.path.join(os.path.dirname(__file__), "..", "dags")
+DAGS = os.path.join(os.path.dirname(__file__), "..", "..", "dags")
 
 
 EXPECTED_DAGS = {"mobile_events_elt", "mobile_events_replay", "snowflake_setup", "event_simulation"}

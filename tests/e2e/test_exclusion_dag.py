@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import os
 
-from tests.seed import seed_lines
-from tests.warehouse_helpers import point_pipeline_at_emulators, put_ndjson
+from tests.support.seed import seed_lines
+from tests.support.warehouse import point_pipeline_at_emulators, put_ndjson
 
-DAGS = os.path.join(os.path.dirname(__file__), "..", "dags")
+DAGS = os.path.join(os.path.dirname(__file__), "..", "..", "dags")
 
 
 def last_holder(conn) -> tuple[str, bool]:

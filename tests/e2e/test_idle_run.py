@@ -20,11 +20,11 @@ import pytest
 
 from local_stack import processes
 from local_stack.ports import free_port
-from tests.seed import seed_lines
-from tests.warehouse_helpers import put_ndjson, scalar
+from tests.support.seed import seed_lines
+from tests.support.warehouse import put_ndjson, scalar
 
-DAGS = Path(__file__).resolve().parents[1] / "dags"
-REPO = Path(__file__).resolve().parents[1]
+DAGS = Path(__file__).resolve().parents[2] / "dags"
+REPO = Path(__file__).resolve().parents[2]
 TASK = "load_transform_check"  # the ELT DAG's one task
 LANDING = "landing/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
 ERRORS = "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/"
@@ -198,7 +198,7 @@ def test_idle_runs_send_nothing_and_every_kind_of_pending_work_is_done(world) ->
 
 def test_a_reset_during_a_run_wins_over_that_run(aws_endpoint) -> None:
     """A run that read the marker before a replay reset it cannot record its listing afterwards."""
-    from tests.warehouse_helpers import new_bucket
+    from tests.support.warehouse import new_bucket
     from warehouse import listing_marker
     from warehouse.listing_marker import Folder
 

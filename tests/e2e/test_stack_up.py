@@ -50,10 +50,11 @@ import pytest
 
 from local_stack import processes
 from local_stack.ports import free_port, is_listening
+from tests.support.health_page import VOLUME_EVENTS
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DAG = "mobile_events_elt"
 LOAD_TASK = "load_transform_check"  # dags/mobile_events_elt.py: its one task (load, models, checks)
 BUCKET = "mobile-events-landing-local"  # config/aws.json
@@ -399,7 +400,7 @@ class Scenarios:
 
 def start_double_trigger(stack: Stack, s3: Any, seen: Scenarios) -> None:
     """Scenario 1: a new file, then two runs POSTed back to back (no wait between them)."""
-    from tests.seed import seed_records
+    from tests.support.seed import seed_records
 
     seen.baseline = transformed_file_counts(stack)
     seen.first = drop_file(s3, seed_records()[:5])
@@ -425,7 +426,7 @@ def fail_snowflake_under_a_run(stack: Stack, s3: Any, seen: Scenarios) -> None:
     scheduler starts the run (its first task, the load, connects ~2.5 s later), and the file is dropped
     then: every run ahead has finished, so only this run's retried load can find it.
     """
-    from tests.seed import seed_records
+    from tests.support.seed import seed_records
 
     run_id = seen.retried_run = trigger(stack)
     ahead = [*seen.double]
@@ -507,11 +508,6 @@ def settle(stack: Stack, s3: Any) -> None:
     poll("the stream to settle", settled, RUN_TIMEOUT, 2.0, lambda: f"{state}\n{describe(stack, [])}")
 
 
-# Event steps by their order's load time (the page's volume is per hour of loading); the same join is checked
-# against the emulator in tests/test_health_page.py.
-VOLUME_EVENTS = "analytics.events as events inner join analytics.orders as orders on events.order_id = orders.order_id"
-
-
 def health_expected(stack: Stack, since: str, until: str) -> dict[str, int]:
     """The page's figures, from direct queries of the tables for the page's own window [since, until)."""
 
@@ -539,7 +535,7 @@ def health_expected(stack: Stack, since: str, until: str) -> dict[str, int]:
 
 
 def check_health_page(stack: Stack, s3: Any, tmp_path: Path) -> None:
-    from tests.test_health_page import SCREENSHOTS, browse, number, read_page
+    from tests.support.health_page import SCREENSHOTS, browse, number, read_page
 
     settle(stack, s3)
     base = f"http://127.0.0.1:{stack.airflow_port}"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
-SEED_DIR = Path(__file__).resolve().parent / "data" / "seed-dataset"
+from tests.support.paths import DATA_DIR
+
+SEED_DIR = DATA_DIR / "seed-dataset"
 SEED_CSV = SEED_DIR / "processed_data" / "simulated_data.csv"
 _NUMBERS = {"LATITUDE": float, "LONGITUDE": float, "HOURLY_PURCHASE_COUNT": int, "DAILY_PURCHASE_COUNT": int}
 

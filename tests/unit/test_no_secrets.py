@@ -6,7 +6,7 @@ import re
 import subprocess
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 # Shapes of real credentials; the emulators' dummy values ("testing", "local") match none of them.
 PATTERNS = {

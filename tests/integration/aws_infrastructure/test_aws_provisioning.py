@@ -16,9 +16,9 @@ import pytest
 
 from aws_infrastructure.cli import main
 from local_stack.ports import free_port
-from tests.test_aws_settings import config_dict, write_config
+from tests.unit.aws_infrastructure.test_aws_settings import config_dict, write_config
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 RESOURCES = (
     "bucket",
     "stream",

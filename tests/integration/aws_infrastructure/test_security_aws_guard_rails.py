@@ -38,7 +38,7 @@ from aws_infrastructure import policies, prefixes
 from aws_infrastructure.cli import main
 from aws_infrastructure.provisioning import Stack
 from aws_infrastructure.settings import load_settings, parse_settings
-from tests.test_aws_settings import config_dict, write_config
+from tests.unit.aws_infrastructure.test_aws_settings import config_dict, write_config
 from warehouse import listing_marker
 
 GUARD_RAILS = {

@@ -14,7 +14,7 @@ import pytest
 
 from warehouse import pipeline
 
-DAG_FILE = Path(__file__).resolve().parents[1] / "dags" / "mobile_events_elt.py"
+DAG_FILE = Path(__file__).resolve().parents[3] / "dags" / "mobile_events_elt.py"
 FORGED = "landing/a.gz\n2024-01-29 19:39:47 [ERROR] forged line\r\x1b[2J\u202e"
 
 

@@ -10,15 +10,14 @@ from __future__ import annotations
 import itertools
 import json
 import random
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
 from data_generation.cli import main
 from data_generation.faults import FaultInjector
@@ -28,51 +27,13 @@ from data_generation.producer import MAX_BYTES_PER_CALL, MAX_RECORDS_PER_CALL, K
 from data_generation.replay import replay_spool
 from data_generation.report import DUPLICATE, EVENT, LATE, MALFORMED
 from data_generation.spool import read_spool
-from tests.test_generator_contract import problems
-
-THROTTLED = "ProvisionedThroughputExceededException"
-
-
-class FaultyKinesis:
-    """The real client, but ``put_records`` fails chosen records, or whole calls, before they reach it."""
-
-    def __init__(
-        self,
-        client: Any,
-        record_error: Callable[[dict], str | None] = lambda record: None,
-        call_errors: list[BaseException] | None = None,
-    ) -> None:
-        self._client = client
-        self._record_error = record_error
-        self._call_errors = call_errors or []
-        self.calls: list[list[dict]] = []
-        self.injected = 0
-
-    def put_records(self, *, StreamName: str, Records: list[dict]) -> dict:
-        self.calls.append(Records)
-        if self._call_errors:
-            raise self._call_errors.pop(0)
-        errors = [self._record_error(record) for record in Records]
-        passed = [record for record, error in zip(Records, errors, strict=True) if error is None]
-        accepted = iter(self._client.put_records(StreamName=StreamName, Records=passed)["Records"] if passed else [])
-        results = [{"ErrorCode": e, "ErrorMessage": f"injected {e}"} if e else next(accepted) for e in errors]
-        self.injected += sum(e is not None for e in errors)
-        return {"FailedRecordCount": sum(e is not None for e in errors), "Records": results}
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
+from tests.support.contract import problems
+from tests.support.kinesis import THROTTLED, FaultyKinesis, make_stream, stream_records, throttle_error
 
 
 @pytest.fixture
 def kinesis(aws_endpoint: str) -> Any:
     return boto3.client("kinesis")
-
-
-def make_stream(kinesis: Any, shards: int = 1) -> str:
-    name = f"test-{uuid.uuid4().hex[:10]}"
-    kinesis.create_stream(StreamName=name, ShardCount=shards)
-    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
-    return name
 
 
 @pytest.fixture
@@ -82,25 +43,8 @@ def stream(kinesis: Any) -> Iterator[str]:
     kinesis.delete_stream(StreamName=name)
 
 
-def stream_records(kinesis: Any, stream: str) -> list[tuple[str, str]]:
-    """Every (data as text, partition key) in the stream, shard by shard, in arrival order."""
-    found = []
-    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
-        iterator = kinesis.get_shard_iterator(
-            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while records := (response := kinesis.get_records(ShardIterator=iterator, Limit=10_000))["Records"]:
-            found += [(r["Data"].decode(), r["PartitionKey"]) for r in records]
-            iterator = response["NextShardIterator"]
-    return found
-
-
 def events(n: int, seed: int = 1) -> list[tuple[str, str, str]]:
     return list(itertools.islice(EventGenerator(seed=seed, users=100), n))
-
-
-def throttle_error() -> ClientError:
-    return ClientError({"Error": {"Code": THROTTLED, "Message": "Rate exceeded"}}, "PutRecords")
 
 
 def test_batches_within_limits_deliver_everything_once_with_user_id_keys(kinesis: Any, stream: str) -> None:

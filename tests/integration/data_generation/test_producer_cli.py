@@ -21,10 +21,10 @@ from data_generation.generator import EventGenerator
 from data_generation.producer import stream_shards
 from data_generation.simulation import run_from_params
 from local_stack.ports import free_port
-from tests.test_generator_contract import problems
-from tests.test_producer import make_stream, stream_records
+from tests.support.contract import problems
+from tests.support.kinesis import make_stream, stream_records
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

@@ -30,9 +30,9 @@ from data_generation.producer import KinesisProducer
 from data_generation.replay import CHECKPOINT_EVERY, replay_spool
 from data_generation.report import Report
 from data_generation.spool import Spool, SpoolEntry, TornLine, read_spool, scan_spool
-from tests.test_producer import FaultyKinesis, make_stream, stream_records
+from tests.support.kinesis import FaultyKinesis, make_stream, stream_records
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def records(n: int, seed: int = 5) -> list[tuple[str, str, str]]:

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from aws_infrastructure.cli import main
-from tests.test_firehose_delivery import configure, lines, objects, provision, put_events, wait_for
+from tests.support.firehose import configure, lines, objects, provision, put_events, wait_for
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def start_delivery(log: Path, *options: str) -> subprocess.Popen[str]:

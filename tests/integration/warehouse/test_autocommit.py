@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import snowflake.connector
 
-from tests.seed import seed_lines
-from tests.warehouse_helpers import PREFIX, new_bucket, prepare, put_ndjson, scalar, settings_for
+from tests.support.seed import seed_lines
+from tests.support.warehouse import PREFIX, new_bucket, prepare, put_ndjson, scalar, settings_for
 from warehouse import exclusion, loader, pipeline, transform
 
 CONN_ID = "autocommit_off"

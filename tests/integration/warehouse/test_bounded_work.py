@@ -18,10 +18,10 @@ import pytest
 import snowflake.connector
 from snowflake.connector.errors import OperationalError
 
-from tests.seed import seed_lines
-from tests.test_bad_input_corpus import CASES
-from tests.test_warehouse_faults import DroppingConnection
-from tests.warehouse_helpers import PREFIX, new_bucket, prepare, put_ndjson, scalar, settings_for
+from tests.support.bad_input import CASES
+from tests.support.seed import seed_lines
+from tests.support.snowflake_faults import DroppingConnection
+from tests.support.warehouse import PREFIX, new_bucket, prepare, put_ndjson, scalar, settings_for
 from warehouse import checks, loader, maintenance, setup, sql_files, transform
 from warehouse.pipeline import use_database
 

@@ -20,8 +20,8 @@ import pytest
 import snowflake.connector
 from snowflake.connector.errors import ProgrammingError
 
-from tests.seed import seed_lines
-from tests.warehouse_helpers import PREFIX, new_bucket, prepare, put_ndjson, scalar, settings_for
+from tests.support.seed import seed_lines
+from tests.support.warehouse import PREFIX, new_bucket, prepare, put_ndjson, scalar, settings_for
 from warehouse import checks, exclusion, loader, setup, sql_files, transform
 from warehouse.pipeline import use_database
 

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 import snowflake.connector
 
-from tests.seed import seed_lines
-from tests.warehouse_helpers import (
+from tests.support.seed import seed_lines
+from tests.support.warehouse import (
     PREFIX,
     new_bucket,
     point_pipeline_at_emulators,

@@ -44,12 +44,12 @@ from sqlglot import exp
 
 from local_stack import processes
 from local_stack.ports import free_port
-from tests.warehouse_helpers import prepare, scalar, settings_for
+from tests.support.warehouse import prepare, scalar, settings_for
 from warehouse import exclusion, setup
 from warehouse.pipeline import use_database
 from warehouse.snowflake_hook import PipelineSnowflakeHook
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 RUN = "manual__2026-03-01T10:00:00+00:00"
 
 

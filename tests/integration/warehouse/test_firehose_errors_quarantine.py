@@ -27,13 +27,13 @@ import pytest
 
 from aws_infrastructure.cli import main
 from local_stack.firehose import deliver
-from tests.seed import seed_records
-from tests.test_aws_settings import config_dict, write_config
-from tests.warehouse_helpers import new_bucket, prepare, put_ndjson, scalar, settings_for
+from tests.support.seed import seed_records
+from tests.support.warehouse import new_bucket, prepare, put_ndjson, scalar, settings_for
+from tests.unit.aws_infrastructure.test_aws_settings import config_dict, write_config
 from warehouse import checks, loader, transform
 from warehouse.pipeline import landing
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 BASE = {**seed_records()[3], "CREATED_AT": "2024-01-29 19:39:47"}  # a completed purchase
 VALID = [json.dumps({**BASE, "EVENT_ID": f"firehose-valid-{n}"}) for n in range(12)]
 

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from tests.warehouse_helpers import new_bucket
+from tests.support.warehouse import new_bucket
 from warehouse import listing_marker
 from warehouse.listing_marker import MARKER_KEY, Folder
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import gzip
 import json
 
-from tests.seed import seed_lines
-from tests.warehouse_helpers import PREFIX, new_bucket, prepare, put_ndjson, scalar, settings_for
+from tests.support.seed import seed_lines
+from tests.support.warehouse import PREFIX, new_bucket, prepare, put_ndjson, scalar, settings_for
 from warehouse import loader
 
 

@@ -25,8 +25,8 @@ import pytest
 import snowflake.connector
 from snowflake.connector.errors import DatabaseError, OperationalError, ProgrammingError
 
-from tests.seed import seed_lines
-from tests.warehouse_helpers import PREFIX, new_bucket, prepare, put_ndjson, scalar, settings_for
+from tests.support.seed import seed_lines
+from tests.support.warehouse import PREFIX, new_bucket, prepare, put_ndjson, scalar, settings_for
 from warehouse import loader
 from warehouse.pipeline import use_database
 

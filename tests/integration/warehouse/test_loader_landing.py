@@ -21,8 +21,8 @@ from typing import Any
 
 import snowflake.connector
 
-from tests.seed import seed_lines
-from tests.warehouse_helpers import PREFIX, new_bucket, prepare, scalar, settings_for
+from tests.support.seed import seed_lines
+from tests.support.warehouse import PREFIX, new_bucket, prepare, scalar, settings_for
 from warehouse import loader
 from warehouse.pipeline import use_database
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.warehouse_helpers import prepare, scalar, settings_for
+from tests.support.warehouse import prepare, scalar, settings_for
 from warehouse import setup, sql_files
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from snowflake.connector.errors import ProgrammingError
 
-from tests.warehouse_helpers import settings_for
+from tests.support.warehouse import settings_for
 from warehouse import setup, stage_access
 
 _FORBIDDEN = {

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from tests.seed import seed_lines
-from tests.warehouse_helpers import new_bucket, prepare, put_ndjson, run_pipeline, scalar, settings_for
+from tests.support.seed import seed_lines
+from tests.support.warehouse import new_bucket, prepare, put_ndjson, run_pipeline, scalar, settings_for
 from warehouse import loader, setup
 
 

@@ -15,9 +15,9 @@ from aws_infrastructure.cli import main
 from aws_infrastructure.policies import same
 from aws_infrastructure.settings import load_settings
 from aws_infrastructure.template import build_template
-from tests.test_aws_settings import config_dict, write_config
+from tests.unit.aws_infrastructure.test_aws_settings import config_dict, write_config
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def lint_findings(template: dict[str, Any]) -> list[str]:

@@ -15,7 +15,7 @@ from config.clients import aws_client
 from data_generation.settings import GeneratorSettings
 from warehouse.settings import WarehouseSettings
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

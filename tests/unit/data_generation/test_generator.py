@@ -17,7 +17,7 @@ from data_generation.faults import MALFORMERS, FaultInjector
 from data_generation.generator import KEYS, EventGenerator, to_line
 from data_generation.report import DUPLICATE, EVENT, LATE, MALFORMED
 from data_generation.settings import load_settings, parse_settings
-from tests.test_generator_contract import EXTRA_KEYS, FAILED_STATUSES, SEED_KEYS, problems
+from tests.support.contract import EXTRA_KEYS, FAILED_STATUSES, SEED_KEYS, problems
 
 N = 60_000
 

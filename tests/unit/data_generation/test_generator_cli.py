@@ -14,9 +14,9 @@ import pytest
 
 from data_generation.cli import main
 from data_generation.progress import Progress
-from tests.test_generator_contract import problems
+from tests.support.contract import problems
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[bytes]:

@@ -31,7 +31,7 @@ from local_stack import environment, stack, up
 from local_stack.environment import EMULATOR_AWS_CREDENTIALS
 from local_stack.ports import PORTS
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 COMPOSE_FILE = REPO / "docker-compose.yaml"
 DOCKERFILE = REPO / "docker" / "Dockerfile"
 POSTGRES_REQUIREMENTS = REPO / "docker" / "requirements-postgres.txt"

@@ -20,7 +20,7 @@ import pytest
 from local_stack import processes
 from local_stack.private_state import read_or_create_secret
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

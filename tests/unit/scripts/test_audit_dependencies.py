@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "audit_dependencies.py"
+SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "audit_dependencies.py"
 spec = importlib.util.spec_from_file_location("audit_dependencies", SCRIPT)
 assert spec and spec.loader
 audit_dependencies = importlib.util.module_from_spec(spec)

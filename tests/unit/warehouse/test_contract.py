@@ -17,13 +17,13 @@ from jsonschema import Draft202012Validator
 
 import config
 from data_generation.generator import EventGenerator
-from tests.seed import SEED_DIR, seed_lines
-from tests.test_bad_input_corpus import CASES
+from tests.support.bad_input import CASES
+from tests.support.seed import SEED_DIR, seed_lines
 from warehouse import contract, sql_files
 from warehouse.settings import load_settings
 from warehouse.setup import run_setup
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 FIELDS = contract.fields()
 WITH_VALUES = [f for f in FIELDS if f.known]
 CREATED_AT = next(f for f in FIELDS if f.name == "CREATED_AT")

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 
 import config
-from tests.warehouse_helpers import prepare, settings_for
+from tests.support.warehouse import prepare, settings_for
 from warehouse import __main__ as cli
 from warehouse import health, report
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 READ_CONN = "snowflake_health_read"
 
 

@@ -15,8 +15,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.seed import seed_lines
-from tests.warehouse_helpers import PREFIX, new_bucket, prepare, scalar, settings_for
+from tests.support.seed import seed_lines
+from tests.support.warehouse import PREFIX, new_bucket, prepare, scalar, settings_for
 from warehouse import loader
 from warehouse.identifiers import key_problem
 

@@ -49,7 +49,6 @@ read-only role, and say what each role can and cannot do:
 from __future__ import annotations
 
 import base64
-import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +57,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from tests.support.account import HEALTH_FILES, account_statements, public_key_pem, values
 from warehouse import account, loader, setup, sql_files
 from warehouse.identifiers import IdentifierError
 
@@ -80,9 +80,6 @@ GUARD_RAILS = (
     "REQUIRE_STORAGE_INTEGRATION_FOR_STAGE_CREATION",
     "REQUIRE_STORAGE_INTEGRATION_FOR_STAGE_OPERATION",
 )
-# The SQL the health page and the static report run (warehouse.health.collect; its files section asks
-# loader.new_files, which reads load/known_files.sql and load/unresolved_files.sql).
-HEALTH_FILES = [*sql_files.files("health"), "load/known_files.sql", "load/unresolved_files.sql"]
 _NAME = r"[\w$.]+"
 _URL = r"'(?:S3|S3GOV|GCS|AZURE)://[^']*'"
 _OWNERSHIP = r"GRANT OWNERSHIP ON (SCHEMA|TABLE|VIEW|STAGE) ([\w.]+) TO ROLE (\w+) COPY CURRENT GRANTS"
@@ -90,48 +87,6 @@ _OWNERSHIP = r"GRANT OWNERSHIP ON (SCHEMA|TABLE|VIEW|STAGE) ([\w.]+) TO ROLE (\w
 
 class Refused(Exception):
     """Snowflake would refuse the statement for the session's role; the message names the rule."""
-
-
-@functools.cache
-def public_key_pem(bits: int = 2048, which: int = 0) -> str:
-    """A new RSA public key (PEM), the same for the same arguments: ``which`` tells apart keys of one size."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-
-
-def values(**overrides: Any) -> dict[str, Any]:
-    return {
-        "warehouse": "MOBILE_EVENTS_WH",
-        "database": "MOBILE_EVENTS",
-        "role": "MOBILE_EVENTS_LOADER",
-        "integration": "MOBILE_EVENTS_S3",
-        "role_arn": "arn:aws:iam::123456789012:role/mobile-events-to-s3-snowflake-storage",
-        "bucket": "mobile-events-landing",
-        "landing_prefix": "landing/",
-        "user": "MOBILE_EVENTS_PIPELINE",
-        "network_policy": "MOBILE_EVENTS_PIPELINE_ONLY",
-        "public_key": public_key_pem(),
-        "allowed_ip_list": ["192.0.2.0/24", "198.51.100.7"],
-        "read_role": "MOBILE_EVENTS_READER",
-        "read_user": "MOBILE_EVENTS_HEALTH",
-        "read_public_key": public_key_pem(which=1),
-        **overrides,
-    }
-
-
-def account_statements(variables: dict[str, str]) -> list[str]:
-    return [
-        " ".join(stmt.split())
-        for relative in sql_files.files("setup/account")
-        for stmt in sql_files.statements(relative, variables)
-    ]
 
 
 def bind_samples(statement: str) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
-from tests.test_setup_account import HEALTH_FILES, account_statements, values
+from tests.support.account import HEALTH_FILES, account_statements, values
 from warehouse import account, sql_files
 from warehouse.settings import load_settings
 
