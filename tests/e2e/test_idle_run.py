@@ -26,8 +26,6 @@ from tests.support.warehouse import put_ndjson, scalar
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 REPO = Path(__file__).resolve().parents[2]
 TASK = "load_transform_check"  # the ELT DAG's one task
-LANDING = "landing/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
-ERRORS = "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/"
 
 
 @pytest.fixture(scope="module")
@@ -194,32 +192,3 @@ def test_idle_runs_send_nothing_and_every_kind_of_pending_work_is_done(world) ->
     assert again.state == "failed"
     assert states(again) == {TASK: "failed"}
     assert any(r["kind"] == "query" for r in requests.since_mark())
-
-
-def test_a_reset_during_a_run_wins_over_that_run(aws_endpoint) -> None:
-    """A run that read the marker before a replay reset it cannot record its listing afterwards."""
-    from tests.support.warehouse import new_bucket
-    from warehouse import listing_marker
-    from warehouse.listing_marker import Folder
-
-    s3, bucket = new_bucket()
-    put_ndjson(s3, bucket, seed_lines()[:3])
-    folders = [Folder("landing/", LANDING), Folder("errors/", ERRORS, error_output=True)]
-    late = timedelta(hours=25)
-    first, unchanged = listing_marker.look(s3, bucket, folders, late)
-    assert not unchanged  # no marker yet
-    assert listing_marker.remember(s3, bucket, first)
-    assert listing_marker.look(s3, bucket, folders, late)[1]  # now idle
-
-    in_flight, _ = listing_marker.look(s3, bucket, folders, late)
-    listing_marker.reset(s3, bucket)
-    assert not listing_marker.remember(s3, bucket, in_flight)
-    assert not listing_marker.look(s3, bucket, folders, late)[1]
-
-    # A second writer that read no marker cannot overwrite one written meanwhile either.
-    s3b, bucket_b = new_bucket()
-    put_ndjson(s3b, bucket_b, seed_lines()[:3])
-    a, _ = listing_marker.look(s3b, bucket_b, folders, late)
-    b, _ = listing_marker.look(s3b, bucket_b, folders, late)
-    assert listing_marker.remember(s3b, bucket_b, a)
-    assert not listing_marker.remember(s3b, bucket_b, b)

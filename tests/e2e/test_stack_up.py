@@ -52,7 +52,7 @@ from local_stack import processes
 from local_stack.ports import free_port, is_listening
 from tests.support.health_page import VOLUME_EVENTS
 
-pytestmark = [pytest.mark.stack, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 DAG = "mobile_events_elt"

@@ -24,8 +24,6 @@ from types import ModuleType
 import pytest
 from packaging.utils import canonicalize_name
 
-pytestmark = pytest.mark.unit
-
 REPO = Path(__file__).resolve().parents[2]
 EMULATORS = {"moto", "fakesnow", "duckdb"}  # the AWS emulator, the Snowflake emulator, fakesnow's engine
 

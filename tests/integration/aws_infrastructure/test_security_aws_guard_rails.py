@@ -34,10 +34,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from aws_infrastructure import policies, prefixes
+from aws_infrastructure import prefixes
 from aws_infrastructure.cli import main
 from aws_infrastructure.provisioning import Stack
-from aws_infrastructure.settings import load_settings, parse_settings
+from aws_infrastructure.settings import load_settings
 from tests.unit.aws_infrastructure.test_aws_settings import config_dict, write_config
 from warehouse import listing_marker
 
@@ -340,26 +340,3 @@ def test_the_airflow_role_may_do_what_the_elt_does_and_nothing_else(
     assert not allowed(policy, "sns:Subscribe", topic)
     assert not allowed(policy, "kinesis:PutRecord", f"arn:aws:kinesis:us-east-1:{account}:stream/x")
     assert not allowed(policy, "iam:PassRole", arns["firehose"])
-
-
-def test_the_airflow_role_is_assumed_by_the_principals_named_in_the_config() -> None:
-    """Airflow's own credentials assume it through the connection's role_arn; none named, the account's IAM
-    policies decide who may."""
-    data = config_dict("x")
-    by_account = policies.airflow_trust(
-        "arn:aws:iam::123456789012:root", parse_settings(data, Path("aws.json")).airflow.assumed_by
-    )
-    assert by_account["Statement"] == [
-        {
-            "Sid": "AirflowAssumesRole",
-            "Effect": "Allow",
-            "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-            "Action": "sts:AssumeRole",
-        }
-    ]
-    workers = ["arn:aws:iam::123456789012:role/airflow-worker", "arn:aws:iam::123456789012:role/airflow-triggerer"]
-    data["airflow"] = {"assumed_by": workers}
-    named = policies.airflow_trust(
-        "arn:aws:iam::123456789012:root", parse_settings(data, Path("aws.json")).airflow.assumed_by
-    )
-    assert named["Statement"][0]["Principal"] == {"AWS": workers}

@@ -31,8 +31,6 @@ from local_stack.environment import local_env
 from local_stack.ports import free_port
 from tests.unit.aws_infrastructure.test_aws_settings import config_dict, write_config
 
-pytestmark = pytest.mark.emulator  # each test starts its own AWS emulator
-
 REPO = Path(__file__).resolve().parents[3]
 EVENTS, SEED, RATE = 6000, 11, 1000  # ~6 s of streaming
 OUTAGE_SECONDS = 3.5

@@ -8,8 +8,6 @@ import time
 import boto3
 import pytest
 
-pytestmark = pytest.mark.emulator  # one test starts its own Snowflake emulator; the others use the fixtures
-
 
 def test_kinesis_concurrent_producers_keep_every_record(aws_endpoint: str) -> None:
     kinesis = boto3.client("kinesis")

@@ -92,10 +92,6 @@ def test_case_lands_where_expected(corpus_run, case: Case) -> None:
         assert case.reason in reasons[0]
 
 
-def test_corpus_has_at_least_30_cases() -> None:
-    assert len(CASES) >= 30
-
-
 def test_conflicting_duplicate_is_quarantined_and_the_first_copy_kept(corpus_run) -> None:
     conn, _, conflicting = corpus_run
     assert BASE["CITY"] != "Tijuana"

@@ -2,12 +2,13 @@
 
 Firehose writes under the error output prefix only what a transformation Lambda (or format conversion, or
 dynamic partitioning) failed; without those, every record lands in the ordinary object (see
-tests/test_firehose_delivery.py). The local delivery runs no Lambda, so these tests write the error objects
-as Firehose documents them ("Handle failure in data transformation", Amazon Data Firehose developer guide:
-base64 rawData, errorCode, errorMessage, under processing-failed/), next to a landing object the real local
-delivery wrote, and check that the load (both folders derived from config) plus the transforms leave every
-valid event in the tables once and every failed record in quarantine once, with Firehose's reason. Loading
-again, the same error object rewritten, and a whole redelivery after a lost checkpoint change nothing.
+tests/integration/local_stack/test_firehose_delivery.py). The local delivery runs no Lambda, so these tests
+write the error objects as Firehose documents them ("Handle failure in data transformation", Amazon Data
+Firehose developer guide: base64 rawData, errorCode, errorMessage, under processing-failed/), next to a landing
+object the real local delivery wrote, and check that the load (both folders derived from config) plus the
+transforms leave every valid event in the tables once and every failed record in quarantine once, with
+Firehose's reason. Loading again, the same error object rewritten, and a whole redelivery after a lost
+checkpoint change nothing.
 """
 
 from __future__ import annotations

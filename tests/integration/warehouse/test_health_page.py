@@ -7,7 +7,6 @@ compared with direct queries of those tables; the rendered page is opened in a r
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import json
 import uuid
@@ -177,19 +176,6 @@ def test_a_section_that_cannot_be_read_says_why_and_the_others_still_show(snowfl
     html = report.render(reading, report.STATIC_PAGES)
     assert html.count("Could not read this section") == 5
     assert 'data-drift="not available"' in html  # no drift view in an empty database: said, not an error
-
-
-def test_cache_reads_once_per_window_within_its_time() -> None:
-    calls: list[str] = []
-
-    def read(window: str) -> Any:
-        calls.append(window)
-        return window
-
-    cache = health.HealthCache(read, ttl=3600)
-    assert [asyncio.run(cache.get(window)) for window in ("day", "day", "hour")] == ["day", "day", "hour"]
-    assert calls == ["day", "hour"]
-    assert asyncio.run(health.HealthCache(read, ttl=0).get("day")) == "day" and calls == ["day", "hour", "day"]
 
 
 # --- files that need a person, and long text --------------------------------------------------------------

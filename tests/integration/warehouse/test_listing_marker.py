@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import UTC, datetime, timedelta
 
-import boto3
-import pytest
-from botocore.stub import Stubber
-
+from tests.support.listing_marker import FOLDERS, LATE
 from tests.support.warehouse import new_bucket
 from warehouse import listing_marker
-from warehouse.listing_marker import MARKER_KEY, Folder
-
-LANDING = "landing/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
-ERRORS = "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/"
-FOLDERS = [Folder("landing/", LANDING), Folder("errors/", ERRORS, error_output=True)]
-LATE = timedelta(hours=25)
+from warehouse.listing_marker import MARKER_KEY
 
 
 def hour_key(moment: datetime, name: str, folder: str = "landing/") -> str:
@@ -116,26 +107,3 @@ def test_a_marker_keeps_at_most_a_hundred_unresolved_files_and_their_count(aws_e
     assert recorded["unresolved_count"] == 250
     assert len(recorded["unresolved"]) == listing_marker.MAX_UNRESOLVED_KEPT
     assert max(len(why) for why in recorded["unresolved"].values()) == listing_marker.MAX_REASON_CHARS
-
-
-def test_access_denied_on_the_first_read_names_the_missing_permission() -> None:
-    """Without s3:ListBucket, S3 answers a GET of a missing object with 403 AccessDenied, not 404
-    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions"): injected around the
-    real client with botocore's Stubber."""
-    s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-    with Stubber(s3) as stub:
-        stub.add_client_error("get_object", "AccessDenied", "Access Denied", 403)
-        with pytest.raises(listing_marker.MarkerAccessDenied, match="s3:ListBucket") as denied:
-            listing_marker.look(s3, "bucket", FOLDERS, LATE)
-    assert "state/" in str(denied.value) and "s3:GetObject" in str(denied.value)
-
-
-def test_the_marker_size_is_checked_before_its_body_is_read() -> None:
-    s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-    from botocore.response import StreamingBody
-
-    huge = listing_marker.MAX_MARKER_BYTES * 40
-    body = StreamingBody(io.BytesIO(b"{"), huge)
-    with Stubber(s3) as stub:
-        stub.add_response("get_object", {"Body": body, "ContentLength": huge, "ETag": '"e"'})
-        assert listing_marker._read(s3, "bucket") == ({}, '"e"')

@@ -18,16 +18,6 @@ from warehouse.settings import WarehouseSettings
 REPO = Path(__file__).resolve().parents[3]
 
 
-@pytest.fixture
-def config_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "config"
-    shutil.copytree(REPO / "config", folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    monkeypatch.setenv("PIPELINE_CONFIG_DIR", str(folder))
-    for name in ("SNOWFLAKE_STAGE_MODE", "SNOWFLAKE_DATABASE", "ELT_SNOWFLAKE_CONN_ID", "ELT_AWS_CONN_ID"):
-        monkeypatch.delenv(name, raising=False)
-    return folder
-
-
 def test_one_typed_object_holds_every_file(config_copy: Path) -> None:
     settings = config.settings()
     assert isinstance(settings.aws, AwsSettings) and settings.aws.firehose.landing_prefix == "landing/"
@@ -102,18 +92,3 @@ def test_the_listing_look_back_is_a_whole_number_of_hours(config_copy: Path) -> 
     (config_copy / "snowflake.json").write_text(json.dumps({**data, "late_delivery_hours": 0}))
     with pytest.raises(config.ConfigError, match="field 'late_delivery_hours': must be a whole number of hours"):
         config.settings()
-
-
-@pytest.mark.stack
-def test_dags_take_their_connection_ids_from_the_settings(config_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The setup and replay DAGs read ``config.connections()``: the file's connection id, or the environment's."""
-    import runpy
-
-    data = json.loads((config_copy / "snowflake.json").read_text())
-    (config_copy / "snowflake.json").write_text(json.dumps({**data, "connection_id": "from_file"}))
-    assert runpy.run_path(str(REPO / "dags" / "snowflake_setup.py"))["SNOWFLAKE_CONN_ID"] == "from_file"
-    monkeypatch.setenv("ELT_SNOWFLAKE_CONN_ID", "snowflake_prod")
-    monkeypatch.setenv("ELT_AWS_CONN_ID", "aws_prod")
-    assert runpy.run_path(str(REPO / "dags" / "snowflake_setup.py"))["SNOWFLAKE_CONN_ID"] == "snowflake_prod"
-    replay = runpy.run_path(str(REPO / "dags" / "mobile_events_replay.py"))["CONNECTIONS"]
-    assert (replay.snowflake, replay.aws) == ("snowflake_prod", "aws_prod")

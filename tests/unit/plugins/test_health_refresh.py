@@ -3,7 +3,7 @@ from the server's shared pool, readings run one at a time on the page's own read
 slow every request gets the last page at once.
 
 The plugin's app is driven in-process over ASGI (httpx), with Airflow's access check replaced by an
-allow-all coroutine (tests/test_health_plugin.py covers the check itself). A reading is made slow by holding
+allow-all coroutine (tests/e2e/test_health_plugin.py covers the check itself). A reading is made slow by holding
 it on an Event the test releases, never by sleeping, and nothing here asserts how long anything took.
 """
 

@@ -18,14 +18,11 @@ from jsonschema import Draft202012Validator
 import config
 from data_generation.generator import EventGenerator
 from tests.support.bad_input import CASES
+from tests.support.contract_fields import FIELDS, WITH_VALUES
 from tests.support.seed import SEED_DIR, seed_lines
 from warehouse import contract, sql_files
-from warehouse.settings import load_settings
-from warehouse.setup import run_setup
 
 REPO = Path(__file__).resolve().parents[3]
-FIELDS = contract.fields()
-WITH_VALUES = [f for f in FIELDS if f.known]
 CREATED_AT = next(f for f in FIELDS if f.name == "CREATED_AT")
 
 
@@ -191,22 +188,3 @@ def test_the_sql_checks_the_contracts_patterns_and_limits() -> None:
     assert count_number["maximum"] == 10**digits - 1
     assert count_text["pattern"] == f"^0*[0-9]{{1,{digits}}}$"
     assert text.count(f"out of range: more than {digits} digits") == 2
-
-
-def test_setup_copies_the_contract_into_the_tables_the_transforms_join(snowflake_conn, snowflake_database) -> None:
-    import dataclasses
-
-    settings = dataclasses.replace(load_settings(), database=snowflake_database, stage_mode="internal")
-    run_setup(snowflake_conn, settings)
-    run_setup(snowflake_conn, settings)  # a second run replaces, never appends
-    cursor = snowflake_conn.cursor()
-    rows = cursor.execute(
-        "select field, is_required, is_closed, rule, reason, valid_hours_ahead, valid_range from raw.contract_fields"
-    ).fetchall()
-    assert sorted(rows) == sorted(
-        (f.name, f.required, f.closed, f.rule, f.reason, f.valid_hours_ahead, f.valid_range) for f in FIELDS
-    )
-    ranges = cursor.execute("select field, valid_from from raw.contract_fields where valid_from is not null")
-    assert ranges.fetchall() == [("CREATED_AT", datetime(2000, 1, 1))]
-    values = cursor.execute("select field, value from raw.known_values").fetchall()
-    assert sorted(values) == sorted((f.name, v) for f in WITH_VALUES for v in f.known)

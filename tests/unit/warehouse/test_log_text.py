@@ -1,6 +1,7 @@
 """Outside text reaches a log line or an alert cut and escaped (warehouse.log_text), wherever the pipeline
-writes one: the reports' rows and errors (tests/test_open_world_checks.py, tests/test_bad_input_corpus.py),
-the message naming files that need attention, COPY's result errors, the DAG's alerts (tests/test_alerts.py)."""
+writes one: the reports' rows and errors (tests/integration/warehouse/: test_open_world_checks.py,
+test_bad_input_corpus.py), the message naming files that need attention, COPY's result errors, the DAG's
+alerts (tests/integration/dags/test_alerts.py)."""
 
 from __future__ import annotations
 
