@@ -459,8 +459,10 @@ def test_images_carry_the_pinned_airflow_and_python(services: dict[str, dict[str
 
 
 def test_image_requirements_agree_with_the_lock() -> None:
-    locked = dict(line.split("==", 1) for line in (REPO / "constraints.txt").read_text().splitlines() if "==" in line)
-    locked = {re.sub(r"[-_.]+", "-", k).lower(): v.strip() for k, v in locked.items()}
+    # The local lock's "name==version" entries (the production lock's versions are the same).
+    lock = (REPO / "requirements-local.lock").read_text()
+    entries = re.findall(r"^([A-Za-z0-9_.-]+)==([^ ;\\]+)", lock, re.MULTILINE)
+    locked = {re.sub(r"[-_.]+", "-", k).lower(): v for k, v in entries}
     pins = 0
     for line in POSTGRES_REQUIREMENTS.read_text().splitlines():
         line = line.split("#", 1)[0].strip()
@@ -468,7 +470,7 @@ def test_image_requirements_agree_with_the_lock() -> None:
             continue
         name, version = re.fullmatch(r"([A-Za-z0-9_.-]+)(?:\[[a-z,]+\])?==(\S+)", line).groups()
         name = re.sub(r"[-_.]+", "-", name).lower()
-        assert locked.get(name, version) == version, f"{name}=={version} but constraints.txt has {locked[name]}"
+        assert locked.get(name, version) == version, f"{name}=={version} but the lock has {locked[name]}"
         pins += 1
     assert pins >= 2
 
