@@ -233,6 +233,12 @@ def _generate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     for flag in ("stream", "spool", "shard_limit"):
         if getattr(args, flag) and sink_name != "kinesis":
             parser.error(f"--{flag.replace('_', '-')} applies to --sink kinesis only")
+    if args.producers > 1:
+        if sink_name != "kinesis":
+            parser.error("--producers applies to --sink kinesis only")
+        from data_generation import fanout  # it builds on this module
+
+        return fanout.main(args)
     stop = StopFlag()
     with stop.installed():
         try:
@@ -302,7 +308,7 @@ def generate(
 
     sink: Sink
     if sink_name == "kinesis":
-        target = args.stream or _default_stream()
+        target = args.stream or default_stream()
         spool = Path(args.spool) if args.spool else None
         if spool is not None and share.count > 1:
             spool = spool.with_name(f"{spool.stem}-{share.index}{spool.suffix}")
@@ -397,7 +403,7 @@ def _finish(report: Report, args: argparse.Namespace, code: int, extra: dict[str
     return code
 
 
-def _default_stream() -> str:
+def default_stream() -> str:
     try:
         return config.load("aws")["stream"]["name"]
     except (KeyError, TypeError):
