@@ -161,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument(
         "--shard-limit",
         action="store_true",
-        help="keep under the stream's write capacity (1,000 records/s and 1 MiB/s per open shard)",
+        help="keep under the stream's write capacity (1,000 records/s and 1 MiB/s per open shard; "
+        "with --producers, each keeps to its equal part)",
     )
     target.add_argument("--max-attempts", type=_positive_int, default=6, metavar="N", help="tries per record (6)")
     target.add_argument(
@@ -312,7 +313,7 @@ def generate(
         spool = Path(args.spool) if args.spool else None
         if spool is not None and share.count > 1:
             spool = spool.with_name(f"{spool.stem}-{share.index}{spool.suffix}")
-        sink = _kinesis_producer(target, args, spool, on_delivered)
+        sink = _kinesis_producer(target, args, spool, on_delivered, share.count)
     elif sink_name == "stdout":
         target, sink = "-", FileSink.stdout(on_delivered)
     else:
@@ -352,10 +353,14 @@ def exit_code(report: Report, stop: StopFlag) -> int:
 
 
 def _kinesis_producer(
-    stream: str, args: argparse.Namespace, spool_path: Path | None, on_delivered: OnDelivered | None = None
+    stream: str,
+    args: argparse.Namespace,
+    spool_path: Path | None,
+    on_delivered: OnDelivered | None = None,
+    producers: int = 1,
 ) -> KinesisProducer:
-    """A producer for ``stream`` with the user's --max-attempts and --shard-limit (the stream's shards are
-    read either way, so a missing stream fails here with a clear message)."""
+    """A producer for ``stream`` with the user's --max-attempts and --shard-limit, one of ``producers`` sharing
+    the stream's capacity (its shards are read either way, so a missing stream fails here with a clear message)."""
     from data_generation.producer import KinesisProducer, kinesis_client, stream_shards  # boto3: 0.25 s
 
     client = kinesis_client(config.load("aws").get("region"))
@@ -365,7 +370,7 @@ def _kinesis_producer(
         client=client,
         max_attempts=args.max_attempts,
         spool_path=spool_path,
-        shard_limit=ShardLimit(shards) if args.shard_limit else None,
+        shard_limit=ShardLimit(shards, producers) if args.shard_limit else None,
         on_delivered=on_delivered,
     )
 

@@ -264,3 +264,22 @@ def test_ctrl_c_stops_every_producer_after_delivering_what_they_hold(aws_endpoin
     assert len({r["EVENT_ID"] for r in landed}) == len(landed)
     assert all(part["sent"] > 0 for part in report["parts"]), "every producer was sending"
     assert "producers 3 | seed 6" in err and "progress:" in err
+
+
+def test_producers_sharing_a_stream_each_keep_to_their_part_of_its_capacity() -> None:
+    from data_generation.throttle import SHARD_BYTES_PER_SECOND, SHARD_RECORDS_PER_SECOND, ShardLimit
+
+    alone, shared = ShardLimit(4), ShardLimit(4, producers=2)
+    assert (alone.records.rate, alone.bytes.rate) == (4 * SHARD_RECORDS_PER_SECOND, 4 * SHARD_BYTES_PER_SECOND)
+    assert (shared.records.rate, shared.bytes.rate) == (2 * SHARD_RECORDS_PER_SECOND, 2 * SHARD_BYTES_PER_SECOND)
+    with pytest.raises(ValueError, match="at least one producer"):
+        ShardLimit(4, producers=0)
+
+
+def test_the_demos_conservation_line_reads_a_summed_report_as_it_reads_one() -> None:
+    from local_stack.demo import reconcile
+
+    parts = [_report(unique_events=10, malformed=1), _report(unique_events=7, malformed=2)]
+    counts = {"analytics.orders": 17, "raw.rejected_events": 3}
+    assert reconcile(sum_reports(parts), counts, distinct_orders=17)[:2] == (0, 0)
+    assert reconcile(sum_reports(parts), {**counts, "analytics.orders": 16}, distinct_orders=16)[:2] == (1, 0)
