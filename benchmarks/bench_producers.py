@@ -3,13 +3,15 @@ into the local moto Kinesis (the project's patched emulator), started for the ru
 stopped by PID at the end.
 
 Prints, per N, the events per second the summed report gives (records sent over the slowest producer's
-time), the ratio against one producer (the plain single-process generator, the naive baseline), the
-machine's core count, and the CPU share the emulator used, since one emulator process receives every
-stream. Also prints the generator's mean record size (data + partition key, what a shard's 1 MiB/s
-counts). Each N writes to a fresh stream; its records are counted afterwards against the report.
+time): the median of several rounds, the rounds interleaved (1, 2, 4, 1, 2, 4, ...) so that a change in
+the machine's load hits every N alike, with the slowest and fastest round beside it; the ratio of the
+medians against one producer (the plain single-process generator, the naive baseline); the machine's
+core count; and the CPU the producers and the emulator used, in cores, which says whether the producers
+were short of CPU. Also prints the generator's mean record size (data + partition key, what a shard's
+1 MiB/s counts). Each run writes to a fresh stream whose records are counted against the report.
 Asserts nothing about time.
 
-Usage: python benchmarks/bench_producers.py [--seconds S] [--shards K] [--producers 1 2 4] [--users U]
+Usage: python benchmarks/bench_producers.py [--seconds S] [--rounds R] [--shards K] [--producers 1 2 4] [--users U]
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ import argparse
 import itertools
 import json
 import os
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +73,23 @@ def run(producers: int, stream: str, args: argparse.Namespace, env: dict[str, st
     return json.loads(report.read_text())
 
 
+def children_cpu() -> float:
+    """CPU seconds of every finished descendant (the producer processes included, once waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass
+class Figures:
+    rates: list[float] = field(default_factory=list)
+    producers_cpu: list[float] = field(default_factory=list)  # cores used, over each run's wall time
+    emulator_cpu: list[float] = field(default_factory=list)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=20.0, help="sending time per run (default 20)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="sending time per run (default 10)")
+    parser.add_argument("--rounds", type=int, default=3, help="runs per producer count, interleaved (default 3)")
     parser.add_argument("--shards", type=int, default=4, help="shards per stream (default 4)")
     parser.add_argument("--producers", type=int, nargs="+", default=[1, 2, 4], help="runs (default 1 2 4)")
     parser.add_argument("--users", type=int, default=1000, help="simulated users per run (default 1000)")
@@ -90,28 +109,44 @@ def main() -> int:
 
             kinesis = kinesis_client()
             print(
-                f"producers benchmark {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {args.seconds:g} s at "
+                f"producers benchmark {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {args.rounds} rounds of "
+                f"{args.seconds:g} s at "
                 f"full speed per run into moto Kinesis on 127.0.0.1:{port}, {args.shards} shards per stream, "
                 f"{args.users:,} users; os.cpu_count() = {cores}, load average {os.getloadavg()[0]:.1f} at the start"
             )
             print(f"  mean record: {size:,.0f} bytes (NDJSON line + partition key)")
-            columns = ("producers", 9), ("events/s", 10), ("vs 1", 6), ("cores", 5), ("sent", 9), ("in stream", 9)
-            print("  " + " ".join(f"{name:>{width}}" for name, width in columns) + "  emulator CPU (of one core)")
-            baseline = None
-            for n in args.producers:
-                stream = f"bench-producers-{n}"
+            figures = {n: Figures() for n in args.producers}
+            for round_number, n in itertools.product(range(args.rounds), args.producers):
+                stream = f"bench-producers-{n}-{round_number}"
                 kinesis.create_stream(StreamName=stream, ShardCount=args.shards)
                 kinesis.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 0.2})
-                cpu, started = cpu_seconds(pid), time.monotonic()
-                report = run(n, stream, args, env, run_dir / f"report-{n}.json")
-                emulator = (cpu_seconds(pid) - cpu) / (time.monotonic() - started)
+                emulator, mine, started = cpu_seconds(pid), children_cpu(), time.monotonic()
+                report = run(n, stream, args, env, run_dir / f"report-{n}-{round_number}.json")
+                wall = time.monotonic() - started
                 landed = count_records(kinesis, stream)
                 kinesis.delete_stream(StreamName=stream)
-                rate = report["events_per_second"]
-                baseline = baseline or rate
+                if landed != report["sent"]:
+                    raise SystemExit(
+                        f"{n} producers: the report says {report['sent']:,} sent, the stream has {landed:,}"
+                    )
+                figure = figures[n]
+                figure.rates.append(report["events_per_second"])
+                figure.producers_cpu.append((children_cpu() - mine) / wall)
+                figure.emulator_cpu.append((cpu_seconds(pid) - emulator) / wall)
                 print(
-                    f"  {n:>9} {rate:>10,.0f} {rate / baseline:>5.2f}x {cores:>5} {report['sent']:>9,} "
-                    f"{landed:>9,} {emulator:>11.0%}"
+                    f"  round {round_number + 1}, {n} producer(s): {report['events_per_second']:,.0f} events/s",
+                    flush=True,
+                )
+            baseline = statistics.median(figures[args.producers[0]].rates)
+            columns = (("producers", 9), ("events/s", 9), ("(rounds)", 17), ("vs 1", 6), ("cores", 5))
+            columns += (("CPU: producers", 15), ("emulator", 8))
+            print("  " + " ".join(f"{name:>{width}}" for name, width in columns))
+            for n, figure in figures.items():
+                rate = statistics.median(figure.rates)
+                spread = f"{min(figure.rates):,.0f}-{max(figure.rates):,.0f}"
+                print(
+                    f"  {n:>9} {rate:>9,.0f} {spread:>17} {rate / baseline:>5.2f}x {cores:>5} "
+                    f"{statistics.median(figure.producers_cpu):>15.2f} {statistics.median(figure.emulator_cpu):>8.2f}"
                 )
         finally:
             processes.stop("aws", run_dir)

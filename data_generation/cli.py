@@ -41,13 +41,15 @@ _EPILOG = """\
 examples:
   python -m data_generation --events 10000                    # into the Kinesis stream of config/aws.json
   python -m data_generation --sink stdout --events 5 --seed 7
-  python -m data_generation --out events.ndjson.gz --events 1000000 --seed 7
+  python -m data_generation --out events.ndjson.gz --events 1000000 --seed 7 --timestamps seed
   python -m data_generation --duration 60 --rate 500 --duplicate-rate 0.01 --malformed-rate 0.005 \\
       --late-rate 0.02 --report-json .local/report.json
+  python -m data_generation --producers 4 --duration 60 --users 100000   # 4 processes, one summed report
   python -m data_generation replay-spool .local/spool/<file>.ndjson
 
-The same --seed (and options) gives byte-identical output on the stdout and file sinks. Kinesis
-endpoint and credentials come from AWS_ENDPOINT_URL and the AWS default chain, never from files.
+The same --seed (and options) with --timestamps seed gives byte-identical output on the stdout and file
+sinks; live timestamps depend on when the run starts. Kinesis endpoint and credentials come from
+AWS_ENDPOINT_URL and the AWS default chain, never from files.
 Exit codes: 0 done, 1 delivery failure (records spooled; replay-spool: also torn lines set aside),
 2 usage/config error, 130/143 stopped by Ctrl-C/SIGTERM after delivering what was buffered.
 """
