@@ -53,6 +53,12 @@ class SharedProgress:
         self.update(records, events, elapsed)
 
 
+def totals(counts: SynchronizedArray) -> tuple[int, int]:
+    """Records and valid events put so far by all producers, from their ``SharedProgress`` slots."""
+    values = counts[:]
+    return sum(values[0::2]), sum(values[1::2])
+
+
 def _producer(args: argparse.Namespace, share: Share, live_start: int, counts: SynchronizedArray, results: Any) -> None:
     """A child: send this share; put ``(index, report as JSON, None)``, or ``(index, None, (error, is_usage))``."""
     stop = StopFlag()
@@ -163,13 +169,11 @@ def run_producers(args: argparse.Namespace) -> tuple[dict[str, Any] | None, int]
                 else:
                     errors[index] = error
             if progress is not None:
-                totals = counts[:]
-                progress.update(sum(totals[0::2]), sum(totals[1::2]), time.monotonic() - started)
+                progress.update(*totals(counts), time.monotonic() - started)
         for child in children:
             child.join()
     if progress is not None:
-        totals = counts[:]
-        progress.finish(sum(totals[0::2]), sum(totals[1::2]), time.monotonic() - started)
+        progress.finish(*totals(counts), time.monotonic() - started)
     for index, child in enumerate(children):
         if index not in reports and index not in errors:
             errors[index] = (f"exited with code {child.exitcode} without a report", False)

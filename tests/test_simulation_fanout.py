@@ -263,7 +263,20 @@ def test_ctrl_c_stops_every_producer_after_delivering_what_they_hold(aws_endpoin
     assert report["sent"] == report["generated"] == report["unique_events"] == len(landed)
     assert len({r["EVENT_ID"] for r in landed}) == len(landed)
     assert all(part["sent"] > 0 for part in report["parts"]), "every producer was sending"
-    assert "producers 3 | seed 6" in err and "progress:" in err
+    assert "producers 3 | seed 6" in err
+
+
+def test_the_progress_shown_adds_up_every_producers_counts() -> None:
+    import multiprocessing
+
+    from data_generation.fanout import SharedProgress, totals
+
+    counts = multiprocessing.get_context("spawn").Array("q", 2 * 3)
+    first, third = SharedProgress(counts, 0), SharedProgress(counts, 2)
+    first.update(300, 250, 1.0)
+    third.update(120, 100, 1.0)
+    first.finish(500, 400, 2.0)
+    assert totals(counts) == (620, 500)
 
 
 def test_producers_sharing_a_stream_each_keep_to_their_part_of_its_capacity() -> None:
