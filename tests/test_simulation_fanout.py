@@ -145,14 +145,14 @@ def test_the_run_report_is_the_sum_of_the_producers_reports() -> None:
         sum_reports([])
 
 
-def _records_by_shard(kinesis: Any, stream: str) -> dict[str, list[dict]]:
-    found: dict[str, list[dict]] = defaultdict(list)
+def _lines_by_shard(kinesis: Any, stream: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = defaultdict(list)
     for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
         iterator = kinesis.get_shard_iterator(
             StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
         while records := (response := kinesis.get_records(ShardIterator=iterator, Limit=10_000))["Records"]:
-            found[shard["ShardId"]] += [json.loads(r["Data"]) for r in records]
+            found[shard["ShardId"]] += [r["Data"].decode() for r in records]
             iterator = response["NextShardIterator"]
     return found
 
@@ -185,7 +185,7 @@ def test_the_dag_maps_producers_and_every_event_arrives_once(
     mapped = [ti for ti in run.get_task_instances() if ti.task_id == "generate"]
     assert sorted(ti.map_index for ti in mapped) == list(range(producers))
     report = _xcom(run, "report")
-    by_shard = _records_by_shard(kinesis, stream)
+    by_shard = {shard: list(map(json.loads, lines)) for shard, lines in _lines_by_shard(kinesis, stream).items()}
     records = [record for shard in by_shard.values() for record in shard]
     assert Counter(Counter(r["EVENT_ID"] for r in records).values()) == {1: events}, "every event once"
     assert report["unique_events"] == report["sent"] == events and report["producers"] == producers
@@ -202,3 +202,97 @@ def test_the_dag_maps_producers_and_every_event_arrives_once(
         assert {shard_of[u.user_id] for u in generator.population.users if u.user_id in shard_of} == set(by_shard)
     assert all(len(found) == 1 for found in owners.values()) and len(owners) == 400
     assert report["timestamps"] == "live"
+
+
+def test_the_cli_sends_through_n_processes_and_sums_their_reports(aws_endpoint: str, tmp_path: Any) -> None:
+    from data_generation.cli import main
+    from tests.test_generator_contract import problems
+
+    kinesis = boto3.client("kinesis")
+    stream = make_stream(kinesis, shards=3)
+    report_path = tmp_path / "report.json"
+    faults = ["--duplicate-rate", "0.03", "--malformed-rate", "0.03", "--late-rate", "0.03"]
+    args = ["--stream", stream, "--events", "3001", "--producers", "3", "--users", "300", "--seed", "4", *faults]
+    assert main([*args, "--report-json", str(report_path), "-q"]) == 0
+    report = json.loads(report_path.read_text())
+    landed = [line for part in _lines_by_shard(kinesis, stream).values() for line in part]
+    valid = [json.loads(line) for line in landed if not problems(line)]
+    ids = Counter(r["EVENT_ID"] for r in valid)
+    assert report["producers"] == 3 and [part["producer"] for part in report["parts"]] == [0, 1, 2]
+    assert report["sent"] == report["generated"] == len(landed)
+    assert report["unique_events"] == len(ids) == 3001
+    assert report["duplicates"] == sum(ids.values()) - len(ids) > 0
+    assert report["malformed"] == len(landed) - len(valid) > 0
+    assert report["exit_code"] == 0 and report["timestamps"] == "live" and report["seed"] == 4
+
+
+@pytest.mark.parametrize("to", ["parent", "process group"])
+def test_ctrl_c_stops_every_producer_after_delivering_what_they_hold(aws_endpoint: str, tmp_path: Any, to: str) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    kinesis = boto3.client("kinesis")
+    stream = make_stream(kinesis, shards=2)
+    report_path = tmp_path / "report.json"
+    command = [sys.executable, "-m", "data_generation", "--stream", stream, "--producers", "3", "--rate", "600"]
+    command += ["--duration", "120", "--seed", "6", "--report-json", str(report_path)]
+    repo = Path(__file__).resolve().parents[1]
+    process = subprocess.Popen(command, cwd=repo, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while sum(len(part) for part in _lines_by_shard(kinesis, stream).values()) < 600:
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the producers did not get going: {process.stderr.read()}")  # type: ignore[union-attr]
+            time.sleep(0.2)
+        if to == "parent":
+            process.send_signal(signal.SIGINT)
+        else:
+            os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+        assert process.wait(timeout=60) == 130
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    err = process.stderr.read()  # type: ignore[union-attr]
+    report = json.loads(report_path.read_text())
+    landed = [json.loads(line) for part in _lines_by_shard(kinesis, stream).values() for line in part]
+    assert report["interrupted"] is True and report["exit_code"] == 130
+    assert report["sent"] == report["generated"] == report["unique_events"] == len(landed)
+    assert len({r["EVENT_ID"] for r in landed}) == len(landed)
+    assert all(part["sent"] > 0 for part in report["parts"]), "every producer was sending"
+    assert "producers 3 | seed 6" in err
+
+
+def test_the_progress_shown_adds_up_every_producers_counts() -> None:
+    import multiprocessing
+
+    from data_generation.fanout import SharedProgress, totals
+
+    counts = multiprocessing.get_context("spawn").Array("q", 2 * 3)
+    first, third = SharedProgress(counts, 0), SharedProgress(counts, 2)
+    first.update(300, 250, 1.0)
+    third.update(120, 100, 1.0)
+    first.finish(500, 400, 2.0)
+    assert totals(counts) == (620, 500)
+
+
+def test_producers_sharing_a_stream_each_keep_to_their_part_of_its_capacity() -> None:
+    from data_generation.throttle import SHARD_BYTES_PER_SECOND, SHARD_RECORDS_PER_SECOND, ShardLimit
+
+    alone, shared = ShardLimit(4), ShardLimit(4, producers=2)
+    assert (alone.records.rate, alone.bytes.rate) == (4 * SHARD_RECORDS_PER_SECOND, 4 * SHARD_BYTES_PER_SECOND)
+    assert (shared.records.rate, shared.bytes.rate) == (2 * SHARD_RECORDS_PER_SECOND, 2 * SHARD_BYTES_PER_SECOND)
+    with pytest.raises(ValueError, match="at least one producer"):
+        ShardLimit(4, producers=0)
+
+
+def test_the_demos_conservation_line_reads_a_summed_report_as_it_reads_one() -> None:
+    from local_stack.demo import reconcile
+
+    parts = [_report(unique_events=10, malformed=1), _report(unique_events=7, malformed=2)]
+    counts = {"analytics.orders": 17, "raw.rejected_events": 3}
+    assert reconcile(sum_reports(parts), counts, distinct_orders=17)[:2] == (0, 0)
+    assert reconcile(sum_reports(parts), {**counts, "analytics.orders": 16}, distinct_orders=16)[:2] == (1, 0)
