@@ -1,15 +1,12 @@
-"""A run fanned out over N producers: disjoint users, ids and seeds; summed reports; the mapped DAG on the emulators."""
+"""Producers of one simulation: disjoint ids and users, split shares, summed reports and progress."""
 
 from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
-from collections import Counter, defaultdict
 from typing import Any
 
-import boto3
 import pytest
 
 from data_generation.faults import FaultInjector
@@ -17,10 +14,8 @@ from data_generation.generator import EventGenerator
 from data_generation.ids import BLOCK, UuidBlocks
 from data_generation.report import sum_reports
 from data_generation.shares import Share
-from tests.test_producer import make_stream
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
-DAGS = os.path.join(os.path.dirname(__file__), "..", "dags")
 
 
 def _events(generator: EventGenerator, n: int) -> list[dict]:
@@ -143,127 +138,6 @@ def test_the_run_report_is_the_sum_of_the_producers_reports() -> None:
     assert sum_reports(parts[2:])["exit_code"] == 130
     with pytest.raises(ValueError, match="no producer reports"):
         sum_reports([])
-
-
-def _lines_by_shard(kinesis: Any, stream: str) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = defaultdict(list)
-    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
-        iterator = kinesis.get_shard_iterator(
-            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while records := (response := kinesis.get_records(ShardIterator=iterator, Limit=10_000))["Records"]:
-            found[shard["ShardId"]] += [r["Data"].decode() for r in records]
-            iterator = response["NextShardIterator"]
-    return found
-
-
-def _xcom(run: Any, task_id: str) -> Any:
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        row = (
-            session.query(XComModel)
-            .filter_by(dag_id=run.dag_id, run_id=run.run_id, task_id=task_id, key="return_value")
-            .one()
-        )
-        return XComModel.deserialize_value(row)
-
-
-@pytest.mark.parametrize("producers", [2, 4])
-def test_the_dag_maps_producers_and_every_event_arrives_once(
-    aws_endpoint: str, airflow_home: Any, producers: int
-) -> None:
-    from airflow.dag_processing.dagbag import DagBag
-
-    kinesis = boto3.client("kinesis")
-    stream = make_stream(kinesis, shards=4)
-    dag = DagBag(dag_folder=DAGS).get_dag("event_simulation")
-    events = 2001  # not a multiple of the producers: the first ones send one more
-    run = dag.test(run_conf={"events": events, "users": 400, "producers": producers, "seed": 8, "stream": stream})
-    assert run.state == "success"
-    mapped = [ti for ti in run.get_task_instances() if ti.task_id == "generate"]
-    assert sorted(ti.map_index for ti in mapped) == list(range(producers))
-    report = _xcom(run, "report")
-    by_shard = {shard: list(map(json.loads, lines)) for shard, lines in _lines_by_shard(kinesis, stream).items()}
-    records = [record for shard in by_shard.values() for record in shard]
-    assert Counter(Counter(r["EVENT_ID"] for r in records).values()) == {1: events}, "every event once"
-    assert report["unique_events"] == report["sent"] == events and report["producers"] == producers
-    assert sorted(part["unique_events"] for part in report["parts"]) == sorted(
-        Share(i, producers).events(events) for i in range(producers)
-    )
-    # Each producer's users are its own, and its partition keys (the user ids) reach every shard.
-    shard_of = {r["USER_ID"]: shard for shard, part in by_shard.items() for r in part}
-    owners: dict[str, set[int]] = defaultdict(set)
-    for part in report["parts"]:
-        generator = EventGenerator(seed=8, users=400, share=Share(part["producer"], producers))
-        for user in generator.population.users:
-            owners[user.user_id].add(part["producer"])
-        assert {shard_of[u.user_id] for u in generator.population.users if u.user_id in shard_of} == set(by_shard)
-    assert all(len(found) == 1 for found in owners.values()) and len(owners) == 400
-    assert report["timestamps"] == "live"
-
-
-def test_the_cli_sends_through_n_processes_and_sums_their_reports(aws_endpoint: str, tmp_path: Any) -> None:
-    from data_generation.cli import main
-    from tests.test_generator_contract import problems
-
-    kinesis = boto3.client("kinesis")
-    stream = make_stream(kinesis, shards=3)
-    report_path = tmp_path / "report.json"
-    faults = ["--duplicate-rate", "0.03", "--malformed-rate", "0.03", "--late-rate", "0.03"]
-    args = ["--stream", stream, "--events", "3001", "--producers", "3", "--users", "300", "--seed", "4", *faults]
-    assert main([*args, "--report-json", str(report_path), "-q"]) == 0
-    report = json.loads(report_path.read_text())
-    landed = [line for part in _lines_by_shard(kinesis, stream).values() for line in part]
-    valid = [json.loads(line) for line in landed if not problems(line)]
-    ids = Counter(r["EVENT_ID"] for r in valid)
-    assert report["producers"] == 3 and [part["producer"] for part in report["parts"]] == [0, 1, 2]
-    assert report["sent"] == report["generated"] == len(landed)
-    assert report["unique_events"] == len(ids) == 3001
-    assert report["duplicates"] == sum(ids.values()) - len(ids) > 0
-    assert report["malformed"] == len(landed) - len(valid) > 0
-    assert report["exit_code"] == 0 and report["timestamps"] == "live" and report["seed"] == 4
-
-
-@pytest.mark.parametrize("to", ["parent", "process group"])
-def test_ctrl_c_stops_every_producer_after_delivering_what_they_hold(aws_endpoint: str, tmp_path: Any, to: str) -> None:
-    import signal
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
-
-    kinesis = boto3.client("kinesis")
-    stream = make_stream(kinesis, shards=2)
-    report_path = tmp_path / "report.json"
-    command = [sys.executable, "-m", "data_generation", "--stream", stream, "--producers", "3", "--rate", "600"]
-    command += ["--duration", "120", "--seed", "6", "--report-json", str(report_path)]
-    repo = Path(__file__).resolve().parents[1]
-    process = subprocess.Popen(command, cwd=repo, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 90
-        while sum(len(part) for part in _lines_by_shard(kinesis, stream).values()) < 600:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the producers did not get going: {process.stderr.read()}")  # type: ignore[union-attr]
-            time.sleep(0.2)
-        if to == "parent":
-            process.send_signal(signal.SIGINT)
-        else:
-            os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
-        assert process.wait(timeout=60) == 130
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    err = process.stderr.read()  # type: ignore[union-attr]
-    report = json.loads(report_path.read_text())
-    landed = [json.loads(line) for part in _lines_by_shard(kinesis, stream).values() for line in part]
-    assert report["interrupted"] is True and report["exit_code"] == 130
-    assert report["sent"] == report["generated"] == report["unique_events"] == len(landed)
-    assert len({r["EVENT_ID"] for r in landed}) == len(landed)
-    assert all(part["sent"] > 0 for part in report["parts"]), "every producer was sending"
-    assert "producers 3 | seed 6" in err
 
 
 def test_the_progress_shown_adds_up_every_producers_counts() -> None:
