@@ -10,41 +10,42 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mobile_events_elt import config
 from mobile_events_elt.config import ConfigError
-from mobile_events_elt.config.generator_settings import load_settings, parse_created_at
-from mobile_events_elt.data_generation.faults import FaultInjector
-from mobile_events_elt.data_generation.generator import EventGenerator
-from mobile_events_elt.data_generation.pipeline import StopFlag, run
+from mobile_events_elt.data_generation.command import (
+    EXIT_DELIVERY_FAILED,
+    EXIT_USAGE,
+    TIMESTAMPS,
+    exit_code,
+    generate,
+    kinesis_producer,
+)
+from mobile_events_elt.data_generation.pipeline import StopFlag
 from mobile_events_elt.data_generation.progress import Progress
 from mobile_events_elt.data_generation.replay import replay_spool, resumed_records, spool_stream
 from mobile_events_elt.data_generation.report import Report
-from mobile_events_elt.data_generation.sinks import FileSink, OnDelivered, Sink
+from mobile_events_elt.data_generation.shares import MAX_PRODUCERS
 from mobile_events_elt.data_generation.spool import default_spool_path
-from mobile_events_elt.data_generation.throttle import ShardLimit
 
 if TYPE_CHECKING:  # the producer imports boto3 (0.25 s): only the Kinesis sink pays for it
-    from mobile_events_elt.data_generation.producer import KinesisProducer
-
-EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_USAGE = 0, 1, 2
+    pass
 
 _EPILOG = """\
 examples:
   mobile-events-generate --events 10000                    # into the Kinesis stream of config/aws.json
   mobile-events-generate --sink stdout --events 5 --seed 7
-  mobile-events-generate --out events.ndjson.gz --events 1000000 --seed 7
+  mobile-events-generate --out events.ndjson.gz --events 1000000 --seed 7 --timestamps seed
   mobile-events-generate --duration 60 --rate 500 --duplicate-rate 0.01 --malformed-rate 0.005 \\
       --late-rate 0.02 --report-json .local/report.json
+  mobile-events-generate --producers 4 --duration 60 --users 100000   # 4 processes, one summed report
   mobile-events-generate replay-spool .local/spool/<file>.ndjson
 
-The same --seed (and options) gives byte-identical output on the stdout and file sinks. Kinesis
-endpoint and credentials come from AWS_ENDPOINT_URL and the AWS default chain, never from files.
+The same --seed (and options) with --timestamps seed gives byte-identical output on the stdout and file
+sinks; live timestamps depend on when the run starts. Kinesis endpoint and credentials come from
+AWS_ENDPOINT_URL and the AWS default chain, never from files.
 Exit codes: 0 done, 1 delivery failure (records spooled; replay-spool: also torn lines set aside),
 2 usage/config error, 130/143 stopped by Ctrl-C/SIGTERM after delivering what was buffered.
 """
@@ -86,6 +87,12 @@ def _probability(text: str) -> float:
     return value
 
 
+def _producers(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PRODUCERS:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {MAX_PRODUCERS}, got {text!r}")
+    return int(text)
+
+
 def _seed(text: str) -> int:
     try:
         return int(text)
@@ -109,6 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--duration", type=_positive, metavar="SECONDS", help="run for this long (with --events: whichever is first)"
     )
     amount.add_argument(
+        "--producers",
+        type=_producers,
+        default=1,
+        metavar="N",
+        help=f"send through N producer processes at once (1-{MAX_PRODUCERS}, Kinesis sink only), each with its "
+        "own random draws, users and event ids; --events, --rate and --users are split among them",
+    )
+    amount.add_argument(
         "--rate",
         type=_non_negative,
         default=0.0,
@@ -119,9 +134,16 @@ def build_parser() -> argparse.ArgumentParser:
     shape.add_argument("--users", type=_positive_int, metavar="N", help="population size (default: config, 1000)")
     shape.add_argument("--seed", type=_seed, metavar="S", help="same seed and options, same events (default: random)")
     shape.add_argument(
+        "--timestamps",
+        choices=TIMESTAMPS,
+        help="live (default): events carry the current time (each its due time at --rate; at full speed, the "
+        "run's start); seed: simulated time from --start or config simulation.start (the seed's 2024 dates), "
+        "the same bytes for the same --seed",
+    )
+    shape.add_argument(
         "--start",
         metavar='"YYYY-MM-DD HH:MM:SS"|now',
-        help="simulated time of the first event, UTC (default: config simulation.start)",
+        help="simulated time of the first event, UTC (implies --timestamps seed; default: config simulation.start)",
     )
     shape.add_argument(
         "--widen-values",
@@ -137,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument(
         "--shard-limit",
         action="store_true",
-        help="keep under the stream's write capacity (1,000 records/s and 1 MiB/s per open shard)",
+        help="keep under the stream's write capacity (1,000 records/s and 1 MiB/s per open shard; "
+        "with --producers, each keeps to its equal part)",
     )
     target.add_argument("--max-attempts", type=_positive_int, default=6, metavar="N", help="tries per record (6)")
     target.add_argument(
@@ -209,6 +232,12 @@ def _generate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     for flag in ("stream", "spool", "shard_limit"):
         if getattr(args, flag) and sink_name != "kinesis":
             parser.error(f"--{flag.replace('_', '-')} applies to --sink kinesis only")
+    if args.producers > 1:
+        if sink_name != "kinesis":
+            parser.error("--producers applies to --sink kinesis only")
+        from mobile_events_elt.data_generation import fanout  # it builds on this module
+
+        return fanout.main(args)
     stop = StopFlag()
     with stop.installed():
         try:
@@ -224,92 +253,11 @@ def _generate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return _finish(report, args, exit_code(report, stop), extra)
 
 
-def generate(args: argparse.Namespace, stop: StopFlag) -> tuple[Report, dict[str, Any]]:
-    """Run one generation as parsed from the command line; return the report and what identifies the run."""
-    settings = load_settings()
-    sink_name = args.sink or ("file" if args.out else "kinesis")
-    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
-    count = args.events if args.events is not None else (None if args.duration else settings.default_events)
-    start_epoch = None
-    if args.start:
-        start_epoch = int(time.time()) if args.start == "now" else parse_created_at(args.start, "--start")
-    generator = EventGenerator(
-        settings,
-        seed=seed,
-        users=args.users or settings.default_users,
-        late_rate=args.late_rate,
-        widen_values=args.widen_values,
-        start_epoch=start_epoch,
-    )
-    faults = None
-    if args.duplicate_rate or args.malformed_rate:
-        faults = FaultInjector(seed, generator.namespace, args.duplicate_rate, args.malformed_rate)
-    on_delivered = faults.delivered if faults is not None and args.duplicate_rate else None
-
-    sink: Sink
-    if sink_name == "kinesis":
-        target = args.stream or _default_stream()
-        sink = _kinesis_producer(target, args, Path(args.spool) if args.spool else None, on_delivered)
-    elif sink_name == "stdout":
-        target, sink = "-", FileSink.stdout(on_delivered)
-    else:
-        target = args.out
-        try:
-            sink = FileSink.open(Path(args.out), on_delivered)
-        except OSError as exc:
-            raise ConfigError(f"--out {args.out}: cannot open for writing: {exc.strerror}") from None
-
-    progress = None if args.quiet else Progress(sys.stderr, events=count, duration=args.duration)
-    report = run(
-        generator,
-        sink,
-        count=count,
-        duration=args.duration,
-        rate=args.rate,
-        faults=faults,
-        progress=progress,
-        stop=stop,
-    )
-    return report, {"seed": seed, "sink": sink_name, "target": target}
-
-
-def exit_code(report: Report, stop: StopFlag) -> int:
-    """1 if anything was left undelivered, else 128+signal if stopped by one (130 for Ctrl-C), else 0."""
-    if not report.ok:
-        return EXIT_DELIVERY_FAILED
-    if report.interrupted:
-        return 128 + (stop.signal or 2)
-    return EXIT_OK
-
-
-def _kinesis_producer(
-    stream: str, args: argparse.Namespace, spool_path: Path | None, on_delivered: OnDelivered | None = None
-) -> KinesisProducer:
-    """A producer for ``stream`` with the user's --max-attempts and --shard-limit (the stream's shards are
-    read either way, so a missing stream fails here with a clear message)."""
-    from mobile_events_elt.data_generation.producer import (  # boto3: 0.25 s
-        KinesisProducer,
-        kinesis_client,
-        stream_shards,
-    )
-
-    client = kinesis_client(config.load("aws").get("region"))
-    shards = stream_shards(client, stream)
-    return KinesisProducer(
-        stream,
-        client=client,
-        max_attempts=args.max_attempts,
-        spool_path=spool_path,
-        shard_limit=ShardLimit(shards) if args.shard_limit else None,
-        on_delivered=on_delivered,
-    )
-
-
 def _replay(args: argparse.Namespace) -> int:
     path = Path(args.path)
     stream, total = spool_stream(path)
     stream = args.stream or stream
-    producer = _kinesis_producer(stream, args, Path(args.spool) if args.spool else default_spool_path(stream))
+    producer = kinesis_producer(stream, args, Path(args.spool) if args.spool else default_spool_path(stream))
     done = resumed_records(path)
     if done and not args.quiet:
         print(f"resuming: a killed replay of {path} already handed over its first {done:,} records", file=sys.stderr)
@@ -336,10 +284,3 @@ def _finish(report: Report, args: argparse.Namespace, code: int, extra: dict[str
             print(f"error: --report-json {args.report_json}: cannot write: {exc.strerror}", file=sys.stderr)
             return code or EXIT_USAGE
     return code
-
-
-def _default_stream() -> str:
-    try:
-        return config.load("aws")["stream"]["name"]
-    except (KeyError, TypeError):
-        raise ConfigError("config/aws.json: stream.name is missing; set it or pass --stream") from None

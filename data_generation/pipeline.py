@@ -17,7 +17,7 @@ from types import FrameType
 from mobile_events_elt.config.signals import on_stop_signals
 from mobile_events_elt.data_generation.faults import FaultInjector
 from mobile_events_elt.data_generation.generator import Event
-from mobile_events_elt.data_generation.progress import Progress
+from mobile_events_elt.data_generation.progress import ProgressSink
 from mobile_events_elt.data_generation.report import Report
 from mobile_events_elt.data_generation.sinks import DeliveryError, Sink
 from mobile_events_elt.data_generation.throttle import Pacer
@@ -56,7 +56,7 @@ def run(
     duration: float | None = None,
     rate: float = 0.0,
     faults: FaultInjector | None = None,
-    progress: Progress | None = None,
+    progress: ProgressSink | None = None,
     stop: StopFlag | None = None,
 ) -> Report:
     """Send up to ``count`` valid events (or for ``duration`` seconds, whichever ends first) and close the sink.

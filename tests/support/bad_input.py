@@ -1,4 +1,4 @@
-"""The corpus of bad input lines: each case, what the pipeline must do with it."""
+"""The bad-input corpus: each record and file case with the outcome it must have."""
 
 from __future__ import annotations
 
@@ -8,10 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from mobile_events_elt.warehouse import contract
-from tests.seed import seed_records
-
-NOW = datetime.now(UTC).replace(microsecond=0)
-WITHIN_A_DAY, PAST_A_DAY = NOW + timedelta(hours=23), NOW + timedelta(hours=25)
+from tests.support.seed import seed_records
 
 BASE = {**seed_records()[3], "CREATED_AT": "2024-01-29 19:39:47"}  # a completed purchase
 
@@ -82,6 +79,11 @@ CONTROLS = "nul\x00 line 1\n2024-01-29 [ERROR] forged\r\x1b[31mred\x1b[0m \u202e
 
 
 HUGE = 900_000  # characters of one value: a few hundred of them may reach a log, never all
+
+
+# The contract's CREATED_AT range ends a day ahead of the run: one time inside it, one past it.
+NOW = datetime.now(UTC).replace(microsecond=0)
+WITHIN_A_DAY, PAST_A_DAY = NOW + timedelta(hours=23), NOW + timedelta(hours=25)
 
 
 OPEN_CASES = [

@@ -1,4 +1,5 @@
-"""The local Firehose delivery under test: a provisioned stream and bucket, events put, objects read back."""
+"""The local Firehose provisioned on the AWS emulator, events put through it and the objects it
+delivers; shared by the delivery and crash tests."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ def wait_for(condition: Any, what: str, timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"gave up waiting for {what}")
         time.sleep(0.05)
+
+
+def quiet(_: str) -> None:
+    """Delivery log sink for in-process runs."""
 
 
 def provision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, interval_seconds: int) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Reading the health page as a browser renders it."""
+"""Headless Chromium and a reader of the rendered health page; shared by the page test and the stack test."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-
+from tests.support.paths import REPO
 
 SCREENSHOTS = REPO / ".local" / "screenshots"
 
@@ -112,3 +111,8 @@ def read_page(dom: str) -> PageReader:
 def number(page: PageReader, name: str) -> int:
     assert name in page.metrics, f"the page shows no {name}; it shows {sorted(page.metrics)}"
     return int(re.sub(r"[^0-9-]", "", page.metrics[name]))
+
+
+# Event steps by their order's load time (the page's volume is per hour of loading); the same join is checked
+# against the emulator in tests/integration/warehouse/test_health_page.py.
+VOLUME_EVENTS = "analytics.events as events inner join analytics.orders as orders on events.order_id = orders.order_id"

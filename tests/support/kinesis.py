@@ -1,10 +1,15 @@
-"""Kinesis streams on the emulator, their records, and a Kinesis client that fails on purpose."""
+"""A Kinesis stream on the AWS emulator and a fault-injecting wrapper around the real client; shared by
+the producer and spool tests."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
 from typing import Any
+
+from botocore.exceptions import ClientError
+
+THROTTLED = "ProvisionedThroughputExceededException"
 
 
 class FaultyKinesis:
@@ -55,3 +60,7 @@ def stream_records(kinesis: Any, stream: str) -> list[tuple[str, str]]:
             found += [(r["Data"].decode(), r["PartitionKey"]) for r in records]
             iterator = response["NextShardIterator"]
     return found
+
+
+def throttle_error() -> ClientError:
+    return ClientError({"Error": {"Code": THROTTLED, "Message": "Rate exceeded"}}, "PutRecords")

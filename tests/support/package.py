@@ -1,0 +1,25 @@
+"""The project's wheel, built by pip from a copy of the checkout (so no build/ folder of the checkout's leaks in)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.paths import REPO
+
+ROOT = "mobile_events_elt"
+
+
+def build_wheel(base: Path) -> Path:
+    """Build the wheel into ``base`` and return its path."""
+    source = base / "source"
+    ignore = shutil.ignore_patterns(
+        ".git", ".venv", ".local", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", "tests", "benchmarks"
+    )
+    shutil.copytree(REPO, source, ignore=ignore)
+    command = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(base)]
+    subprocess.run([*command, str(source)], check=True, capture_output=True)
+    (built,) = base.glob("*.whl")
+    return built
