@@ -54,16 +54,21 @@ def redis_password(state: Path) -> str:
     return read_or_create_secret(state / "datastores" / "redis_password")
 
 
-def celery_settings(state: Path, host: str = HOST) -> dict[str, str]:
-    """The Airflow settings of the distributed stack: executor, metadata database, broker, result backend."""
-    database = f"{ROLE}:{postgres_password(state)}@{host}:{port('postgres')}/{DATABASE}"
+def celery_settings(database: str, broker: str, executor: str = "CeleryExecutor") -> dict[str, str]:
+    """Airflow's settings for Celery: database is ``user:password@host:port/name``, broker a Redis URL."""
     return {
-        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__CORE__EXECUTOR": executor,
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://{database}",
-        "AIRFLOW__CELERY__BROKER_URL": f"redis://:{redis_password(state)}@{host}:{port('redis')}/0",
+        "AIRFLOW__CELERY__BROKER_URL": broker,
         "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql://{database}",
         "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
     }
+
+
+def local_celery_settings(state: Path) -> dict[str, str]:
+    """celery_settings for the servers this module starts, with their passwords."""
+    database = f"{ROLE}:{postgres_password(state)}@{HOST}:{port('postgres')}/{DATABASE}"
+    return celery_settings(database, f"redis://:{redis_password(state)}@{HOST}:{port('redis')}/0")
 
 
 def _server_user() -> pwd.struct_passwd | None:

@@ -37,7 +37,7 @@ import urllib.error
 import urllib.request
 
 from local_stack import datastores, processes, services, stack
-from local_stack.environment import STATE, local_env
+from local_stack.environment import STATE, component_settings, local_env
 from local_stack.ports import HOST, PORTS, ensure_free, is_listening, port
 from local_stack.private_state import private_folder, read_or_create_secret
 from local_stack.steps import StageFailed, run
@@ -70,12 +70,10 @@ def _env(executor: str = "local") -> dict[str, str]:
     # are made here at first use (owner-only from birth), kept out of the repository, and never leave the machine.
     env["AIRFLOW__API_AUTH__JWT_SECRET"] = read_or_create_secret(AIRFLOW_HOME / "jwt_secret")
     env["AIRFLOW__CORE__FERNET_KEY"] = _fernet_key()
-    env["FIREHOSE_STATE_DIR"] = str(STATE / "firehose")  # the local Firehose's checkpoints, with the stack's state
+    env.update(component_settings(f"http://{HOST}:{port('airflow')}/execution/", str(STATE / "firehose")))
     env["AIRFLOW__CORE__EXECUTOR"] = "LocalExecutor"
-    env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = f"http://{HOST}:{port('airflow')}/execution/"
-    env["AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL"] = "10"
     if executor == "celery":
-        env.update(datastores.celery_settings(STATE))
+        env.update(datastores.local_celery_settings(STATE))
         # Each task names its worker (worker-N@host) as its hostname: in the UI, the API and its log.
         env["AIRFLOW__CORE__HOSTNAME_CALLABLE"] = "local_stack.worker_name.hostname"
     return env
