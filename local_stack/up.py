@@ -19,6 +19,8 @@ security"); the Snowflake emulator alone asks for a password, the stack's login 
 ``ELT_TRIGGER=schedule make up`` leaves out the S3-notification trigger: the ELT DAG then runs on its
 cron schedule only.
 
+``LOCAL_STACK_GENERATOR=off`` leaves out the background generator.
+
 ``make up EXECUTOR=celery WORKERS=2`` is the distributed stack: the CeleryExecutor with WORKERS Celery
 workers, Redis as the broker and PostgreSQL as the metadata database and result backend, both real
 servers (local_stack/datastores.py; docs/distributed-stack.md). The processes come from
@@ -139,7 +141,7 @@ def up(executor: str = "local", workers: int = 2) -> int:
                 stack.start_service(service, RUN_DIR, env, values)
         print("==> starting the local Firehose delivery and a generator streaming at a gentle rate")
         for service in declared:
-            if service.role == "helper":
+            if service.role == "helper" and not (service.name == "generator" and _quiet()):
                 stack.start_service(service, RUN_DIR, env, values)
         _unpause()
     except (processes.StartError, StageFailed, OSError) as exc:
@@ -164,6 +166,11 @@ The local stack is up.
 Stop it with: make down"""
     )
     return 0
+
+
+def _quiet() -> bool:
+    """LOCAL_STACK_GENERATOR=off leaves the background generator out (a test then knows every event it sent)."""
+    return os.environ.get("LOCAL_STACK_GENERATOR", "on") == "off"
 
 
 def _unpause(timeout: float = 120.0) -> None:

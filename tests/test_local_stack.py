@@ -1,14 +1,19 @@
-"""The emulator launchers: their fixes for upstream defects hold against the real servers."""
+"""The local stack's launchers: the emulators' fixes for upstream defects hold against the real servers, and
+the service description (local_stack/services.py) gives each stack the processes it needs."""
 
 from __future__ import annotations
 
 import concurrent.futures
+import os
+import socket
+import stat
 import time
 
 import boto3
 import pytest
 
-pytestmark = pytest.mark.emulator  # one test starts its own Snowflake emulator; the others use the fixtures
+from local_stack import services, worker_name
+from local_stack.private_state import private_folder
 
 
 def test_kinesis_concurrent_producers_keep_every_record(aws_endpoint: str) -> None:
@@ -109,6 +114,7 @@ def test_kinesis_routes_to_child_shards_after_a_split(aws_endpoint: str) -> None
     assert sorted(d for data in contents.values() for d in data) == sorted(r["Data"] for r in records)
 
 
+@pytest.mark.emulator  # starts its own Snowflake emulator
 def test_snowflake_emulator_killed_and_restarted_keeps_tables_stages_and_types(tmp_path) -> None:
     """A SIGKILL loses nothing committed: rows, the stage and its files, a VARIANT column's type."""
     import os
@@ -151,3 +157,39 @@ def test_snowflake_emulator_killed_and_restarted_keeps_tables_stages_and_types(t
             assert cur.description[0].type_code == 5  # VARIANT, from the kept catalog
     finally:
         processes.stop("snowflake", tmp_path)
+
+
+def test_the_celery_profile_adds_the_datastores_and_workers() -> None:
+    local = {s.name for s in services.in_profile(services.DEFAULT)}
+    celery = {s.name for s in services.in_profile(services.CELERY)}
+    compose = {s.name for s in services.in_profile(services.DEFAULT, local=False)}
+    assert celery - local == {"postgres", "redis", "airflow-worker"}
+    assert "postgres" in compose and "postgres" not in local  # make up keeps Airflow's metadata in SQLite
+
+
+def test_commands_are_rendered_for_the_target() -> None:
+    worker = services.service("airflow-worker")
+    values = {"airflow": "/venv/bin/airflow", "worker": "worker-2"}
+    assert services.render(worker.command, values)[:3] == ["/venv/bin/airflow", "celery", "worker"]
+    assert "worker-2@%h" in services.render(worker.command, values)
+
+
+def test_a_named_worker_is_the_tasks_hostname(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCAL_STACK_WORKER", "worker-2")
+    assert worker_name.hostname().startswith("worker-2@")
+    monkeypatch.delenv("LOCAL_STACK_WORKER")
+    assert worker_name.hostname() == socket.getfqdn()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="handing a folder to another group needs root")
+def test_a_private_folder_keeps_a_handed_over_groups_search_permission_only(tmp_path) -> None:
+    """local_stack/datastores.py gives PostgreSQL's server user search on the state folder; nothing more survives."""
+    folder = tmp_path / "state"
+    folder.mkdir(mode=0o777)
+    folder.chmod(0o777)
+    private_folder(folder)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700  # our own group: closed
+    os.chown(folder, -1, 65534)  # another group
+    folder.chmod(0o777)
+    private_folder(folder)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o710
