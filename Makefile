@@ -60,8 +60,8 @@ test: $(STAMP) ## run lint and the test suite
 	$(PY) scripts/audit_dependencies.py
 	$(PY) -m pytest
 
-test-fast: $(STAMP) ## the unit tests only: no emulator, no Airflow (markers in pyproject.toml)
-	$(PY) -m pytest -m "unit and not slow" -q
+test-fast: $(STAMP) ## the unit tests only (tests/unit): no emulator, no Airflow
+	$(PY) -m pytest tests/unit -m "not slow" -q
 
 audit: $(STAMP) ## pip-audit every installed package (AUDIT_REQUIRE_SERVICE=1: fail if the service is unreachable)
 	$(PY) scripts/audit_dependencies.py

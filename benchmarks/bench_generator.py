@@ -6,9 +6,8 @@ one core and at least 10x the naive generator. Both run single-threaded in this 
 other; CPU-time rates are printed too, since a busy machine slows wall-clock figures.
 
 The files go to a RAM-backed folder (/dev/shm) when there is one, so the figures measure generation and
-serialisation rather than the disk: on the project's VM the kernel time to write 460 MB to the virtual
-disk varied from 0.7 to 1.7 s between runs. A third of the events is then also written to a disk folder
-(.local/) and that figure printed too.
+serialisation rather than the disk, whose write time varies between runs. A third of the events is then also
+written to a disk folder (.local/) and that figure printed too.
 
 Usage: python benchmarks/bench_generator.py [--events N] [--naive-events N] [--sizes SMALL LARGE] [--dir DIR]
 """

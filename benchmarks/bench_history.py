@@ -16,8 +16,7 @@ each, and --rows rows (default 5,000,000) in RAW.EVENTS_RAW, ANALYTICS.ORDERS an
 For each case it prints S3 requests (counted on the boto3 client the pipeline uses), Snowflake statements
 (counted at the emulator), audit rows read into Python, and wall time (median of --repeat runs), with and
 without history, and the ratio. Targets: S3 requests and audit rows read the same; wall time with history
-<= 1.5x. The naive baseline in the same run is what a run did before: list both folders whole and read the
-whole audit.
+<= 1.5x. The naive baseline in the same run lists both folders whole and reads the whole audit.
 
 Usage: python benchmarks/bench_history.py [--objects N] [--rows N] [--events N] [--repeat N] [--keep]
 """

@@ -1,14 +1,11 @@
 """
 ### Event simulation
 
-Runs the event generator (`python -m data_generation`) into the Kinesis stream from the UI, to simulate
-load or rehearse the pipeline's defences. Pick the volume (`events`, or `duration` in seconds when
-`events` is 0), the `rate` (events per second, 0 = as fast as possible), the user population and the
-fault rates (duplicates, late events, malformed records). The task log shows the generator's progress
-and its final report (sent, retried, failed, spooled); the report is also the task's return value.
-
-Manual only. The ELT DAG picks the events up once Firehose (or, locally, `python -m local_stack firehose`)
-has delivered them.
+Runs the event generator into the Kinesis stream, to simulate load or rehearse the pipeline's defences.
+Params: `events` (or `duration` in seconds when `events` is 0), `rate` (events/s in all, 0 = as fast as
+possible), `users`, `seed`, the fault rates, `producers` (the `generate` task is mapped over that many, each
+with ids of its own) and `timestamps` (`live` or `seed`). Manual only; `report` sums the producers' reports.
+More: docs/load-simulation.md.
 """
 
 from __future__ import annotations
@@ -28,10 +25,12 @@ from airflow.sdk import Param, dag, task
     tags=["mobile-events", "simulation", "kinesis"],
     doc_md=__doc__,
     params={
-        "events": Param(1000, type="integer", minimum=0, description="events to send; 0 = use duration"),
+        "events": Param(1000, type="integer", minimum=0, description="events to send in all; 0 = use duration"),
         "duration": Param(60, type="integer", minimum=1, description="seconds to run when events is 0"),
-        "rate": Param(0, type="number", minimum=0, description="events per second; 0 = as fast as possible"),
+        "rate": Param(0, type="number", minimum=0, description="events per second in all; 0 = as fast as possible"),
         "users": Param(1000, type="integer", minimum=1, description="size of the simulated user population"),
+        "producers": Param(1, type="integer", minimum=1, maximum=64, description="producers sending at once"),
+        "timestamps": Param("live", type="string", enum=["live", "seed"], description="live: now; seed: 2024"),
         "seed": Param(0, type="integer", description="same seed, same events"),
         "duplicate_rate": Param(0.0, type="number", minimum=0, maximum=1),
         "late_rate": Param(0.0, type="number", minimum=0, maximum=1),
@@ -39,13 +38,25 @@ from airflow.sdk import Param, dag, task
     },
 )
 def event_simulation() -> None:
+    @task
+    def plan(params: dict | None = None) -> list[dict]:
+        from data_generation.simulation import plan_producers
+
+        return plan_producers(params or {})
+
+    @task(multiple_outputs=False, retries=2)
+    def generate(part: dict) -> dict:
+        from data_generation.simulation import run_producer
+
+        return run_producer(part)
+
     @task(multiple_outputs=True)
-    def generate(params: dict | None = None) -> dict:
-        from data_generation.simulation import run_from_params
+    def report(reports: list[dict]) -> dict:
+        from data_generation.report import sum_reports
 
-        return run_from_params(params or {})
+        return sum_reports(list(reports))
 
-    generate()
+    report(generate.expand(part=plan()))
 
 
 event_simulation()

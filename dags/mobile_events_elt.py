@@ -1,58 +1,13 @@
 """
 ### Mobile events ELT
 
-Loads the files Firehose delivered to S3 since the last run into Snowflake, splits them into the
-analytics tables and checks them, in one task, **load_transform_check**:
+Loads the files Firehose delivered to S3 into Snowflake, transforms them into the analytics tables and checks
+them, in one task, `load_transform_check`. The task skips itself, without touching Snowflake, when S3 shows
+nothing new since the last complete run; a failed check fails the run at once and names each check.
 
-1. **Anything new?** It asks S3, not Snowflake: it lists the landing and error folders of the hours
-   Firehose can still write to (since the last complete run, less `late_delivery_hours`) and compares the
-   listing (keys and ETags) with the marker object `state/mobile_events_elt/last-complete-listing.json`,
-   written only by a run that finished every step. Unchanged: the task *skips* itself (the run shows as
-   skipped in the grid), no Snowflake session is opened and no asset event is published, so an idle
-   pipeline never resumes the warehouse. If the newest file is older than `freshness_hours`, the task
-   fails instead, as the freshness check would.
-2. **Load**, on one connection holding the pipeline's lease (`RAW.PIPELINE_LEASE`: one writer at a time,
-   a retry fences off its earlier try; `docs/exclusion.md`), each listed file `RAW.LOAD_AUDIT` does not
-   know yet (PUT + COPY on an internal
-   stage, or COPY from the external S3 stage). Lines that are not JSON objects go to
-   `RAW.REJECTED_EVENTS` with a reason; an unreadable file is recorded as FAILED (a key that is not a
-   safe path, as REJECTED_KEY) and does not block the others, but the run fails once everything else is
-   committed and names it, and so does every later run, idle ones included (from the marker, without
-   the warehouse), until the object is replaced, removed or replayed. Records Firehose wrote to its error
-   output (`errors/`) are quarantined the same way, so every record sent ends in a table or in
-   quarantine.
-3. **Transform**: every model in `sql/transform/`, in order: claim files from `RAW.TRANSFORM_QUEUE`,
-   build the validated, deduplicated batch, then write quarantine, `ORDERS`, `EVENTS`, `USERS`,
-   `PURCHASE_COUNTS`, and mark the batch done.
-4. **Check**: data-quality checks (`sql/checks/`), conservation included. A failed check fails the run at
-   once, without retries (retries are for transient errors; bad data does not get better in 15 s), and
-   names each check. When all pass, the listing is recorded in the marker: only then does the next run
-   with the same listing count as idle. A run failing anywhere leaves the marker alone, so the next run
-   does the work again; `mobile_events_replay` resets the marker, so forgotten files reload.
-
-The task log has one line per model (rows changed, seconds) and per check; its XCom holds the load
-report, `models` (rows and seconds per model), `checks` (failures per check) and `report_errors`.
-
-Why one task and not a task per step or per model (a task group would keep each one a task): on
-LocalExecutor every task is a process that parses this file (about 1 s with the SQS watcher's trigger),
-imports the Snowflake driver (about 2 s) and logs in. Measured with `benchmarks/bench_freshness.py` on
-a busy machine, that start-up took 5-6 s of every task, and with one run at a time every file also
-waits for the whole run before it: the eleven tasks this DAG had (load, a batch id, eight models,
-check) were most of the time from landing to fresh rows. Every step is idempotent (the audit decides
-what loads, the models MERGE on deterministic ids), so a retry or a clear reruns the task safely.
-
-Triggers: every `ELT_SCHEDULE` (each minute by default) and, when `ELT_SQS_QUEUE_URL` names the queue
-that receives the bucket's ObjectCreated notifications, as soon as a file lands (an asset watcher on
-that queue, asset `s3://<bucket>/<landing folder>` from `config/aws.json`). SQS messages are deleted on
-receipt, so the schedule also sweeps for files no message announced: every run loads *all* files the
-audit does not know, whatever woke it.
-
-Connections: `snowflake_default`, `aws_default` (from `AIRFLOW_CONN_*` or the UI); the AWS identity needs
-read/write on the marker besides reading the two folders. One active run at a time. Failures are
-published to the SNS topic `ELT_ALERTS_TOPIC_ARN` when set, and so is a report's error (a report never fails
-the run) once per distinct error, not every run; keys and values in alerts and logs are cut and escaped. A
-run that did the work updates the assets `analytics.users`, `analytics.events`, `analytics.orders` and
-`analytics.purchase_counts`, so downstream DAGs can run after fresh data.
+Runs every `ELT_SCHEDULE` (each minute) and, when `ELT_SQS_QUEUE_URL` is set, as soon as a file lands. Uses
+`aws_default` and `snowflake_default`; alerts go to `ELT_ALERTS_TOPIC_ARN`. More: docs/architecture.md,
+docs/exactly-once.md.
 """
 
 from __future__ import annotations

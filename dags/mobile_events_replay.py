@@ -1,14 +1,9 @@
 """
 ### Replay delivered files
 
-Reprocesses the files S3 received between `since` and `until` (ISO-8601, UTC): forgets their raw rows
-and audit rows in Snowflake, then triggers `mobile_events_elt`, which loads them again from S3 and runs
-the transforms. Events already in the analytics tables are not counted twice (every model MERGEs on a
-deterministic id), and the purchase counts of the days they touch are recomputed.
-
-Use it after fixing a bad file in S3, after changing a loading rule, or to retry files the audit
-recorded as FAILED. Manual only. It holds the pipeline's lease while it forgets (docs/exclusion.md), so it
-never runs beside a load or a transform.
+Forgets the files S3 received between `since` and `until` (ISO-8601, UTC), then triggers `mobile_events_elt`,
+which loads them again; nothing is counted twice. Use it after fixing a file, changing a loading rule or to
+retry FAILED files. Manual only; holds the pipeline's lease while it forgets. More: docs/exactly-once.md.
 """
 
 from __future__ import annotations

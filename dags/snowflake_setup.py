@@ -1,21 +1,9 @@
 """
 ### Snowflake setup
 
-Brings the pipeline's database up to date, as the pipeline's role: looks up the database from
-`config/snowflake.json` and its `RAW` and `ANALYTICS` schemas (creating only what is missing, where the
-role may), then applies each versioned migration in `sql/migrations/` not yet recorded in
-`RAW.SCHEMA_MIGRATIONS`, in version order, once. Idempotent: a second run applies nothing. A migration
-edited after it was applied fails the run with the file named (add a new migration instead).
-
-It holds the pipeline's lease while it migrates (docs/exclusion.md): it waits for a running ELT task to
-finish, and no load or transform starts until it is done; until the database has the schema version the
-deployed code expects, every ELT run fails naming both versions.
-
-Account objects (warehouse, database, schemas, role, grants, service user, storage integration, external
-stage) need an administrator and real Snowflake: `python -m warehouse setup --account-objects ...`, once
-(see the README).
-
-Manual only: trigger it from the UI after deploying a new migration.
+Brings the pipeline's database up to date as the pipeline's role: each migration in `sql/migrations/` not yet
+recorded, in order, once; a second run applies nothing. Manual only: trigger it after deploying a new
+migration. Account objects need an administrator first: docs/production.md.
 """
 
 from __future__ import annotations

@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 import config
 from config import ConfigError
 from data_generation.faults import FaultInjector
-from data_generation.generator import EventGenerator
+from data_generation.generator import EventGenerator, LiveClock
 from data_generation.pipeline import StopFlag, run
-from data_generation.progress import Progress
+from data_generation.progress import Progress, ProgressSink
 from data_generation.replay import replay_spool, resumed_records, spool_stream
 from data_generation.report import Report
 from data_generation.settings import load_settings, parse_created_at
+from data_generation.shares import MAX_PRODUCERS, Share
 from data_generation.sinks import FileSink, OnDelivered, Sink
 from data_generation.spool import default_spool_path
 from data_generation.throttle import ShardLimit
@@ -33,6 +34,8 @@ if TYPE_CHECKING:  # the producer imports boto3 (0.25 s): only the Kinesis sink 
     from data_generation.producer import KinesisProducer
 
 EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_USAGE = 0, 1, 2
+LIVE, SEED = "live", "seed"
+TIMESTAMPS = (LIVE, SEED)
 
 _EPILOG = """\
 examples:
@@ -86,6 +89,12 @@ def _probability(text: str) -> float:
     return value
 
 
+def _producers(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PRODUCERS:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {MAX_PRODUCERS}, got {text!r}")
+    return int(text)
+
+
 def _seed(text: str) -> int:
     try:
         return int(text)
@@ -109,6 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--duration", type=_positive, metavar="SECONDS", help="run for this long (with --events: whichever is first)"
     )
     amount.add_argument(
+        "--producers",
+        type=_producers,
+        default=1,
+        metavar="N",
+        help=f"send through N producer processes at once (1-{MAX_PRODUCERS}, Kinesis sink only), each with its "
+        "own random draws, users and event ids; --events, --rate and --users are split among them",
+    )
+    amount.add_argument(
         "--rate",
         type=_non_negative,
         default=0.0,
@@ -119,9 +136,16 @@ def build_parser() -> argparse.ArgumentParser:
     shape.add_argument("--users", type=_positive_int, metavar="N", help="population size (default: config, 1000)")
     shape.add_argument("--seed", type=_seed, metavar="S", help="same seed and options, same events (default: random)")
     shape.add_argument(
+        "--timestamps",
+        choices=TIMESTAMPS,
+        help="live (default): events carry the current time (each its due time at --rate; at full speed, the "
+        "run's start); seed: simulated time from --start or config simulation.start (the seed's 2024 dates), "
+        "the same bytes for the same --seed",
+    )
+    shape.add_argument(
         "--start",
         metavar='"YYYY-MM-DD HH:MM:SS"|now',
-        help="simulated time of the first event, UTC (default: config simulation.start)",
+        help="simulated time of the first event, UTC (implies --timestamps seed; default: config simulation.start)",
     )
     shape.add_argument(
         "--widen-values",
@@ -224,32 +248,65 @@ def _generate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return _finish(report, args, exit_code(report, stop), extra)
 
 
-def generate(args: argparse.Namespace, stop: StopFlag) -> tuple[Report, dict[str, Any]]:
-    """Run one generation as parsed from the command line; return the report and what identifies the run."""
+def timestamps(args: argparse.Namespace) -> str:
+    """The run's timestamp mode: --timestamps, else seed when --start is given, else live."""
+    if args.timestamps == LIVE and args.start:
+        raise ConfigError("--start sets the simulated clock of --timestamps seed; drop it or --timestamps live")
+    return args.timestamps or (SEED if args.start else LIVE)
+
+
+def generate(
+    args: argparse.Namespace,
+    stop: StopFlag,
+    *,
+    share: Share | None = None,
+    live_start: int | None = None,
+    progress: ProgressSink | None = None,
+) -> tuple[Report, dict[str, Any]]:
+    """Run one generation as parsed from the command line; return the report and what identifies the run.
+
+    ``share`` is this producer's part of a fanned-out run; all its producers must get the same ``args.seed``
+    and ``live_start`` (the live clock's start, default now). ``progress`` defaults to stderr unless quiet.
+    """
     settings = load_settings()
+    share = share or Share()
     sink_name = args.sink or ("file" if args.out else "kinesis")
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
-    count = args.events if args.events is not None else (None if args.duration else settings.default_events)
-    start_epoch = None
-    if args.start:
+    total = args.events if args.events is not None else (None if args.duration else settings.default_events)
+    count, rate = share.events(total), share.rate(args.rate)
+    mode = timestamps(args)
+    start_epoch, live = None, None
+    if mode == SEED and args.start:
         start_epoch = int(time.time()) if args.start == "now" else parse_created_at(args.start, "--start")
-    generator = EventGenerator(
-        settings,
-        seed=seed,
-        users=args.users or settings.default_users,
-        late_rate=args.late_rate,
-        widen_values=args.widen_values,
-        start_epoch=start_epoch,
-    )
+    if mode == LIVE:
+        # The clock stamps valid events; the pacer's rate also counts the injected records.
+        events_rate = rate / (1 + args.duplicate_rate + args.malformed_rate)
+        live = LiveClock(int(time.time()) if live_start is None else live_start, events_rate)
+    try:
+        generator = EventGenerator(
+            settings,
+            seed=seed,
+            users=args.users or settings.default_users,
+            late_rate=args.late_rate,
+            widen_values=args.widen_values,
+            start_epoch=start_epoch,
+            live=live,
+            share=share,
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     faults = None
     if args.duplicate_rate or args.malformed_rate:
-        faults = FaultInjector(seed, generator.namespace, args.duplicate_rate, args.malformed_rate)
+        faults = FaultInjector(seed, generator.namespace, args.duplicate_rate, args.malformed_rate, share)
     on_delivered = faults.delivered if faults is not None and args.duplicate_rate else None
 
     sink: Sink
     if sink_name == "kinesis":
         target = args.stream or _default_stream()
-        sink = _kinesis_producer(target, args, Path(args.spool) if args.spool else None, on_delivered)
+        spool = Path(args.spool) if args.spool else None
+        if spool is not None and share.count > 1:
+            spool = spool.with_name(f"{spool.stem}-{share.index}{spool.suffix}")
+        sink = _kinesis_producer(target, args, spool, on_delivered)
     elif sink_name == "stdout":
         target, sink = "-", FileSink.stdout(on_delivered)
     else:
@@ -259,18 +316,24 @@ def generate(args: argparse.Namespace, stop: StopFlag) -> tuple[Report, dict[str
         except OSError as exc:
             raise ConfigError(f"--out {args.out}: cannot open for writing: {exc.strerror}") from None
 
-    progress = None if args.quiet else Progress(sys.stderr, events=count, duration=args.duration)
+    if progress is None and not args.quiet:
+        progress = Progress(sys.stderr, events=count, duration=args.duration)
     report = run(
         generator,
         sink,
         count=count,
         duration=args.duration,
-        rate=args.rate,
+        rate=rate,
         faults=faults,
         progress=progress,
         stop=stop,
     )
-    return report, {"seed": seed, "sink": sink_name, "target": target}
+    extra: dict[str, Any] = {"seed": seed, "sink": sink_name, "target": target, "timestamps": mode}
+    if live is not None:
+        extra["live_start"] = live.start
+    if share.count > 1:
+        extra["producer"] = share.index
+    return report, extra
 
 
 def exit_code(report: Report, stop: StopFlag) -> int:

@@ -9,6 +9,8 @@ Every malformed record is unique (it carries an EVENT_ID of its own id space, ne
 so a warehouse that quarantines each distinct bad record once sees exactly as many as were sent.
 Duplicates are drawn only from events whose delivery was confirmed, so "distinct valid events
 delivered" is exactly the number of originals delivered, however many re-sends also got through.
+Which delivered event a duplicate repeats depends on when deliveries are confirmed, so those picks use
+random draws of their own: every other decision, and every malformed record, is the same on a re-run.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Callable
 from data_generation.generator import to_line
 from data_generation.ids import uuid_sequence
 from data_generation.report import DUPLICATE, EVENT, LATE, MALFORMED
+from data_generation.shares import Share
 from data_generation.sinks import Record
 
 _POOL_SIZE = 1024
@@ -99,14 +102,23 @@ MALFORMERS: dict[str, Callable[[dict, random.Random], str]] = {
 class FaultInjector:
     """Decides, after each valid event, whether to add a duplicate and/or a malformed record."""
 
-    def __init__(self, seed: int, namespace: bytes, duplicate_rate: float = 0.0, malformed_rate: float = 0.0) -> None:
+    def __init__(
+        self,
+        seed: int,
+        namespace: bytes,
+        duplicate_rate: float = 0.0,
+        malformed_rate: float = 0.0,
+        share: Share | None = None,
+    ) -> None:
         for name, rate in (("duplicate_rate", duplicate_rate), ("malformed_rate", malformed_rate)):
             if not 0 <= rate <= 1:
                 raise ValueError(f"{name} must be a probability between 0 and 1, got {rate}")
+        share = share or Share()
         self.duplicate_rate = duplicate_rate
         self.malformed_rate = malformed_rate
-        self._rng = random.Random(f"faults:{seed}")
-        self._malformed_ids = uuid_sequence(namespace + b"|malformed")
+        self._rng = random.Random(f"faults:{seed}{share.seed_suffix}")
+        self._picks = random.Random(f"duplicates:{seed}{share.seed_suffix}")
+        self._malformed_ids = uuid_sequence(namespace + b"|malformed", share.index, share.count)
         self._kinds = list(MALFORMERS)
         self._delivered: list[tuple[str, str]] = []
 
@@ -117,7 +129,7 @@ class FaultInjector:
         if len(self._delivered) < _POOL_SIZE:
             self._delivered.append((line, key))
         else:
-            self._delivered[self._rng.randrange(_POOL_SIZE)] = (line, key)
+            self._delivered[self._picks.randrange(_POOL_SIZE)] = (line, key)
 
     def apply(self, events: list[Record]) -> list[Record]:
         """The chunk of valid events with each one's injected records right after it."""
@@ -131,7 +143,7 @@ class FaultInjector:
         extra = []
         rng = self._rng
         if self.duplicate_rate and rng.random() < self.duplicate_rate and self._delivered:
-            old_line, old_key = self._delivered[rng.randrange(len(self._delivered))]
+            old_line, old_key = self._delivered[self._picks.randrange(len(self._delivered))]
             extra.append((old_line, old_key, DUPLICATE))
         if self.malformed_rate and rng.random() < self.malformed_rate:
             kind = rng.choice(self._kinds)

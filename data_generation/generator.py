@@ -5,8 +5,12 @@ probabilities, the user's fixed OS/city/coordinates, an outcome, a UTC ``CREATED
 completed-purchase counts for that hour and day. After the 15 seed keys come ``EVENT_ID`` (unique,
 derived from the run's inputs) and ``DEVICE_MODEL`` (from the seed's phone_models, which it never emitted).
 
-Time is simulated: sessions arrive as a Poisson process whose rate follows a daily rhythm in local time,
-and each session belongs to a user drawn by activity weight. HOURLY/DAILY_PURCHASE_COUNT are running
+Time is simulated by default: sessions arrive as a Poisson process whose rate follows a daily rhythm in
+local time, from config simulation.start (the seed's dates), and each session belongs to a user drawn by
+activity weight. With a ``LiveClock`` events carry the current time instead: event k is stamped with the
+time it is due, ``start + k / rate``, so a paced run keeps within a second of the wall clock, a run at
+full speed stamps the time it started, and a re-run with the same inputs (a retried task) makes the
+same bytes. The random draws are the same either way, so only the times differ. HOURLY/DAILY_PURCHASE_COUNT are running
 counts of that user's completed purchases in the event's UTC hour/day, this event included, so the last
 purchase of a user-hour carries that hour's total. Late events (CREATED_AT moved hours or days back) count
 into their own past hour/day, which is why recent buckets are kept for the late window.
@@ -24,6 +28,7 @@ import math
 import random
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -38,6 +43,7 @@ from data_generation.settings import (
     GeneratorSettings,
     load_settings,
 )
+from data_generation.shares import Share
 
 SEED_KEYS = (
     "USER_ID",
@@ -74,6 +80,18 @@ _MINUTE_SECOND = [f"{s // 60:02d}:{s % 60:02d}" for s in range(3600)]
 Event = tuple[str, str, str]
 
 
+@dataclass(frozen=True)
+class LiveClock:
+    """Current-time stamps: event k is due at ``start + k / rate`` (epoch seconds; rate 0: all at ``start``)."""
+
+    start: int
+    rate: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.rate >= 0 or self.rate == float("inf"):
+            raise ValueError(f"live rate must be a number >= 0, got {self.rate}")
+
+
 def to_line(record: dict[str, Any]) -> str:
     """The NDJSON line (without newline) of any record: compact JSON in the record's key order.
 
@@ -99,6 +117,8 @@ class EventGenerator:
         late_rate: float = 0.0,
         widen_values: bool = False,
         start_epoch: int | None = None,
+        live: LiveClock | None = None,
+        share: Share | None = None,
     ) -> None:
         self.settings = settings = settings or load_settings()
         if not 0 <= late_rate <= 1:
@@ -107,19 +127,25 @@ class EventGenerator:
         self.late_rate = late_rate
         self.widen_values = widen_values
         self.start_epoch = settings.start_epoch if start_epoch is None else start_epoch
-        self.population = Population.build(settings, users, seed)
+        self.live = live
+        self.share = share = share or Share()
+        everyone = Population.build(settings, users, seed)
+        self.population = everyone if share.count == 1 else Population([everyone.users[u] for u in share.users(users)])
         # Everything that shapes the events names their id space: same inputs, same ids; else unrelated ids.
-        self.namespace = _dumps(
-            {
-                "seed": seed,
-                "users": users,
-                "late_rate": late_rate,
-                "widen_values": widen_values,
-                "start": self.start_epoch,
-                "settings": settings.event_shaping_values(),
-            },
-            sort_keys=True,
-        ).encode()
+        # All producers of a run share it (not their index): they take disjoint id blocks of it instead.
+        shaping: dict[str, Any] = {
+            "seed": seed,
+            "users": users,
+            "late_rate": late_rate,
+            "widen_values": widen_values,
+            "start": self.start_epoch,
+            "settings": settings.event_shaping_values(),
+        }
+        if live is not None:
+            shaping["live"] = [live.start, live.rate]
+        if share.count > 1:
+            shaping["producers"] = share.count
+        self.namespace = _dumps(shaping, sort_keys=True).encode()
 
         # (EVENT_2, EVENT_3, EVENT_OUT) per flow and (ORDER_TYPE, STATUS, PAYMENT_METHOD) per outcome.
         flows = [(EXIT_APP, NULL, settings.initial_event), (HOME, EXIT_APP, HOME)]
@@ -151,13 +177,16 @@ class EventGenerator:
     def __iter__(self) -> Iterator[Event]:
         """Generate events forever. One flat loop with locals only: every attribute lookup here costs throughput."""
         s = self.settings
-        rng = random.Random(f"events:{self.seed}")
-        late_rng = random.Random(f"late:{self.seed}")
+        suffix = self.share.seed_suffix
+        rng = random.Random(f"events:{self.seed}{suffix}")
+        late_rng = random.Random(f"late:{self.seed}{suffix}")
         rand, late_rand, late_randint = rng.random, late_rng.random, late_rng.randint
         log, bisect_right, gmtime, strftime = math.log, bisect.bisect_right, time.gmtime, time.strftime
         ids = UuidBlocks(self.namespace)
         id_heads, id_endings, id_middle = ids.heads, ids.endings, ids.middle
-        id_block, id_index, middle = 0, 0, ids.middle(0)
+        id_stride = self.share.count
+        id_block, id_index = self.share.index, 0
+        middle = id_middle(id_block)
         flow_fragments, outcome_fragments = self._flow_fragments, self._outcome_fragments
         user_fragments = self._user_fragments
         user_ids = [user.user_id for user in self.population.users]
@@ -184,6 +213,10 @@ class EventGenerator:
         day_buckets: dict[int, dict[int, int]] = {}
 
         clock = float(self.start_epoch)
+        live, live_start, live_step, n = self.live is not None, 0, 0.0, 0
+        if self.live is not None:
+            live_start = self.live.start
+            live_step = 1 / self.live.rate if self.live.rate else 0.0
         next_hour = hour_start = -1
         prefix = ""
         gap = 0.0
@@ -193,8 +226,13 @@ class EventGenerator:
             u = bisect_right(cumulative, rand() * total)
             if u > last_user:  # rand() * total can round up to total itself
                 u = last_user
-            clock += -log(1.0 - rand()) * gap
-            t = int(clock)
+            wait = -log(1.0 - rand())  # drawn in both modes: the same draws, whichever clock stamps them
+            if live:
+                t = live_start + int(n * live_step)
+                n += 1
+            else:
+                clock += wait * gap
+                t = int(clock)
             if t >= next_hour:
                 hour = t // 3600
                 hour_start, next_hour = hour * 3600, hour * 3600 + 3600
@@ -244,7 +282,7 @@ class EventGenerator:
                 h = hour_counts.get(u, 0)
                 d = day_counts.get(u, 0)
             if id_index == BLOCK:
-                id_block, id_index = id_block + 1, 0
+                id_block, id_index = id_block + id_stride, 0
                 middle = id_middle(id_block)
             user_id = user_ids[u]
             geo, tail = user_fragments[u]

@@ -7,7 +7,8 @@ distinct 3-digit endings, each ending used once per block. So no two ids of one 
 within 2**48 events, and an id is three table lookups. The first four groups are hash-derived per
 ending, so ids look random throughout. The namespace is a hash of everything that shapes the events:
 the same inputs give the same ids, other inputs unrelated ones. Version (4) and variant bits are set,
-so the ids parse as ordinary random UUIDs.
+so the ids parse as ordinary random UUIDs. Producers of one run share the namespace and take disjoint
+sets of blocks (every ``stride``-th block from their own first one), so their ids never collide.
 """
 
 from __future__ import annotations
@@ -44,10 +45,10 @@ class UuidBlocks:
         return f"{(self._start + block * self._step) & _MASK36:09x}"
 
 
-def uuid_sequence(namespace: bytes) -> Iterator[str]:
-    """Endless distinct UUID strings for ``namespace``."""
+def uuid_sequence(namespace: bytes, first: int = 0, stride: int = 1) -> Iterator[str]:
+    """Endless distinct UUID strings for ``namespace`` from blocks ``first``, ``first + stride``, ..."""
     blocks = UuidBlocks(namespace)
-    for block in range(1 << 36):
+    for block in range(first, 1 << 36, stride):
         middle = blocks.middle(block)
         for head, ending in zip(blocks.heads, blocks.endings, strict=True):
             yield head + middle + ending

@@ -17,7 +17,7 @@ from types import FrameType
 from config.signals import on_stop_signals
 from data_generation.faults import FaultInjector
 from data_generation.generator import Event
-from data_generation.progress import Progress
+from data_generation.progress import ProgressSink
 from data_generation.report import Report
 from data_generation.sinks import DeliveryError, Sink
 from data_generation.throttle import Pacer
@@ -56,7 +56,7 @@ def run(
     duration: float | None = None,
     rate: float = 0.0,
     faults: FaultInjector | None = None,
-    progress: Progress | None = None,
+    progress: ProgressSink | None = None,
     stop: StopFlag | None = None,
 ) -> Report:
     """Send up to ``count`` valid events (or for ``duration`` seconds, whichever ends first) and close the sink.

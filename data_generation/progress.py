@@ -3,11 +3,19 @@ in a log (a redrawn line would fill a log file with carriage returns)."""
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import Protocol, TextIO
 
 _TTY_INTERVAL = 0.2
 _LOG_INTERVAL = 5.0
 _WIDTH = 30
+
+
+class ProgressSink(Protocol):
+    """What the run loop tells about its progress: ``Progress`` draws it, a fanned-out producer passes it on."""
+
+    def update(self, records: int, events: int, elapsed: float, *, force: bool = False) -> None: ...
+
+    def finish(self, records: int, events: int, elapsed: float) -> None: ...
 
 
 class Progress:

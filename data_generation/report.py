@@ -4,13 +4,15 @@ Counts are of records the sink confirmed (written to the file, acknowledged by K
 records merely generated, so ``unique_events`` and ``malformed`` are what the warehouse should hold
 once everything has landed. Records that could not be delivered are counted as ``failed`` and, once
 safely in the dead-letter spool, as ``spooled``. A replay also lists the lines of its spool file that a
-cut-short write left unreadable (``torn_lines``): set aside in ``torn_path``, not sent.
+cut-short write left unreadable (``torn_lines``): set aside in ``torn_path``, not sent. A run fanned
+out over several producers reports their sum (``sum_reports``), in the same form plus the parts.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,3 +135,75 @@ class Report:
     def write_json(self, path: Path, extra: dict[str, Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({**self.as_json(), **extra}, indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Report:
+        """The report ``as_json`` wrote (counts, time, error, spool): how a producer's report crosses a process."""
+        delivered: Counter[str] = Counter(
+            {EVENT: data["unique_events"] - data["late"], LATE: data["late"], DUPLICATE: data["duplicates"]}
+        )
+        delivered.update({MALFORMED + kind: n for kind, n in data.get("malformed_kinds", {}).items()})
+        spool, torn = data.get("spool_path"), data.get("torn_path")
+        return cls(
+            generated=data["generated"],
+            delivered=+delivered,
+            bytes=data["bytes"],
+            retried=data["retried"],
+            failed=data["failed"],
+            spooled=data["spooled"],
+            spool_path=Path(spool) if spool else None,
+            torn_lines=list(data.get("torn_lines", [])),
+            torn_path=Path(torn) if torn else None,
+            seconds=data["seconds"],
+            interrupted=data["interrupted"],
+            error=data.get("error"),
+        )
+
+
+_ADDED = ("generated", "sent", "unique_events", "duplicates", "malformed", "late", "retried", "failed", "spooled")
+_SHARED = ("seed", "sink", "target", "timestamps")
+
+
+def sum_reports(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One run's report from its producers' reports (each as ``as_json`` writes it, extras allowed).
+
+    Counts and bytes add up; the run took as long as its slowest producer, so the rates are the total
+    over that time. ``spool_paths`` lists every producer's spool file (``spool_path`` is set only when
+    there is one); ``exit_code`` is 1 if any producer left records undelivered, else the highest.
+    Values all producers agree on (seed, sink, target) are kept; each producer's own report is in ``parts``.
+    """
+    if not reports:
+        raise ValueError("no producer reports to sum")
+    total: dict[str, Any] = {key: sum(int(r[key]) for r in reports) for key in _ADDED}
+    total["bytes"] = sum(int(r["bytes"]) for r in reports)
+    seconds = max(float(r["seconds"]) for r in reports)
+    kinds: Counter[str] = Counter()
+    for r in reports:
+        kinds.update(r.get("malformed_kinds", {}))
+    spools = [r["spool_path"] for r in reports if r.get("spool_path")]
+    torn = [r["torn_path"] for r in reports if r.get("torn_path")]
+    errors = [f"producer {i}: {r['error']}" for i, r in enumerate(reports) if r.get("error")]
+    total.update(
+        {
+            "seconds": round(seconds, 3),
+            "events_per_second": round(total["sent"] / max(seconds, 1e-9), 1),
+            "bytes_per_second": round(total["bytes"] / max(seconds, 1e-9), 1),
+            "malformed_kinds": dict(sorted(kinds.items())),
+            "interrupted": any(r.get("interrupted") for r in reports),
+            "spool_path": spools[0] if len(spools) == 1 else None,
+            "spool_paths": spools,
+            "torn": sum(int(r.get("torn", 0)) for r in reports),
+            "torn_paths": torn,
+            "error": "; ".join(errors) or None,
+            "producers": len(reports),
+        }
+    )
+    codes = [int(r["exit_code"]) for r in reports if "exit_code" in r]
+    if codes:
+        total["exit_code"] = 1 if 1 in codes else max(codes)
+    for key in _SHARED:
+        values = {r.get(key) for r in reports}
+        if len(values) == 1 and None not in values:
+            total[key] = values.pop()
+    total["parts"] = list(reports)
+    return total

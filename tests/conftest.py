@@ -17,6 +17,7 @@ import pytest
 
 from local_stack import processes
 from local_stack.ports import free_port
+from tests.support.fixtures import config_copy, permissive_umask, sql_copy  # noqa: F401  (registered here)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,31 +41,41 @@ LOCAL_AWS_ENV = {
 }
 
 
-# Test kinds (pyproject.toml's markers): a test that uses one of these fixtures, even through another
-# fixture, is of that kind, so a new test is sorted without anyone remembering; any other test is unit
-# unless its module says otherwise (a test that starts servers itself marks itself).
-KINDS = ("unit", "emulator", "stack")
+# Test kinds (pyproject.toml's markers) are the folders: each test gets its folder's marker. A test that
+# uses a fixture of a heavier kind, even through another fixture, fails collection, so a folder cannot hold
+# a test heavier than its name says.
+KINDS = ("unit", "integration", "e2e")
 KIND_OF_FIXTURE = {
-    "aws_endpoint": "emulator",
-    "snowflake_server": "emulator",
-    "airflow_home": "stack",
+    "aws_endpoint": "integration",
+    "snowflake_server": "integration",
+    "run_dir": "integration",  # where the tests start servers of their own
+    "airflow_home": "e2e",
 }
+TESTS = Path(__file__).resolve().parent
+
+
+def kind_of(item: pytest.Item) -> str:
+    """The folder under tests/ the test's module is in: one of KINDS."""
+    folder = item.path.resolve().relative_to(TESTS).parts[0]
+    if folder not in KINDS:
+        raise pytest.UsageError(f"{item.nodeid}: a test module belongs in one of tests/{{{','.join(KINDS)}}}/")
+    return folder
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        declared = {mark.name for mark in item.iter_markers() if mark.name in KINDS}
-        needed = {KIND_OF_FIXTURE[name]: name for name in getattr(item, "fixturenames", ()) if name in KIND_OF_FIXTURE}
-        if len(declared) > 1:
-            raise pytest.UsageError(f"{item.nodeid} is marked {sorted(declared)}: one kind per test")
-        if declared and needed:
-            kind, heaviest = next(iter(declared)), max(needed, key=KINDS.index)
-            if KINDS.index(kind) < KINDS.index(heaviest):
+        kind = kind_of(item)
+        declared = {mark.name for mark in item.iter_markers() if mark.name in KINDS} - {kind}
+        if declared:
+            raise pytest.UsageError(f"{item.nodeid} is in tests/{kind} but marked {sorted(declared)}")
+        for name in getattr(item, "fixturenames", ()):
+            needed = KIND_OF_FIXTURE.get(name)
+            if needed and KINDS.index(needed) > KINDS.index(kind):
                 raise pytest.UsageError(
-                    f"{item.nodeid} is marked {kind} but uses the {needed[heaviest]} fixture, which makes it {heaviest}"
+                    f"{item.nodeid} is in tests/{kind} but uses the {name} fixture, which makes it {needed}: "
+                    f"move it to tests/{needed}"
                 )
-        if not declared:
-            item.add_marker(max(needed, key=KINDS.index) if needed else "unit")
+        item.add_marker(kind)
 
 
 @pytest.fixture(scope="session")

@@ -28,8 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_cmd.add_argument(
         "--account-objects",
         metavar="JSON",
-        help="run only sql/setup/account/*.sql with these &{name} values (real Snowflake, administrator; see the "
-        'README for every variable), e.g. \'{"warehouse": "MOBILE_EVENTS_WH", "role": "MOBILE_EVENTS_LOADER", ...}\'',
+        help="run only sql/setup/account/*.sql with these &{name} values (real Snowflake, administrator; all "
+        'values: docs/production.md), e.g. \'{"warehouse": "MOBILE_EVENTS_WH", "role": "MOBILE_EVENTS_LOADER", ...}\'',
     )
     setup_cmd.add_argument(
         "--conn-id",

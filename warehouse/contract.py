@@ -5,8 +5,8 @@ into RAW.CONTRACT_FIELDS and RAW.KNOWN_VALUES, which the transforms join: an unk
 field (``enum``, ``x-closed: true``) is quarantined; an open field (``x-known-values``, ``x-closed: false``)
 loads any text as sent and its unknown values are counted as drift (ANALYTICS.VALUE_DRIFT). Every timestamp
 field states its valid range (``x-valid-from``, ``x-valid-hours-ahead``), copied into RAW.CONTRACT_FIELDS too;
-a time outside it is quarantined. The generator's tests and the README's data-model table are checked against
-the same file.
+a time outside it is quarantined. The generator's tests and docs/data-model.md (``warehouse.data_model_doc``)
+are checked against the same file.
 """
 
 from __future__ import annotations
@@ -138,19 +138,6 @@ def known_values(field: str, schema: dict[str, Any] | None = None) -> frozenset[
     return frozenset(by_name[field].known)
 
 
-def markdown_table(contract_fields: list[Field]) -> str:
-    """The README's table of the event's keys, generated from the contract (a test keeps the README equal)."""
-    lines = [
-        "| key | type | required | values | lands in | on bad input | why |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for f in contract_fields:
-        values = "" if f.closed is None else ("closed: " if f.closed else "open, known: ") + ", ".join(f.known)
-        cells = [f"`{f.name}`", f.kind, "yes" if f.required else "no", values, f.column, f.rule, f.reason]
-        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
-    return "\n".join(lines)
-
-
 def contract_field_row(f: Field) -> tuple[Any, ...]:
     """A field's row of RAW.CONTRACT_FIELDS (the valid range's start as UTC text, NULL for a field that is no time)."""
     valid_from = f"{f.valid_from:%Y-%m-%d %H:%M:%S}" if f.valid_from else None
@@ -170,7 +157,3 @@ def refresh(cursor: Any, contract_fields: list[Field]) -> None:
         )
         cursor.execute("delete from raw.known_values")
         cursor.executemany("insert into raw.known_values (field, value) values (%s, %s)", value_rows)
-
-
-if __name__ == "__main__":
-    print(markdown_table(fields()))

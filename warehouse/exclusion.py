@@ -1,17 +1,9 @@
 """One writer at a time: a lease every writer takes, and a fencing token every write transaction re-validates.
 
-The lease is one row of ``raw.pipeline_lease`` (migration V041). A writer (the ELT task, the CLI's load,
-transform and setup, a replay, setup's migrations) takes it with one UPDATE that succeeds only when the row is
-free, expired, or held by the same Airflow task in an earlier try or another run (Airflow runs these DAGs one
-run at a time, so that holder is dead or a zombie), and only when the database has the schema version the code
-expects; the row then holds the writer's random token. While ``held()`` is open, every transaction
-opened with ``warehouse.transactions.transaction`` first runs ``fence()``: an UPDATE of the row where the token
-is still the writer's. One row means it still holds the lease, and the row stays locked until the transaction
-ends, so a takeover waits for it; none means another writer took over, and the transaction rolls back before
-writing. A second caller waits for the lease (polling) and then fails naming the holder. A retry first stops
-its earlier tries' statements and transactions where Snowflake lets it (``stop_earlier_attempts``), then takes
-the lease over; so does a later run whose takeover is blocked by the holder's open transaction
-(``stop_holder``). docs/exclusion.md states the design and what it leaves possible.
+The lease is one row of ``raw.pipeline_lease``; ``held()`` takes it (waiting, then failing naming the holder),
+``fence()`` re-validates it at the start of every ``warehouse.transactions.transaction``, and a retry stops its
+earlier tries' statements before taking over, so a fenced-off or killed writer commits nothing more. Design
+and limits: docs/exclusion.md.
 """
 
 from __future__ import annotations

@@ -1,22 +1,9 @@
-"""Is anything new in S3? Answered without the warehouse: a marker object holds what the last ELT run that
-finished all its steps saw in the folders Firehose can still write to.
+"""Is anything new in S3? Answered without the warehouse, from a marker the last complete ELT run wrote.
 
-A run lists the hour folders of its window (``warehouse.listing_window``: from the marker's ``since`` to now;
-S3 LIST requests only) and compares a fingerprint of what it sees, every key with its ETag, with the one in
-the marker. Equal: nothing was delivered, replaced or removed since a run that loaded, transformed and
-checked everything, so there is nothing to do and no Snowflake session is opened. Different: the run loads,
-and ``RAW.LOAD_AUDIT`` decides file by file what is new, as always. A complete run records, for the next
-run, the window start (its own listing time less the late-delivery look-back) and the fingerprint of the
-part of its listing that window covers; an idle run moves that start forward once an hour, so the window
-never grows while nothing happens. A file recorded FAILED or REJECTED_KEY is named in the marker, so idle
-runs keep failing on it, without the warehouse, until it is replaced or replayed. A run that fails anywhere
-else leaves the marker as it was, so the next one does the work again.
-
-The marker lives outside both folders: it is never loaded and sends no ObjectCreated notification. Its
-writes are conditional on it being as the run found it (S3 conditional writes), so a reset made while a
-run is in flight (a replay) wins over that run, and the next run loads the forgotten files. Only the
-pipeline's own AWS identity may write it (the bucket policy), and a marker larger than ``MAX_MARKER_BYTES``
-is not parsed: the run does the work and rewrites it.
+A run compares a fingerprint of its listing window (every key and ETag) with the marker's: equal means no
+Snowflake session is needed. Only a run that finished every step writes the marker, conditionally (S3
+``If-Match``), so a failed run or a replay's reset makes the next run do the work. Design:
+docs/listing-window.md, docs/decisions/0002-listing-marker.md.
 """
 
 from __future__ import annotations

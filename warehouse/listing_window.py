@@ -1,16 +1,8 @@
 """Which S3 folders a run lists: the hour folders Firehose can still write to, never the whole history.
 
-Firehose names each object's folder by the time it received the records (the prefix's ``!{timestamp:...}``
-expressions), and writes an object at most ``late_delivery_hours`` after that time (it retries S3 for up to
-24 hours). So everything a run has not seen yet is in the folders of the hours from the last complete run's
-listing, less that look-back, to now: a run lists those folders, each one exactly (``Prefix``), side by side,
-and the work is set by how long the pipeline was away and how much landed since, not by what the bucket keeps.
-
-A folder is the text every key of one hour shares: the expansion of the prefix's time part, cut where two
-instants of the same hour differ (a template with minutes lists by hour; a daily one by day). A
-``!{firehose:error-output-type}`` (or random-string) before the time part is found with one delimiter listing
-of its parent folder. Without a window start (first run, or a marker reset with no date) the whole literal
-folder is listed once.
+The folders are computed from the Firehose prefix's time expressions for the hours since the last complete
+run's listing less ``late_delivery_hours``, so a run's listing costs what landed since, not what the bucket
+keeps. Design: docs/listing-window.md.
 """
 
 from __future__ import annotations

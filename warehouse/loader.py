@@ -1,29 +1,9 @@
 """Load delivered files into RAW: only files not loaded before, many files per COPY, each exactly once.
 
-One path for both stage modes. The objects to load are listed in S3 and compared with ``raw.load_audit``
-(not with COPY's 64-day load memory). Every key is validated whole at listing time: a key that is not one
-canonical stage path is recorded as REJECTED_KEY with the reason and the others load on.
-
-Files load in batches of up to ``files_per_copy`` (Snowflake's limit for FILES is 1,000): in internal-stage
-mode the batch is PUT, in one statement, to a folder of its own on the internal stage under names the
-loader gives it; in external-stage mode Snowflake reads the objects from S3 itself. One COPY names exactly
-the batch's files (``FILES = (...)``, relative to the location, never a prefix) and lands every line as
-text with its file's name into the session's temporary ``landing_lines``; COPY's per-file result rows must
-say each named file LOADED with as many rows parsed as lines landed. SQL then splits the lines (JSON
-objects into ``raw.events_raw``, everything else into ``raw.rejected_events`` with a reason) and writes
-each file's audit row, all in the batch's one transaction. The staged copies are removed afterwards; a
-folder a crash left behind is swept by a later run.
-
-Only Snowflake's data errors (the 100xxx family: a file that cannot be decompressed or decoded) are a
-file's fault. When a batch fails on one, it is retried one file at a time, so the bad file is parked
-FAILED with the database's message and the rest load. Anything else (privileges, a missing object, S3 or
-KMS access, a timeout, no warehouse, a lost connection, a COPY result that does not add up) rolls back and
-is raised, so the task fails, its retry and alert fire, and no file is marked.
-
-Records Firehose could not deliver are in S3 too, under the delivery stream's error output prefix, one
-JSON error record per line. Those objects load the same way (always through the internal stage: the
-storage integration is granted only the landing prefix) and each record is quarantined with Firehose's
-reason (``sql/load/firehose_errors.sql``), so no record sent escapes the warehouse.
+``raw.load_audit`` (not COPY's 64-day load memory) decides what is new; a batch of up to ``files_per_copy``
+files is COPYed, split into ``raw.events_raw`` / ``raw.rejected_events`` and audited in one transaction, and
+only Snowflake's data errors park a file as FAILED (a batch failing on one is retried file by file). Firehose's
+error output loads the same way and is quarantined record by record. Design: docs/exactly-once.md.
 """
 
 from __future__ import annotations

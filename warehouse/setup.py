@@ -1,21 +1,10 @@
 """Create or update every Snowflake object the pipeline uses, in two parts run by different roles.
 
-Account objects (``sql/setup/account/*.sql``: warehouse, database, schemas, role, grants, service user,
-network policy, storage integration, external stage) need an administrator and real Snowflake; they run
-only when asked for (``--account-objects``) with their validated ``&{name}`` variables.
-
-The pipeline's own objects are versioned migrations, ``sql/migrations/V<NNN>__<name>.sql``, applied once
-each in version order by the pipeline's role (which then owns what they create) and recorded in
-``raw.schema_migrations``. The database and schemas are looked up first and created only when missing:
-``CREATE ... IF NOT EXISTS`` needs the privilege even when the object exists, and on Snowflake the pipeline
-role may not create a database. A migration whose statements changed after it was applied is refused: the
-database would no longer match the files. Snowflake commits each DDL statement on its own, so a migration
-is recorded after its last statement succeeds and must be safe to run again from the start (``if not
-exists``/``if exists``) should one of its statements fail.
-
-Migrations run holding the pipeline's lease (``warehouse.exclusion``), so none interleaves with a load or a
-transform; and a load or transform refuses a database whose newest recorded migration is not the newest file
-here (``schema_version``).
+Account objects (``sql/setup/account/*.sql``) need an administrator on real Snowflake and run only with
+``--account-objects``. The pipeline's own objects are versioned migrations (``sql/migrations/``), each applied
+once, in order, by the pipeline's role while it holds the lease, after the database and schemas are looked up
+(created only where missing, since ``CREATE ... IF NOT EXISTS`` needs the privilege even when they exist). A
+migration edited after it was applied is refused. Steps on a real account: docs/production.md.
 """
 
 from __future__ import annotations
@@ -138,7 +127,7 @@ def _create(cursor: Any, statement: str, what: str) -> None:
     except DatabaseError as exc:
         raise SetupError(
             f"{what} does not exist and this role may not create it ({exc.msg}): an administrator runs the account "
-            "setup first (README, 'Running against real AWS and Snowflake')"
+            "setup first (docs/production.md)"
         ) from exc
 
 

@@ -1,26 +1,13 @@
-"""A SnowflakeHook that also honours the connection extras ``protocol`` and ``network_timeout``, and pins the
-session parameters the pipeline relies on.
+"""A SnowflakeHook that also honours the extras ``protocol`` and ``network_timeout``, and pins the session
+parameters the pipeline relies on.
 
-The stock ``SnowflakeHook`` (provider 6.20.0) passes the extras ``host`` and ``port`` to
-the connector but not ``protocol``, so it speaks https to the local Snowflake emulator's http port; and
-it gives no way to bound the connector's retries (``network_timeout``). This subclass copies both when
-the connection sets them and changes nothing otherwise: against real Snowflake the extras are absent
-and it behaves exactly as the stock hook. Configuration decides, never a branch in the pipeline.
-
-Every session it opens sends, at login (https://docs.snowflake.com/en/sql-reference/parameters):
-
-- ``AUTOCOMMIT = TRUE`` (and the connector's ``autocommit``), whatever the account, the user or the
-  connection says: with FALSE, DDL commits the open transaction, a statement outside an explicit one stays
-  uncommitted, and closing the session rolls it back;
-- ``ABORT_DETACHED_QUERY = TRUE``: a statement whose client died (a killed task) is aborted five minutes
-  after its connection is lost instead of running on (the default is FALSE);
-- ``QUERY_TAG``, when given: the DAG run and try (or the CLI command) that runs the statements, so a retry
-  can find and cancel its earlier tries' statements (``warehouse.exclusion.stop_earlier_attempts``);
-- ``LOCK_TIMEOUT`` and ``STATEMENT_TIMEOUT_IN_SECONDS`` defaults, which the connection may change.
-
-It also hands every connection its own copy of ``session_parameters``: the connector writes the
-server's login parameters (AUTOCOMMIT among them) into the dict it is given, which is the hook's cached
-copy, and from the second connection on ``run(autocommit=False)`` would silently autocommit.
+The stock hook drops ``protocol`` (so it cannot reach the emulator's http port) and cannot bound the
+connector's retries; this subclass passes both when the connection sets them and is the stock hook otherwise.
+Every session pins ``AUTOCOMMIT = TRUE`` (an account default of FALSE would leave writes uncommitted),
+``ABORT_DETACHED_QUERY = TRUE`` (a killed task's statement is aborted instead of running on), the run's
+``QUERY_TAG`` (so a retry can find its earlier tries' statements), and lock and statement timeouts. Each
+connection gets its own copy of ``session_parameters``, because the connector writes the server's values into
+the dict it is given.
 """
 
 from __future__ import annotations

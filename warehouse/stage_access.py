@@ -44,7 +44,7 @@ def explain(stage: str, role: str, exc: DatabaseError) -> str:
     message = " ".join(str(exc.msg or exc).split())
     cause = f"{exc.errno:06d}: {message}" if isinstance(exc.errno, int) else message
     head = f"setup, as role {role}, cannot LIST @{stage}, the external stage every load reads ({cause})"
-    where = "an administrator grants it (README, 'Running against real AWS and Snowflake', step 4; "
+    where = "an administrator grants it (docs/production.md, step 4; "
     where += "sql/setup/account/03_external_stage.sql) and setup runs again"
     if exc.errno == NOT_FOUND_OR_NOT_AUTHORIZED:
         return f"{head}: role {role} needs USAGE on stage {stage}, which must exist; {where}"
@@ -54,6 +54,6 @@ def explain(stage: str, role: str, exc: DatabaseError) -> str:
         return f"{head}: role {role} needs USAGE on stage {stage} and on its storage integration; {where}"
     return (
         f"{head}: Snowflake could not list the landing folder through the storage integration; the "
-        "integration's AWS role must trust Snowflake and may list and read the landing folder (README, 'Running "
-        "against real AWS and Snowflake', step 5), then setup runs again"
+        "integration's AWS role must trust Snowflake and may list and read the landing folder (docs/production.md, "
+        "step 5), then setup runs again"
     )

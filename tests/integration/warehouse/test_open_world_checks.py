@@ -1,0 +1,136 @@
+"""The checks under the event contract: closed fields are checked against it, drift is reported, never failed,
+freshness looks at loaded files only, and a report that fails is logged and alerted once while the checks
+still decide the run."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import pytest
+
+from warehouse import checks, setup, sql_files
+from warehouse.settings import load_settings
+
+
+@pytest.fixture
+def cursor(snowflake_conn, snowflake_database):
+    setup.run_setup(
+        snowflake_conn, dataclasses.replace(load_settings(), database=snowflake_database, stage_mode="internal")
+    )
+    return snowflake_conn.cursor()
+
+
+def check(cursor, name: str) -> int:
+    return int(sql_files.run_file(cursor, f"checks/{name}.sql", checks.check_params(24))[0][0])
+
+
+def add_order(cursor, order_id: str, order_type: str, status: str, payment_method: str) -> None:
+    cursor.execute(
+        "insert into analytics.orders (order_id, user_id, order_type, status, payment_method, created_at, loaded_at) "
+        "values (%s, 'b0c9dfbd48', %s, %s, %s, '2024-01-29 19:39:47', sysdate())",
+        (order_id, order_type, status, payment_method),
+    )
+
+
+def test_accepted_values_look_at_the_closed_fields_only(cursor) -> None:
+    add_order(cursor, "a", "PURCHASE", "COMPLETED", "Apple Pay")  # a new payment method is not a failure
+    assert check(cursor, "orders_accepted_values") == 0
+    add_order(cursor, "b", "PURCHASE", "MAYBE", "Spei")
+    add_order(cursor, "c", "REFUND", "COMPLETED", "Spei")
+    assert check(cursor, "orders_accepted_values") == 2
+
+
+def test_freshness_counts_loaded_files_only(cursor) -> None:
+    """A stream of files that fail to load is not fresh data: only LOADED rows of raw.load_audit count."""
+    cursor.execute(
+        "insert into raw.load_audit (file_name, status, loaded_at) values "
+        "('old.gz', 'LOADED', dateadd('hour', -30, sysdate())), ('broken.gz', 'FAILED', sysdate())"
+    )
+    assert check(cursor, "freshness") == 1
+    cursor.execute("insert into raw.load_audit (file_name, status, loaded_at) values ('new.gz', 'LOADED', sysdate())")
+    assert check(cursor, "freshness") == 0
+
+
+def test_drift_is_reported_and_does_not_fail_the_checks(cursor, snowflake_conn, caplog) -> None:
+    cursor.execute(
+        "insert into raw.drift_observations (field, value, event_key, created_at, loaded_at) values "
+        "('CITY', 'Oaxaca', 'k1', '2024-01-29 19:00:00', sysdate()), "
+        "('CITY', 'Oaxaca', 'k2', '2024-01-29 20:00:00', sysdate()), "
+        "('CITY', 'Puebla', 'k3', '2024-01-29 20:00:00', sysdate()), "
+        "('OS_USER', 'BeOS_5', 'k4', '2024-01-29 20:00:00', dateadd('day', -3, sysdate()))"
+    )
+    drift = cursor.execute("select field, value, count from analytics.value_drift order by field").fetchall()
+    assert drift == [("CITY", "Oaxaca", 2), ("OS_USER", "BeOS_5", 1)]  # Puebla is known: not drift
+    with caplog.at_level(logging.WARNING, logger="warehouse.checks"):
+        reports = checks.run_reports(snowflake_conn)
+        results = checks.run_checks(snowflake_conn)  # raises ChecksFailed if any check failed
+    assert set(results) == set(checks.CHECKS) and "value_drift" not in results
+    assert reports.errors == {} and [row[:2] for row in reports.rows["value_drift"]] == [("CITY", "Oaxaca")]
+    assert "report value_drift: CITY, Oaxaca, 2024-01-29 19:00:00, 2" in caplog.text
+    assert "BeOS_5" not in caplog.text, "first loaded three days ago: not new"
+
+
+def observe_year_0(cursor) -> None:
+    """A drift row dated year 0 in UTC (what loaded before the contract had a range: 0001-01-01T00:30:00+14:00):
+    the report's query runs, but the connector cannot read year 0 back (252005), as on the production account."""
+    cursor.execute(
+        "insert into raw.drift_observations (field, value, event_key, created_at, loaded_at) "
+        "select 'CITY', 'Atlantis', 'year-0', dateadd('year', -2000, '2000-12-31 10:30:00'::timestamp_ntz), sysdate()"
+    )
+
+
+def test_a_failing_report_never_fails_the_run_and_is_logged_and_alerted_once(cursor, snowflake_conn, caplog) -> None:
+    observe_year_0(cursor)
+    alerts = []
+
+    def run() -> checks.Reports:
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="warehouse.checks"):
+            reports = checks.run_reports(snowflake_conn, alert=lambda report, error: alerts.append((report, error)))
+            checks.run_checks(snowflake_conn)  # the checks still run (and would raise ChecksFailed)
+        return reports
+
+    first = run()
+    assert set(first.errors) == {"value_drift"} and "year 0 is out of range" in first.errors["value_drift"]
+    assert first.rows["value_drift"] == []
+    assert alerts == [("value_drift", first.errors["value_drift"])]
+    assert [r.levelname for r in caplog.records if "year 0" in r.getMessage()] == ["ERROR"]
+    # The next runs (every minute for a day) fail the same way: no alert, the error is not logged again.
+    for _ in range(2):
+        again = run()
+        assert again.errors == first.errors
+        assert len(alerts) == 1
+        assert "year 0" not in caplog.text
+        assert "report value_drift still fails with the error logged when it began" in caplog.text
+    # The report works again, then breaks again: a new alert.
+    cursor.execute("delete from raw.drift_observations where event_key = 'year-0'")
+    assert run().errors == {} and "report value_drift works again" in caplog.text
+    observe_year_0(cursor)
+    assert run().errors == first.errors
+    assert len(alerts) == 2
+
+
+def test_a_report_alert_that_cannot_be_sent_is_tried_again_by_the_next_run(cursor, snowflake_conn) -> None:
+    observe_year_0(cursor)
+    attempts = []
+
+    def unreachable(report: str, error: str) -> None:
+        attempts.append(report)
+        raise ConnectionError("the topic cannot be reached")
+
+    checks.run_reports(snowflake_conn, alert=unreachable)
+    checks.run_reports(snowflake_conn, alert=unreachable)
+    assert attempts == ["value_drift", "value_drift"]
+    sent = []
+    checks.run_reports(snowflake_conn, alert=lambda report, error: sent.append(report))
+    checks.run_reports(snowflake_conn, alert=lambda report, error: sent.append(report))
+    assert sent == ["value_drift"]
+
+
+def test_a_failing_check_still_fails_the_run_when_a_report_fails(cursor, snowflake_conn) -> None:
+    observe_year_0(cursor)
+    add_order(cursor, "b", "PURCHASE", "MAYBE", "Spei")
+    assert set(checks.run_reports(snowflake_conn).errors) == {"value_drift"}
+    with pytest.raises(checks.ChecksFailed, match="orders_accepted_values: 1 failing rows"):
+        checks.run_checks(snowflake_conn)
