@@ -3,8 +3,8 @@
 One stack on free ports in a state folder of its own, without the background generator (so every event in
 the tables is one this module sent). In order:
 
-1. the ELT DAG runs on both workers (one run each, the other paused meanwhile): each run's task names the
-   worker that ran it (its hostname and its log);
+1. the ELT DAG runs on both workers (one run each, the other not taking tasks meanwhile): each run's task
+   names the worker that ran it (its hostname and its log);
 2. a worker killed mid-run: a simulation over 4 mapped producers on the 2 workers; while they send, one
    worker is killed with SIGKILL (its whole process group: the worker and the tasks it runs, as when its
    machine dies); the scheduler finds the task gone (heartbeat timeout, shortened here) and its retry sends
@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -91,6 +92,19 @@ class Stack:
             time.sleep(2)
         raise AssertionError(f"{dag} {run_id} did not finish within {timeout:.0f}s: {self.task_instances(dag, run_id)}")
 
+    def consume(self, worker: str, on: bool) -> None:
+        """Have a worker take tasks from Airflow's queue again, or stop taking them (it keeps running)."""
+        action = "add_consumer" if on else "cancel_consumer"
+        script = (
+            "import json, sys\n"
+            "from airflow.providers.celery.executors.celery_executor_utils import app\n"
+            f"print(json.dumps(app.control.{action}('default', destination=[sys.argv[1]], reply=True)))\n"
+        )
+        result = self.command("run", "--", sys.executable, "-c", script, f"{worker}@{socket.gethostname()}")
+        assert result.returncode == 0 and '"ok"' in result.stdout, result.stdout + result.stderr[-2000:]
+        if not on:
+            time.sleep(3)  # a fetch it started before (kombu polls Redis for 1 s at a time) has ended
+
     def warehouse_counts(self) -> tuple[dict[str, int], int]:
         """Rows per table and distinct orders, read through the stack's own Snowflake connection."""
         script = "import json; from local_stack.demo import warehouse_counts; print(json.dumps(warehouse_counts({})))"
@@ -136,17 +150,16 @@ def _worker(ti: dict) -> str:
 
 
 def test_the_elt_dag_runs_on_both_workers_and_its_log_names_the_worker(celery_stack: Stack) -> None:
-    """One ELT run per worker, the other worker paused (SIGSTOP) meanwhile so that only this one can take it."""
+    """One ELT run per worker, the other told to stop taking tasks meanwhile (Celery's cancel_consumer)."""
     for worker, other in (("worker-1", "worker-2"), ("worker-2", "worker-1")):
-        paused = int((celery_stack.run_dir / f"airflow-{other}.pid").read_text())
-        os.killpg(paused, signal.SIGSTOP)
+        celery_stack.consume(other, False)
         try:
             run_id = celery_stack.trigger(ELT)
             started = time.monotonic()
             assert celery_stack.wait_for_run(ELT, run_id) == "success"
             print(f"{run_id} on {worker}: {time.monotonic() - started:.1f}s")
         finally:
-            os.killpg(paused, signal.SIGCONT)
+            celery_stack.consume(other, True)
         (ti,) = celery_stack.task_instances(ELT, run_id)
         assert _worker(ti) == worker, ti["hostname"]
         log = celery_stack.api("GET", f"/dags/{ELT}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/logs/1")
