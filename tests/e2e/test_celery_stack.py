@@ -167,6 +167,7 @@ def test_the_elt_dag_runs_on_both_workers_and_its_log_names_the_worker(celery_st
 
 
 def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(celery_stack: Stack) -> None:
+    assert not celery_stack.api("PATCH", f"/dags/{SIMULATION}", {"is_paused": False})["is_paused"]
     run_id = celery_stack.trigger(SIMULATION, {"producers": PRODUCERS, "events": EVENTS, "rate": RATE})
     victim = _a_sending_worker(celery_stack, run_id)
     pid = int((celery_stack.run_dir / f"airflow-{victim}.pid").read_text())
