@@ -180,6 +180,7 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(celery_stack: Stac
     assert all(_worker(ti) != victim for ti in retried)
     report = _summed_reports(celery_stack, run_id, producers)
     lost, duplicated, line = _settled_conservation(celery_stack, report)
+    print(f"killed {victim}; retried on the other: producers {sorted(ti['map_index'] for ti in retried)}")
     print(line)
     assert (lost, duplicated) == (0, 0), line
 
@@ -195,17 +196,19 @@ def test_down_leaves_no_process_and_no_port(celery_stack: Stack) -> None:
 
 
 def _a_sending_worker(stack: Stack, run_id: str, timeout: float = 300.0) -> str:
-    """The worker of a producer that has been running a few seconds (sending), once all are running."""
+    """The worker of a producer whose log shows it sending, once producers run on both workers."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         running = [
             ti for ti in stack.task_instances(SIMULATION, run_id) if ti["map_index"] >= 0 and ti["state"] == "running"
         ]
         if len({_worker(ti) for ti in running}) == 2:
-            time.sleep(5)  # let them send for a while
-            return _worker(running[0])
+            for ti in running:
+                path = f"/dags/{SIMULATION}/dagRuns/{run_id}/taskInstances/generate/logs/{ti['try_number']}"
+                if "progress:" in json.dumps(stack.api("GET", f"{path}?map_index={ti['map_index']}")):
+                    return _worker(ti)
         time.sleep(1)
-    raise AssertionError(f"the producers never ran on both workers: {stack.task_instances(SIMULATION, run_id)}")
+    raise AssertionError(f"no producer was seen sending on both workers: {stack.task_instances(SIMULATION, run_id)}")
 
 
 def _summed_reports(stack: Stack, run_id: str, producers: list[dict]) -> dict[str, int]:
