@@ -20,9 +20,10 @@ $(PY):
 	$(PYTHON_BOOT) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip==26.3
 
-# Developers and CI install the dev set, which holds the local and production sets (requirements*.txt).
-$(STAMP): $(PY) requirements.txt requirements-local.txt requirements-dev.txt constraints-dev.txt pyproject.toml
-	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints-dev.txt
+# Developers and CI install the dev set's lock (it holds the local and production sets), every package
+# hash-checked; then the project itself, editable, which has no hash (docs/dependencies.md).
+$(STAMP): $(PY) requirements-dev.lock pyproject.toml
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
@@ -63,15 +64,23 @@ test: $(STAMP) ## run lint and the test suite
 test-fast: $(STAMP) ## the unit tests only (tests/unit): no emulator, no Airflow
 	$(PY) -m pytest tests/unit -m "not slow" -q
 
-audit: $(STAMP) ## pip-audit every installed package (AUDIT_REQUIRE_SERVICE=1: fail if the service is unreachable)
+audit: $(STAMP) ## pip-audit every locked package (AUDIT_REQUIRE_SERVICE=1: fail if the service is unreachable)
 	$(PY) scripts/audit_dependencies.py
 
 bench: $(STAMP) ## run every benchmark and print its figures
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
-lock: $(PY) ## re-resolve the requirements and rewrite one lock per set (constraints*.txt)
-	$(PY) -m pip install --quiet -r requirements-dev.txt
-	$(PY) scripts/lock_requirements.py
+# One resolution for every platform and Python 3.11, from PyPI only (no local index or pip configuration):
+# the dev set first, then the smaller sets held to it, so the locks agree. LOCK_ARGS=--upgrade-package=X
+# (or --upgrade) moves versions the requirement files leave free; otherwise the existing locks are kept.
+UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --no-config --universal --python-version 3.11 --generate-hashes \
+	--default-index https://pypi.org/simple --custom-compile-command "make lock" $(LOCK_ARGS)
+
+lock: $(PY) ## resolve requirements*.txt into one hashed lock per set (requirements*.lock) with uv
+	$(PY) -m pip install --quiet "$$(grep -o '^uv==[^ ]*' requirements-dev.txt)"
+	$(UV_COMPILE) requirements-dev.txt -o requirements-dev.lock
+	$(UV_COMPILE) requirements-local.txt -c requirements-dev.lock -o requirements-local.lock
+	$(UV_COMPILE) requirements.txt -c requirements-dev.lock -o requirements.lock
 
 clean: down ## stop the stack and delete local state (.local/)
 	rm -rf .local

@@ -31,7 +31,7 @@ from airflow.sdk import Param, dag, task
         "users": Param(1000, type="integer", minimum=1, description="size of the simulated user population"),
         "producers": Param(1, type="integer", minimum=1, maximum=64, description="producers sending at once"),
         "timestamps": Param("live", type="string", enum=["live", "seed"], description="live: now; seed: 2024"),
-        "seed": Param(0, type="integer", description="same seed, same events"),
+        "seed": Param(0, type="integer", description="same seed and timestamps seed: same events"),
         "duplicate_rate": Param(0.0, type="number", minimum=0, maximum=1),
         "late_rate": Param(0.0, type="number", minimum=0, maximum=1),
         "malformed_rate": Param(0.0, type="number", minimum=0, maximum=1),

@@ -41,13 +41,15 @@ _EPILOG = """\
 examples:
   python -m data_generation --events 10000                    # into the Kinesis stream of config/aws.json
   python -m data_generation --sink stdout --events 5 --seed 7
-  python -m data_generation --out events.ndjson.gz --events 1000000 --seed 7
+  python -m data_generation --out events.ndjson.gz --events 1000000 --seed 7 --timestamps seed
   python -m data_generation --duration 60 --rate 500 --duplicate-rate 0.01 --malformed-rate 0.005 \\
       --late-rate 0.02 --report-json .local/report.json
+  python -m data_generation --producers 4 --duration 60 --users 100000   # 4 processes, one summed report
   python -m data_generation replay-spool .local/spool/<file>.ndjson
 
-The same --seed (and options) gives byte-identical output on the stdout and file sinks. Kinesis
-endpoint and credentials come from AWS_ENDPOINT_URL and the AWS default chain, never from files.
+The same --seed (and options) with --timestamps seed gives byte-identical output on the stdout and file
+sinks; live timestamps depend on when the run starts. Kinesis endpoint and credentials come from
+AWS_ENDPOINT_URL and the AWS default chain, never from files.
 Exit codes: 0 done, 1 delivery failure (records spooled; replay-spool: also torn lines set aside),
 2 usage/config error, 130/143 stopped by Ctrl-C/SIGTERM after delivering what was buffered.
 """
@@ -161,7 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument(
         "--shard-limit",
         action="store_true",
-        help="keep under the stream's write capacity (1,000 records/s and 1 MiB/s per open shard)",
+        help="keep under the stream's write capacity (1,000 records/s and 1 MiB/s per open shard; "
+        "with --producers, each keeps to its equal part)",
     )
     target.add_argument("--max-attempts", type=_positive_int, default=6, metavar="N", help="tries per record (6)")
     target.add_argument(
@@ -233,6 +236,12 @@ def _generate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     for flag in ("stream", "spool", "shard_limit"):
         if getattr(args, flag) and sink_name != "kinesis":
             parser.error(f"--{flag.replace('_', '-')} applies to --sink kinesis only")
+    if args.producers > 1:
+        if sink_name != "kinesis":
+            parser.error("--producers applies to --sink kinesis only")
+        from data_generation import fanout  # it builds on this module
+
+        return fanout.main(args)
     stop = StopFlag()
     with stop.installed():
         try:
@@ -302,11 +311,11 @@ def generate(
 
     sink: Sink
     if sink_name == "kinesis":
-        target = args.stream or _default_stream()
+        target = args.stream or default_stream()
         spool = Path(args.spool) if args.spool else None
         if spool is not None and share.count > 1:
             spool = spool.with_name(f"{spool.stem}-{share.index}{spool.suffix}")
-        sink = _kinesis_producer(target, args, spool, on_delivered)
+        sink = _kinesis_producer(target, args, spool, on_delivered, share.count)
     elif sink_name == "stdout":
         target, sink = "-", FileSink.stdout(on_delivered)
     else:
@@ -346,10 +355,14 @@ def exit_code(report: Report, stop: StopFlag) -> int:
 
 
 def _kinesis_producer(
-    stream: str, args: argparse.Namespace, spool_path: Path | None, on_delivered: OnDelivered | None = None
+    stream: str,
+    args: argparse.Namespace,
+    spool_path: Path | None,
+    on_delivered: OnDelivered | None = None,
+    producers: int = 1,
 ) -> KinesisProducer:
-    """A producer for ``stream`` with the user's --max-attempts and --shard-limit (the stream's shards are
-    read either way, so a missing stream fails here with a clear message)."""
+    """A producer for ``stream`` with the user's --max-attempts and --shard-limit, one of ``producers`` sharing
+    the stream's capacity (its shards are read either way, so a missing stream fails here with a clear message)."""
     from data_generation.producer import KinesisProducer, kinesis_client, stream_shards  # boto3: 0.25 s
 
     client = kinesis_client(config.load("aws").get("region"))
@@ -359,7 +372,7 @@ def _kinesis_producer(
         client=client,
         max_attempts=args.max_attempts,
         spool_path=spool_path,
-        shard_limit=ShardLimit(shards) if args.shard_limit else None,
+        shard_limit=ShardLimit(shards, producers) if args.shard_limit else None,
         on_delivered=on_delivered,
     )
 
@@ -397,7 +410,7 @@ def _finish(report: Report, args: argparse.Namespace, code: int, extra: dict[str
     return code
 
 
-def _default_stream() -> str:
+def default_stream() -> str:
     try:
         return config.load("aws")["stream"]["name"]
     except (KeyError, TypeError):

@@ -10,7 +10,8 @@ local time, from config simulation.start (the seed's dates), and each session be
 activity weight. With a ``LiveClock`` events carry the current time instead: event k is stamped with the
 time it is due, ``start + k / rate``, so a paced run keeps within a second of the wall clock, a run at
 full speed stamps the time it started, and a re-run with the same inputs (a retried task) makes the
-same bytes. The random draws are the same either way, so only the times differ. HOURLY/DAILY_PURCHASE_COUNT are running
+same bytes. The random draws are the same either way: the same users, flows and outcomes, at other times
+(so with other purchase counts) and under other ids. HOURLY/DAILY_PURCHASE_COUNT are running
 counts of that user's completed purchases in the event's UTC hour/day, this event included, so the last
 purchase of a user-hour carries that hour's total. Late events (CREATED_AT moved hours or days back) count
 into their own past hour/day, which is why recent buckets are kept for the late window.

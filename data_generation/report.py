@@ -161,7 +161,7 @@ class Report:
 
 
 _ADDED = ("generated", "sent", "unique_events", "duplicates", "malformed", "late", "retried", "failed", "spooled")
-_SHARED = ("seed", "sink", "target", "timestamps")
+_SHARED = ("seed", "sink", "target", "timestamps", "live_start")
 
 
 def sum_reports(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """The generator as Airflow tasks (dags/event_simulation.py): DAG params in, one report per producer out.
 
 ``plan_producers`` checks the params once and fixes what a run's producers share (the seed and the live
-clock's start); ``run_producer`` sends one producer's share; ``sum_reports`` (data_generation.report)
-adds their reports up. A retried producer gets the same plan, so it re-sends byte-identical records
+clock's start); ``run_producer`` sends one producer's share; ``data_generation.report.sum_reports`` adds
+their reports up. A retried producer gets the same plan, so it re-sends byte-identical records
 that the warehouse removes as duplicates. The params go through the command line's own parser, so the
 tasks accept and reject exactly what ``python -m data_generation`` does. No signal handlers are
 installed: the task runner owns the process's signals, and a task torn down mid-run still delivers
@@ -20,7 +20,6 @@ from typing import Any
 from config import ConfigError
 from data_generation.cli import build_parser, exit_code, generate
 from data_generation.pipeline import StopFlag
-from data_generation.report import sum_reports
 from data_generation.shares import MAX_PRODUCERS, Share
 
 _PASSED_THROUGH = ("stream", "rate", "users", "seed", "duplicate_rate", "late_rate", "malformed_rate", "timestamps")
@@ -66,12 +65,6 @@ def run_producer(part: dict[str, Any]) -> dict[str, Any]:
     if code:
         raise RuntimeError(f"event generation ended with exit code {code}: {report.error or 'see the report above'}")
     return result
-
-
-def run_from_params(params: dict[str, Any]) -> dict[str, Any]:
-    """All producers of ``params`` one after another in this process: the report (summed if more than one)."""
-    reports = [run_producer(part) for part in plan_producers(params)]
-    return reports[0] if len(reports) == 1 else sum_reports(reports)
 
 
 def _parse(params: dict[str, Any]) -> argparse.Namespace:

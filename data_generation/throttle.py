@@ -36,14 +36,17 @@ class TokenBucket:
 
 
 class ShardLimit:
-    """Client-side cap at a stream's write capacity: 1,000 records/s and 1 MiB/s per shard."""
+    """Client-side cap at a stream's write capacity, 1,000 records/s and 1 MiB/s per shard, or at an equal
+    part of it when ``producers`` producers write to the stream at once."""
 
-    def __init__(self, shards: int) -> None:
+    def __init__(self, shards: int, producers: int = 1) -> None:
         if shards < 1:
             raise ValueError(f"a stream has at least one shard, got {shards}")
+        if producers < 1:
+            raise ValueError(f"at least one producer writes, got {producers}")
         self.shards = shards
-        self.records = TokenBucket(SHARD_RECORDS_PER_SECOND * shards)
-        self.bytes = TokenBucket(SHARD_BYTES_PER_SECOND * shards)
+        self.records = TokenBucket(SHARD_RECORDS_PER_SECOND * shards / producers)
+        self.bytes = TokenBucket(SHARD_BYTES_PER_SECOND * shards / producers)
 
     def acquire(self, records: int, size: int) -> None:
         """Block until a request of ``records`` records totalling ``size`` bytes fits the capacity."""

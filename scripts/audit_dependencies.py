@@ -1,4 +1,8 @@
-"""Audit every installed dependency for known vulnerabilities with pip-audit; run by `make test`.
+"""Audit every locked dependency for known vulnerabilities with pip-audit; run by `make test`.
+
+What is audited: requirements-dev.lock, which holds every package of the three locks at the same versions, on
+every platform its markers name, read as is (no install, no resolution), so the audit covers what a
+deployment installs, not whatever this environment happens to hold.
 
 Why a wrapper: pip-audit alone reports "No known vulnerabilities found" (exit 0) even when it could not
 look a single package up, which is what happens on a machine that cannot reach its vulnerability service
@@ -18,18 +22,22 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 # Vulnerability id -> why it does not apply or cannot be fixed yet. Every entry needs a reason a reviewer
 # can check; remove it once the pin moves past the fix.
 JUSTIFIED: dict[str, str] = {}
 
-# Our own editable package is not on PyPI by design.
-OWN_PACKAGES = {"mobile-events-elt", "mobile_events_elt"}
+LOCK = Path(__file__).resolve().parents[1] / "requirements-dev.lock"
 
 
 def audit(service: str) -> dict:
+    """pip-audit's JSON report on the lock, or an empty report naming why pip-audit gave none."""
     result = subprocess.run(
-        [sys.executable, "-m", "pip_audit", "--format", "json", "--progress-spinner", "off", "-s", service],
+        [
+            *(sys.executable, "-m", "pip_audit", "--format", "json", "--progress-spinner", "off", "-s", service),
+            *("--requirement", str(LOCK), "--require-hashes", "--disable-pip"),
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -43,7 +51,7 @@ def audit(service: str) -> dict:
 
 def verdict(report: dict, service: str, require_service: bool) -> tuple[int, list[str]]:
     """The exit status and the lines to print for one pip-audit JSON report."""
-    deps = [d for d in report["dependencies"] if d["name"].lower() not in OWN_PACKAGES]
+    deps = report["dependencies"]
     skipped = [d for d in deps if "skip_reason" in d]
     findings = [(d, v) for d in deps for v in d.get("vulns", []) if v["id"] not in JUSTIFIED]
     lines = [

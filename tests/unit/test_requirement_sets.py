@@ -1,45 +1,86 @@
-"""The production requirement set (requirements.txt) runs every DAG and holds no emulator.
+"""The requirement sets and their hashed locks: each lock is current with its set, the locks agree, the
+production set runs every DAG and holds no emulator.
 
-Read from the installed distributions' metadata, offline: a set's transitive closure (what
-``pip install -r <set> -c <lock>`` installs), and every module the DAG files and the Airflow plugins
-import, followed statically through the project's own packages down to the file each one is loaded from
-and the distribution that installed that file.
+Read offline: the locks ``make lock`` writes with uv (one per set), and every module the DAG files and the
+Airflow plugins import, followed statically through the project's own packages down to the file each one is
+loaded from and the distribution that installed that file.
 """
 
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from packaging.markers import Marker
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 REPO = Path(__file__).resolve().parents[2]
 EMULATORS = {"moto", "fakesnow", "duckdb"}  # the AWS emulator, the Snowflake emulator, fakesnow's engine
+# Requirement set -> its lock, smallest set first (each set includes the one before it with -r).
+LOCKS = {
+    "requirements.txt": "requirements.lock",
+    "requirements-local.txt": "requirements-local.lock",
+    "requirements-dev.txt": "requirements-dev.lock",
+}
+
+
+@dataclass(frozen=True)
+class Pin:
+    """One entry of a lock: an exact version, the environments it applies to, the hashes pip checks."""
+
+    name: str
+    version: str
+    marker: str
+    hashes: tuple[str, ...]
+
+
+def top_level_pins(requirements_file: str) -> dict[str, str]:
+    """Canonical name -> pinned version of what a requirements file names, following its ``-r`` includes."""
+    pins: dict[str, str] = {}
+    for raw in (REPO / requirements_file).read_text(encoding="utf-8").splitlines():
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("-r "):
+            pins |= top_level_pins(line[3:].strip())
+            continue
+        requirement = Requirement(line)
+        (spec,) = requirement.specifier
+        assert spec.operator == "==", f"{requirements_file}: {line!r} is not an exact pin"
+        pins[canonicalize_name(requirement.name)] = spec.version
+    return pins
 
 
 @cache
-def lock_requirements() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("lock_requirements", REPO / "scripts" / "lock_requirements.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def read_lock(lock: str) -> tuple[Pin, ...]:
+    """The entries of a lock as uv writes it: ``name==version [; marker] \\`` then one ``--hash`` per line."""
+    text = (REPO / lock).read_text(encoding="utf-8")
+    pins = []
+    for entry in re.sub(r"\\\n\s*", " ", text).splitlines():
+        entry = entry.split("#", 1)[0].strip()
+        if not entry:
+            continue
+        requirement, *hashes = entry.split(" --hash=")
+        name, _, rest = requirement.partition("==")
+        version, _, marker = rest.partition(";")
+        pins.append(Pin(canonicalize_name(name), version.strip(), marker.strip(), tuple(h.strip() for h in hashes)))
+    return tuple(pins)
 
 
-def closure(requirements_file: str) -> set[str]:
-    locker = lock_requirements()
-    return set(locker.closure(locker.requirements(REPO / requirements_file)))
+def locked_names(lock: str) -> set[str]:
+    return {pin.name for pin in read_lock(lock)}
 
 
 def project_packages() -> set[str]:
@@ -119,25 +160,51 @@ def production_imports() -> tuple[set[str], dict[str, set[str]]]:
     return reached, external
 
 
-def test_the_production_set_holds_no_emulator() -> None:
-    production, local = closure("requirements.txt"), closure("requirements-local.txt")
+def test_every_lock_entry_is_an_exact_version_with_hashes() -> None:
+    """pip installs a lock with --require-hashes: every entry needs an exact version and at least one hash."""
+    for lock in LOCKS.values():
+        pins = read_lock(lock)
+        assert len(pins) > 100, f"{lock} holds {len(pins)} entries: not a lock of the whole set"
+        for pin in pins:
+            assert re.fullmatch(r"[0-9][0-9A-Za-z.+!]*", pin.version), f"{lock}: {pin}"
+            assert pin.hashes and all(re.fullmatch(r"sha256:[0-9a-f]{64}", h) for h in pin.hashes), f"{lock}: {pin}"
+
+
+def test_each_lock_is_current_with_its_requirement_set() -> None:
+    """Every pin of a set (its includes too) is in its lock at the same version: an edit to requirements*.txt
+    without `make lock` fails here."""
+    for requirements_file, lock in LOCKS.items():
+        locked = {(pin.name, pin.version) for pin in read_lock(lock)}
+        for name, version in top_level_pins(requirements_file).items():
+            assert (name, version) in locked, f"{requirements_file} pins {name}=={version}, {lock} does not"
+
+
+def test_the_locks_agree_on_every_shared_package() -> None:
+    """The sets nest, so their locks do: a package shared by two locks has the same version(s) and hashes in
+    both (its markers may widen: a larger set can need it on more platforms), and a larger set's lock holds
+    everything a smaller one does."""
+    entries = {lock: {pin.name: set() for pin in read_lock(lock)} for lock in LOCKS.values()}
+    for lock, by_name in entries.items():
+        for pin in read_lock(lock):
+            by_name[pin.name].add((pin.version, pin.hashes))
+    production, local, dev = LOCKS.values()
+    assert locked_names(production) < locked_names(local) < locked_names(dev)
+    for smaller, larger in ((production, local), (local, dev), (production, dev)):
+        for name, found in entries[smaller].items():
+            assert found == entries[larger][name], (
+                f"{name}: {smaller} has {found}, {larger} has {entries[larger][name]}"
+            )
+
+
+def test_the_production_lock_holds_no_emulator() -> None:
+    production, local = locked_names("requirements.lock"), locked_names("requirements-local.lock")
     assert local >= EMULATORS, "the local set is where the emulators come from: this list is out of date"
-    assert not production & EMULATORS, f"requirements.txt brings in {sorted(production & EMULATORS)}"
-    assert production < local < closure("requirements-dev.txt")
-
-
-def test_each_lock_pins_exactly_its_sets_closure() -> None:
-    """The installed venv (make install: the dev set under its lock) is what every lock is derived from."""
-    locker = lock_requirements()
-    for requirements_file, lock in locker.LOCKS.items():
-        assert (REPO / lock).read_text(encoding="utf-8") == locker.lock_text(requirements_file), (
-            f"{lock} does not pin exactly what {requirements_file} installs: run `make lock`"
-        )
+    assert not production & EMULATORS, f"requirements.lock brings in {sorted(production & EMULATORS)}"
 
 
 def test_every_module_the_dags_and_plugins_import_comes_from_the_production_set() -> None:
     reached, external = production_imports()
-    production = closure("requirements.txt")
+    production = locked_names("requirements.lock")
     owners = file_owners()
     roots = [entry for entry in sys.path if entry and Path(entry).is_dir() and Path(entry).resolve() != REPO]
     wrong = {}
@@ -158,11 +225,11 @@ def test_every_module_the_dags_and_plugins_import_comes_from_the_production_set(
 @pytest.mark.slow
 def test_pip_resolves_the_production_set_to_its_lock_and_no_emulator(tmp_path: Path) -> None:
     """pip's own resolver, as a fresh Airflow deployment runs it (nothing installed, metadata from the
-    registry), installs exactly the distributions constraints.txt pins, none of them an emulator."""
+    registry), installs from requirements.lock exactly the entries whose markers hold here, none an emulator."""
     report = tmp_path / "report.json"
-    pip = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet"]
+    pip = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet", "--require-hashes"]
     done = subprocess.run(
-        [*pip, "--report", str(report), "-r", "requirements.txt", "-c", "constraints.txt"],
+        [*pip, "--report", str(report), "-r", "requirements.lock"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -171,11 +238,5 @@ def test_pip_resolves_the_production_set_to_its_lock_and_no_emulator(tmp_path: P
     assert done.returncode == 0, done.stderr[-2000:]
     resolved = {canonicalize_name(item["metadata"]["name"]) for item in json.loads(report.read_text())["install"]}
     assert not resolved & EMULATORS
-    locked = {
-        canonicalize_name(line.split("==")[0])
-        for line in (REPO / "constraints.txt").read_text().split()
-        if "==" in line
-    }
-    assert resolved == locked, (
-        f"pip installs {sorted(resolved - locked)} beyond the lock, not {sorted(locked - resolved)}"
-    )
+    here = {pin.name for pin in read_lock("requirements.lock") if not pin.marker or Marker(pin.marker).evaluate()}
+    assert resolved == here, f"pip installs {sorted(resolved - here)} beyond the lock, not {sorted(here - resolved)}"

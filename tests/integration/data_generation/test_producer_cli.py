@@ -19,7 +19,7 @@ import pytest
 from data_generation.cli import main
 from data_generation.generator import EventGenerator
 from data_generation.producer import stream_shards
-from data_generation.simulation import run_from_params
+from data_generation.simulation import plan_producers, run_producer
 from local_stack.ports import free_port
 from tests.support.contract import problems
 from tests.support.kinesis import make_stream, stream_records
@@ -167,11 +167,13 @@ def test_replay_exits_1_when_records_still_fail_and_2_on_a_bad_spool(
     assert broken.exists(), "a spool that was not replayed keeps its name"
 
 
-def test_the_airflow_task_entry_point_sends_and_returns_the_report(kinesis: Any) -> None:
+def test_the_airflow_task_entry_points_send_and_return_the_report(kinesis: Any) -> None:
     stream = make_stream(kinesis)
-    report = run_from_params({"events": 400, "stream": stream, "seed": 3, "malformed_rate": 0.1, "rate": 0})
+    (part,) = plan_producers({"events": 400, "stream": stream, "seed": 3, "malformed_rate": 0.1, "rate": 0})
+    report = run_producer(part)
     assert report["exit_code"] == 0 and report["target"] == stream and report["seed"] == 3
     assert report["unique_events"] == 400 and report["sent"] == 400 + report["malformed"]
     assert len(stream_records(kinesis, stream)) == report["sent"]
-    with pytest.raises(ValueError, match="invalid event_simulation params"):
-        run_from_params({"events": 10, "stream": stream, "late_rate": 7})
+    for params in ({"events": 10, "late_rate": 7}, {"producers": 65}, {"producers": 3, "users": 2}):
+        with pytest.raises(ValueError, match="invalid event_simulation params"):
+            plan_producers({**params, "stream": stream})

@@ -6,6 +6,7 @@ import collections
 import itertools
 import json
 import statistics
+import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -14,7 +15,7 @@ import pytest
 import config
 from config import ConfigError
 from data_generation.faults import MALFORMERS, FaultInjector
-from data_generation.generator import KEYS, EventGenerator, to_line
+from data_generation.generator import KEYS, EventGenerator, LiveClock, to_line
 from data_generation.report import DUPLICATE, EVENT, LATE, MALFORMED
 from data_generation.settings import load_settings, parse_settings
 from tests.support.contract import EXTRA_KEYS, FAILED_STATUSES, SEED_KEYS, problems
@@ -80,6 +81,20 @@ def test_time_moves_forward_with_a_daily_rhythm(records: list[dict]) -> None:
     assert evening > 4 * night
 
 
+def test_a_live_clock_stamps_each_event_with_its_due_time_and_keeps_the_draws() -> None:
+    start = 1_800_000_000  # 2027-01-15 08:00:00 UTC
+    paced = [json.loads(line) for line, _, _ in itertools.islice(EventGenerator(seed=3, live=LiveClock(start, 4)), 40)]
+    due = [time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(start + k // 4)) for k in range(40)]
+    assert [r["CREATED_AT"] for r in paced] == due
+    burst = itertools.islice(EventGenerator(seed=3, live=LiveClock(start)), 40)
+    assert {json.loads(line)["CREATED_AT"] for line, _, _ in burst} == {due[0]}, "at full speed: the start"
+    simulated = [json.loads(line) for line, _, _ in itertools.islice(EventGenerator(seed=3), 40)]
+    unstamped = ("CREATED_AT", "EVENT_ID", "HOURLY_PURCHASE_COUNT", "DAILY_PURCHASE_COUNT")
+    assert [{k: v for k, v in r.items() if k not in unstamped} for r in paced] == [
+        {k: v for k, v in r.items() if k not in unstamped} for r in simulated
+    ], "the same users and flows: only the clock differs"
+
+
 def _recount(lines: list[str]) -> list[tuple[int, int]]:
     """Completed purchases so far in each event's (user, hour) and (user, day), this event included."""
     hourly: collections.Counter = collections.Counter()
@@ -95,7 +110,9 @@ def _recount(lines: list[str]) -> list[tuple[int, int]]:
     return expected
 
 
-@pytest.mark.parametrize("options", [{}, {"late_rate": 0.2, "widen_values": True}])
+@pytest.mark.parametrize(
+    "options", [{}, {"late_rate": 0.2, "widen_values": True}, {"late_rate": 0.2, "live": LiveClock(1_800_000_000, 5)}]
+)
 def test_purchase_counts_are_the_users_completed_purchases_in_that_hour_and_day(options: dict) -> None:
     lines = [line for line, _, _ in itertools.islice(EventGenerator(seed=5, users=50, **options), 30_000)]
     emitted = [(r["HOURLY_PURCHASE_COUNT"], r["DAILY_PURCHASE_COUNT"]) for r in map(json.loads, lines)]

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -122,6 +123,10 @@ def test_report_counts_every_kind_of_record_exactly(tmp_path: Path) -> None:
         (["--users", "0"], "--users: expected a whole number >= 1"),
         (["--sink", "stdout", "--start", "tomorrow"], '--start: expected "YYYY-MM-DD HH:MM:SS" (UTC)'),
         (["--sink", "nowhere"], "invalid choice: 'nowhere'"),
+        (["--sink", "stdout", "--producers", "2"], "--producers applies to --sink kinesis only"),
+        (["--producers", "65"], "--producers: expected a whole number from 1 to 64"),
+        (["--sink", "stdout", "--timestamps", "live", "--start", "now"], "--start sets the simulated clock"),
+        (["--sink", "stdout", "--timestamps", "2024"], "invalid choice: '2024'"),
         (["replay-spool", "/nonexistent/spool.ndjson"], "cannot read the spool file"),
     ],
 )
@@ -155,6 +160,17 @@ def test_start_and_duration_and_rate(tmp_path: Path) -> None:
     lines = out.read_text().splitlines()
     assert code == 0 and lines
     assert json.loads(lines[0])["CREATED_AT"] == "2025-06-01 12:00:00"
+
+
+def test_events_carry_the_current_time_unless_seed_dates_are_asked_for(tmp_path: Path) -> None:
+    live, seed = tmp_path / "live.ndjson", tmp_path / "seed.ndjson"
+    before = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    assert main(["--out", str(live), "--events", "2000", "--seed", "1", "--rate", "4000", "-q"]) == 0
+    after = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    assert main(["--out", str(seed), "--events", "2000", "--seed", "1", "--timestamps", "seed", "-q"]) == 0
+    live_times = [json.loads(line)["CREATED_AT"] for line in live.read_text().splitlines()]
+    assert before <= min(live_times) and max(live_times) <= after
+    assert json.loads(seed.read_text().splitlines()[0])["CREATED_AT"] == "2024-01-29 00:00:00"
 
 
 def test_progress_is_a_count_line_in_logs_and_a_redrawn_bar_on_a_terminal() -> None:

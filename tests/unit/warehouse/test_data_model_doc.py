@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
+from tests.support.paths import REPO
 from warehouse import contract, data_model_doc
 
-PAGE = Path(__file__).resolve().parent.parent / "docs" / "data-model.md"
+PAGE = REPO / "docs" / "data-model.md"
 
 
 def test_the_committed_page_is_the_contract_rendered() -> None:

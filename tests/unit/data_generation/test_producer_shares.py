@@ -1,15 +1,12 @@
-"""A run fanned out over N producers: disjoint users, ids and seeds; summed reports; the mapped DAG on the emulators."""
+"""Producers of one simulation: disjoint ids and users, split shares, summed reports and progress."""
 
 from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
-from collections import Counter, defaultdict
 from typing import Any
 
-import boto3
 import pytest
 
 from data_generation.faults import FaultInjector
@@ -17,10 +14,8 @@ from data_generation.generator import EventGenerator
 from data_generation.ids import BLOCK, UuidBlocks
 from data_generation.report import sum_reports
 from data_generation.shares import Share
-from tests.test_producer import make_stream
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
-DAGS = os.path.join(os.path.dirname(__file__), "..", "dags")
 
 
 def _events(generator: EventGenerator, n: int) -> list[dict]:
@@ -145,60 +140,33 @@ def test_the_run_report_is_the_sum_of_the_producers_reports() -> None:
         sum_reports([])
 
 
-def _records_by_shard(kinesis: Any, stream: str) -> dict[str, list[dict]]:
-    found: dict[str, list[dict]] = defaultdict(list)
-    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
-        iterator = kinesis.get_shard_iterator(
-            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while records := (response := kinesis.get_records(ShardIterator=iterator, Limit=10_000))["Records"]:
-            found[shard["ShardId"]] += [json.loads(r["Data"]) for r in records]
-            iterator = response["NextShardIterator"]
-    return found
+def test_the_progress_shown_adds_up_every_producers_counts() -> None:
+    import multiprocessing
+
+    from data_generation.fanout import SharedProgress, totals
+
+    counts = multiprocessing.get_context("spawn").Array("q", 2 * 3)
+    first, third = SharedProgress(counts, 0), SharedProgress(counts, 2)
+    first.update(300, 250, 1.0)
+    third.update(120, 100, 1.0)
+    first.finish(500, 400, 2.0)
+    assert totals(counts) == (620, 500)
 
 
-def _xcom(run: Any, task_id: str) -> Any:
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
+def test_producers_sharing_a_stream_each_keep_to_their_part_of_its_capacity() -> None:
+    from data_generation.throttle import SHARD_BYTES_PER_SECOND, SHARD_RECORDS_PER_SECOND, ShardLimit
 
-    with create_session() as session:
-        row = (
-            session.query(XComModel)
-            .filter_by(dag_id=run.dag_id, run_id=run.run_id, task_id=task_id, key="return_value")
-            .one()
-        )
-        return XComModel.deserialize_value(row)
+    alone, shared = ShardLimit(4), ShardLimit(4, producers=2)
+    assert (alone.records.rate, alone.bytes.rate) == (4 * SHARD_RECORDS_PER_SECOND, 4 * SHARD_BYTES_PER_SECOND)
+    assert (shared.records.rate, shared.bytes.rate) == (2 * SHARD_RECORDS_PER_SECOND, 2 * SHARD_BYTES_PER_SECOND)
+    with pytest.raises(ValueError, match="at least one producer"):
+        ShardLimit(4, producers=0)
 
 
-@pytest.mark.parametrize("producers", [2, 4])
-def test_the_dag_maps_producers_and_every_event_arrives_once(
-    aws_endpoint: str, airflow_home: Any, producers: int
-) -> None:
-    from airflow.dag_processing.dagbag import DagBag
+def test_the_demos_conservation_line_reads_a_summed_report_as_it_reads_one() -> None:
+    from local_stack.demo import reconcile
 
-    kinesis = boto3.client("kinesis")
-    stream = make_stream(kinesis, shards=4)
-    dag = DagBag(dag_folder=DAGS).get_dag("event_simulation")
-    events = 2001  # not a multiple of the producers: the first ones send one more
-    run = dag.test(run_conf={"events": events, "users": 400, "producers": producers, "seed": 8, "stream": stream})
-    assert run.state == "success"
-    mapped = [ti for ti in run.get_task_instances() if ti.task_id == "generate"]
-    assert sorted(ti.map_index for ti in mapped) == list(range(producers))
-    report = _xcom(run, "report")
-    by_shard = _records_by_shard(kinesis, stream)
-    records = [record for shard in by_shard.values() for record in shard]
-    assert Counter(Counter(r["EVENT_ID"] for r in records).values()) == {1: events}, "every event once"
-    assert report["unique_events"] == report["sent"] == events and report["producers"] == producers
-    assert sorted(part["unique_events"] for part in report["parts"]) == sorted(
-        Share(i, producers).events(events) for i in range(producers)
-    )
-    # Each producer's users are its own, and its partition keys (the user ids) reach every shard.
-    shard_of = {r["USER_ID"]: shard for shard, part in by_shard.items() for r in part}
-    owners: dict[str, set[int]] = defaultdict(set)
-    for part in report["parts"]:
-        generator = EventGenerator(seed=8, users=400, share=Share(part["producer"], producers))
-        for user in generator.population.users:
-            owners[user.user_id].add(part["producer"])
-        assert {shard_of[u.user_id] for u in generator.population.users if u.user_id in shard_of} == set(by_shard)
-    assert all(len(found) == 1 for found in owners.values()) and len(owners) == 400
-    assert report["timestamps"] == "live"
+    parts = [_report(unique_events=10, malformed=1), _report(unique_events=7, malformed=2)]
+    counts = {"analytics.orders": 17, "raw.rejected_events": 3}
+    assert reconcile(sum_reports(parts), counts, distinct_orders=17)[:2] == (0, 0)
+    assert reconcile(sum_reports(parts), {**counts, "analytics.orders": 16}, distinct_orders=16)[:2] == (1, 0)

@@ -1,0 +1,90 @@
+"""`python -m data_generation --producers N` on the Kinesis emulator: N processes, one summed report, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter, defaultdict
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.support.kinesis import make_stream
+from tests.support.paths import REPO
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+
+
+def _lines_by_shard(kinesis: Any, stream: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = defaultdict(list)
+    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while records := (response := kinesis.get_records(ShardIterator=iterator, Limit=10_000))["Records"]:
+            found[shard["ShardId"]] += [r["Data"].decode() for r in records]
+            iterator = response["NextShardIterator"]
+    return found
+
+
+def test_the_cli_sends_through_n_processes_and_sums_their_reports(aws_endpoint: str, tmp_path: Any) -> None:
+    from data_generation.cli import main
+    from tests.support.contract import problems
+
+    kinesis = boto3.client("kinesis")
+    stream = make_stream(kinesis, shards=3)
+    report_path = tmp_path / "report.json"
+    faults = ["--duplicate-rate", "0.03", "--malformed-rate", "0.03", "--late-rate", "0.03"]
+    args = ["--stream", stream, "--events", "3001", "--producers", "3", "--users", "300", "--seed", "4", *faults]
+    assert main([*args, "--report-json", str(report_path), "-q"]) == 0
+    report = json.loads(report_path.read_text())
+    landed = [line for part in _lines_by_shard(kinesis, stream).values() for line in part]
+    valid = [json.loads(line) for line in landed if not problems(line)]
+    ids = Counter(r["EVENT_ID"] for r in valid)
+    assert report["producers"] == 3 and [part["producer"] for part in report["parts"]] == [0, 1, 2]
+    assert report["sent"] == report["generated"] == len(landed)
+    assert report["unique_events"] == len(ids) == 3001
+    assert report["duplicates"] == sum(ids.values()) - len(ids) > 0
+    assert report["malformed"] == len(landed) - len(valid) > 0
+    assert report["exit_code"] == 0 and report["timestamps"] == "live" and report["seed"] == 4
+
+
+@pytest.mark.parametrize("to", ["parent", "process group"])
+def test_ctrl_c_stops_every_producer_after_delivering_what_they_hold(aws_endpoint: str, tmp_path: Any, to: str) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    kinesis = boto3.client("kinesis")
+    stream = make_stream(kinesis, shards=2)
+    report_path = tmp_path / "report.json"
+    command = [sys.executable, "-m", "data_generation", "--stream", stream, "--producers", "3", "--rate", "600"]
+    command += ["--duration", "120", "--seed", "6", "--report-json", str(report_path)]
+    repo = REPO
+    process = subprocess.Popen(command, cwd=repo, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while sum(len(part) for part in _lines_by_shard(kinesis, stream).values()) < 600:
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the producers did not get going: {process.stderr.read()}")  # type: ignore[union-attr]
+            time.sleep(0.2)
+        if to == "parent":
+            process.send_signal(signal.SIGINT)
+        else:
+            os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+        assert process.wait(timeout=60) == 130
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    err = process.stderr.read()  # type: ignore[union-attr]
+    report = json.loads(report_path.read_text())
+    landed = [json.loads(line) for part in _lines_by_shard(kinesis, stream).values() for line in part]
+    assert report["interrupted"] is True and report["exit_code"] == 130
+    assert report["sent"] == report["generated"] == report["unique_events"] == len(landed)
+    assert len({r["EVENT_ID"] for r in landed}) == len(landed)
+    assert all(part["sent"] > 0 for part in report["parts"]), "every producer was sending"
+    assert "producers 3 | seed 6" in err
