@@ -9,8 +9,8 @@ PostgreSQL refuses to run as root. When the stack runs as root, the cluster belo
 system user that Debian's package creates, and initdb and the server run as that user (``setpriv``). That
 user must reach its folder through the state folder, which is root's and 0700: the state folder's group
 becomes ``postgres`` with search permission only (0710: enter, not list; everything else inside stays
-0700/0600, so the server user reaches its own folder and nothing more). As any other user, the cluster is
-simply that user's and the state folder stays 0700.
+0700/0600, so the server user reaches its own folder and nothing more), until `down` has stopped the server.
+As any other user, the cluster is simply that user's and the state folder stays 0700.
 """
 
 from __future__ import annotations
@@ -96,6 +96,14 @@ def _reachable_by(state: Path, user: pwd.struct_passwd | None) -> None:
         raise processes.StartError(f"{SERVER_USER} cannot reach {state}: {blocked[0]} is closed to other users")
     os.chown(state, -1, user.pw_gid)
     state.chmod(0o710)
+
+
+def close_state(state: Path) -> None:
+    """Once the server is stopped: the state folder back to its owner's group alone, 0700."""
+    info = state.stat()
+    if info.st_gid != pwd.getpwuid(info.st_uid).pw_gid:
+        os.chown(state, -1, pwd.getpwuid(info.st_uid).pw_gid)
+    state.chmod(0o700)
 
 
 def _owned(path: Path, user: pwd.struct_passwd | None) -> Path:

@@ -202,6 +202,8 @@ def _unpause(timeout: float = 120.0) -> None:
 def down() -> int:
     stopped = stack.stop_all(RUN_DIR)
     print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+    if STATE.exists():
+        datastores.close_state(STATE)  # the PostgreSQL server's user may enter it no more
     still = [name for name in PORTS if is_listening(port(name))]
     if still:
         print(f"warning: still listening: {', '.join(still)} (not started by make up?)", file=sys.stderr)

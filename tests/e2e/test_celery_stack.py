@@ -10,7 +10,8 @@ the tables is one this module sent). In order:
    machine dies); the scheduler finds the task gone (heartbeat timeout, shortened here) and its retry sends
    that producer's stream again on the surviving worker. Every event then reaches the tables exactly once:
    the conservation line says 0 lost, 0 duplicated (the re-sent records are removed as duplicates);
-3. `down` stops every process by its PID and leaves no process and no port behind.
+3. `down` stops every process by its PID and leaves no process and no port behind, and the state folder
+   owner-only again.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import pytest
 from local_stack import processes
 from local_stack.demo import reconcile
 from local_stack.ports import PORTS, free_port, is_listening
-from tests.support.paths import REPO
+from tests.support.paths import REPO, mode
 
 pytestmark = pytest.mark.slow
 
@@ -193,6 +194,7 @@ def test_down_leaves_no_process_and_no_port(celery_stack: Stack) -> None:
     assert not [name for name, pid in pids.items() if processes.alive(pid)]
     assert not [name for name in PORTS if is_listening(celery_stack.port(name))]
     assert not list(celery_stack.run_dir.glob("*.pid"))
+    assert mode(celery_stack.state) == 0o700  # no longer open to the PostgreSQL server's user
 
 
 def _a_sending_worker(stack: Stack, run_id: str, timeout: float = 300.0) -> str:
