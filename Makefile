@@ -4,6 +4,8 @@ VENV        := .venv
 PY          := $(VENV)/bin/python
 EVENTS      ?= 10000
 FAULT_RATE  ?= 0
+EXECUTOR    ?= local
+WORKERS     ?= 2
 STAMP       := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
@@ -33,8 +35,13 @@ demo: $(STAMP) ## run the whole pipeline once on the local stack (EVENTS=10000, 
 soak: $(STAMP) ## 1,000,000 events through the whole stack with faults injected, then a reconciliation
 	$(PY) -m mobile_events_elt.local_stack soak --events $(or $(SOAK_EVENTS),1000000)
 
-up: $(STAMP) ## start the long-running local stack
-	$(PY) -m mobile_events_elt.local_stack up
+up: $(STAMP) ## start the long-running local stack (EXECUTOR=celery WORKERS=2: Celery workers, Redis, PostgreSQL)
+ifeq ($(EXECUTOR),celery)
+	@command -v redis-server >/dev/null && [ -x /usr/lib/postgresql/15/bin/postgres ] || { \
+		SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); $$SUDO apt-get update -qq && \
+		$$SUDO apt-get install -y -qq redis-server postgresql; }
+endif
+	$(PY) -m mobile_events_elt.local_stack up --executor $(EXECUTOR) --workers $(WORKERS)
 
 down: $(STAMP) ## stop everything `make up` started
 	$(PY) -m mobile_events_elt.local_stack down

@@ -1,4 +1,4 @@
-"""``mobile-events-stack {demo,soak,up,down,status,firehose,run}``: the local stack's commands.
+"""``mobile-events-stack {demo,soak,up,down,status,firehose,run,compose}``: the local stack's commands.
 
 The Makefile's targets call them.
 """
@@ -37,7 +37,16 @@ def main(argv: list[str] | None = None) -> int:
         "Without --once, runs until SIGINT/SIGTERM, then writes what it buffered and exits.",
     )
     firehose_cli.add_arguments(firehose_cmd)
-    sub.add_parser("up", help="start the long-running local stack")
+    up_cmd = sub.add_parser("up", help="start the long-running local stack")
+    up_cmd.add_argument(
+        "--executor",
+        choices=("local", "celery"),
+        default="local",
+        help="local: LocalExecutor on SQLite (default); celery: Celery workers, Redis, PostgreSQL",
+    )
+    up_cmd.add_argument("--workers", type=int, default=2, help="Celery workers with --executor celery (default 2)")
+    compose_cmd = sub.add_parser("compose", help="print docker-compose.yaml as local_stack/services.py declares it")
+    compose_cmd.add_argument("--write", action="store_true", help="write docker-compose.yaml instead of printing it")
     sub.add_parser("down", help="stop everything `up` started")
     sub.add_parser("status", help="show what runs")
     run_cmd = sub.add_parser(
@@ -61,13 +70,21 @@ def main(argv: list[str] | None = None) -> int:
         from mobile_events_elt.local_stack.with_stack import run_with_stack_env
 
         return run_with_stack_env(args.argv)
+    if args.command == "compose":
+        from mobile_events_elt.local_stack import compose
+
+        return compose.main(write=args.write)
     if args.command == "soak":
         from mobile_events_elt.local_stack.soak import soak
 
         return soak(args.events, args.fault_rate, args.kills, args.aws_restarts)
     from mobile_events_elt.local_stack import up
 
-    return {"up": up.up, "down": up.down, "status": up.status}[args.command]()
+    if args.command == "up":
+        if args.workers < 1:
+            parser.error("--workers must be at least 1")
+        return up.up(args.executor, args.workers)
+    return {"down": up.down, "status": up.status}[args.command]()
 
 
 if __name__ == "__main__":

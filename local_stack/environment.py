@@ -41,7 +41,9 @@ def snowflake_login_secret(data_dir: Path) -> str:
     return os.environ.get(SNOWFLAKE_SECRET_ENV) or read_or_create_secret(data_dir / SNOWFLAKE_SECRET_FILE)
 
 
-def snowflake_connection(password: str, database: str = "MOBILE_EVENTS") -> dict[str, object]:
+def snowflake_connection(
+    password: str, database: str = "MOBILE_EVENTS", host: str = HOST, port_number: int | None = None
+) -> dict[str, object]:
     """The Airflow connection for the Snowflake emulator (any account and user; the stack's login secret)."""
     return {
         "conn_type": "snowflake",
@@ -52,16 +54,40 @@ def snowflake_connection(password: str, database: str = "MOBILE_EVENTS") -> dict
             "account": "local",
             "database": database,
             "warehouse": "LOCAL_WH",
-            "host": HOST,
-            "port": port("snowflake"),
+            "host": host,
+            "port": port_number or port("snowflake"),
             "protocol": "http",
             "network_timeout": 30,
         },
     }
 
 
-def aws_connection(region: str) -> dict[str, object]:
-    return {"conn_type": "aws", "extra": {"endpoint_url": aws_endpoint(), "region_name": region}}
+def aws_connection(region: str, endpoint: str | None = None) -> dict[str, object]:
+    return {"conn_type": "aws", "extra": {"endpoint_url": endpoint or aws_endpoint(), "region_name": region}}
+
+
+def airflow_settings(airflow_home: str, repo: str, api_host: str, api_port: int) -> dict[str, str]:
+    """The Airflow settings every process of the stack shares (local_env; docker-compose.yaml with its paths)."""
+    return {
+        "AIRFLOW_HOME": airflow_home,
+        "AIRFLOW__CORE__DAGS_FOLDER": f"{repo}/dags",
+        "AIRFLOW__CORE__PLUGINS_FOLDER": f"{repo}/plugins",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        "AIRFLOW__API__HOST": api_host,
+        "AIRFLOW__API__PORT": str(api_port),
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": f"{airflow_home}/logs",
+    }
+
+
+def component_settings(execution_api: str, firehose_state: str) -> dict[str, str]:
+    """What the long-running stack adds for its Airflow components (beside its secrets and executor)."""
+    return {
+        "FIREHOSE_STATE_DIR": firehose_state,  # the local Firehose's checkpoints, with the stack's state
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": execution_api,
+        "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
+    }
 
 
 def local_env(airflow_home: Path, region: str = "us-east-1", snowflake_data: Path | None = None) -> dict[str, str]:
@@ -77,15 +103,7 @@ def local_env(airflow_home: Path, region: str = "us-east-1", snowflake_data: Pat
         {
             "AWS_ENDPOINT_URL": aws_endpoint(),
             "AWS_DEFAULT_REGION": region,
-            "AIRFLOW_HOME": str(airflow_home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__PARALLELISM": "4",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-            "AIRFLOW__API__HOST": HOST,
-            "AIRFLOW__API__PORT": str(port("airflow")),
-            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(airflow_home / "logs"),
+            **airflow_settings(str(airflow_home), str(REPO), HOST, port("airflow")),
             "AIRFLOW_CONN_SNOWFLAKE_DEFAULT": json.dumps(snowflake_connection(snowflake_password)),
             "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws_connection(region)),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),

@@ -12,7 +12,12 @@ PORTS = {
     "aws": ("AWS_EMULATOR_PORT", 4566),
     "snowflake": ("SNOWFLAKE_EMULATOR_PORT", 8765),
     "airflow": ("AIRFLOW_PORT", 8080),
+    # The distributed stack's datastores (make up EXECUTOR=celery), away from a system server's usual port.
+    "postgres": ("LOCAL_POSTGRES_PORT", 15432),
+    "redis": ("LOCAL_REDIS_PORT", 16379),
 }
+# Where each server listens inside its container (Compose publishes none of the datastores).
+CONTAINER_PORTS = {"aws": 4566, "snowflake": 8765, "airflow": 8080, "postgres": 5432, "redis": 6379}
 
 
 class PortInUseError(RuntimeError):

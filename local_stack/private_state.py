@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -23,11 +24,25 @@ def private_umask() -> None:
 
 
 def private_folder(folder: Path) -> Path:
-    """Create folder (and its parents) owner-only; an existing one (made before this rule) is closed to others."""
+    """Create folder (and its parents) owner-only; an existing one (made before this rule) is closed to others.
+
+    One exception survives: a folder handed to another group keeps that group's search permission (enter, not
+    list; local_stack/datastores.py gives it to the PostgreSQL server's user, which must reach its cluster).
+    """
     private_umask()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    folder.chmod(0o700)  # a folder, not a secret: it may predate the umask, and closing it closes what is inside
+    info = folder.stat()
+    handed_over = info.st_gid != _primary_gid(info.st_uid)
+    # A folder, not a secret: it may predate the umask, and closing it closes what is inside.
+    folder.chmod(0o700 | (info.st_mode & 0o010 if handed_over else 0))
     return folder
+
+
+def _primary_gid(uid: int) -> int:
+    try:
+        return pwd.getpwuid(uid).pw_gid
+    except KeyError:
+        return os.getgid()
 
 
 def read_or_create_secret(path: Path, make: Callable[[], str] = lambda: secrets.token_urlsafe(32)) -> str:

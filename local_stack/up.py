@@ -18,6 +18,13 @@ security"); the Snowflake emulator alone asks for a password, the stack's login 
 
 ``ELT_TRIGGER=schedule make up`` leaves out the S3-notification trigger: the ELT DAG then runs on its
 cron schedule only.
+
+``LOCAL_STACK_GENERATOR=off`` leaves out the background generator.
+
+``make up EXECUTOR=celery WORKERS=2`` is the distributed stack: the CeleryExecutor with WORKERS Celery
+workers, Redis as the broker and PostgreSQL as the metadata database and result backend, both real
+servers (local_stack/datastores.py; docs/distributed-stack.md). The processes come from
+local_stack/services.py, the one description docker-compose.yaml is generated from too.
 """
 
 from __future__ import annotations
@@ -31,16 +38,16 @@ import time
 import urllib.error
 import urllib.request
 
-from mobile_events_elt.local_stack import processes, stack
-from mobile_events_elt.local_stack.environment import STATE, local_env
-from mobile_events_elt.local_stack.ports import HOST, ensure_free, is_listening, port
+from mobile_events_elt.local_stack import datastores, processes, services, stack
+from mobile_events_elt.local_stack.environment import STATE, component_settings, local_env
+from mobile_events_elt.local_stack.ports import HOST, PORTS, ensure_free, is_listening, port
 from mobile_events_elt.local_stack.private_state import private_folder, read_or_create_secret
-from mobile_events_elt.local_stack.steps import StageFailed, airflow_cli, run
+from mobile_events_elt.local_stack.steps import StageFailed, run
 
 RUN_DIR = STATE / "run"
 AIRFLOW_HOME = STATE / "airflow"
 DAG_ID = "mobile_events_elt"
-STREAM_RATE = 5  # events per second from the background generator
+WORKER_ENV = "LOCAL_STACK_WORKER"  # a Celery worker's name, for local_stack.worker_name
 
 
 def _fernet_key() -> str:
@@ -59,16 +66,18 @@ def _fernet_key() -> str:
     return read_or_create_secret(AIRFLOW_HOME / "fernet_key", lambda: Fernet.generate_key().decode())
 
 
-def _env() -> dict[str, str]:
+def _env(executor: str = "local") -> dict[str, str]:
     env = local_env(AIRFLOW_HOME)
     # The API server signs the tokens task processes use, and the components share one Fernet key: both
     # are made here at first use (owner-only from birth), kept out of the repository, and never leave the machine.
     env["AIRFLOW__API_AUTH__JWT_SECRET"] = read_or_create_secret(AIRFLOW_HOME / "jwt_secret")
     env["AIRFLOW__CORE__FERNET_KEY"] = _fernet_key()
-    env["FIREHOSE_STATE_DIR"] = str(STATE / "firehose")  # the local Firehose's checkpoints, with the stack's state
+    env.update(component_settings(f"http://{HOST}:{port('airflow')}/execution/", str(STATE / "firehose")))
     env["AIRFLOW__CORE__EXECUTOR"] = "LocalExecutor"
-    env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = f"http://{HOST}:{port('airflow')}/execution/"
-    env["AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL"] = "10"
+    if executor == "celery":
+        env.update(datastores.local_celery_settings(STATE))
+        # Each task names its worker (worker-N@host) as its hostname: in the UI, the API and its log.
+        env["AIRFLOW__CORE__HOSTNAME_CALLABLE"] = "mobile_events_elt.local_stack.worker_name.hostname"
     return env
 
 
@@ -93,70 +102,75 @@ def _event_wiring(env: dict[str, str]) -> dict[str, str]:
     return wiring
 
 
-def up() -> int:
+def up(executor: str = "local", workers: int = 2) -> int:
+    """Start the stack of local_stack.services' default profile, or its celery profile with that many workers."""
     private_folder(STATE)
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     logs = STATE / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    env = _env()
-    py = sys.executable
+    profile = services.CELERY if executor == "celery" else services.DEFAULT
+    declared = services.in_profile(profile)
+    values = stack.local_values(STATE / "snowflake")
     try:
-        ensure_free("airflow", port("airflow"))
+        if executor == "celery":
+            datastores.check_installed()
+        for service in declared:
+            if service.listens:
+                ensure_free(service.listens, port(service.listens))
+        env = _env(executor)
         print("==> starting the AWS and Snowflake emulators")
         stack.start_emulators(RUN_DIR, STATE / "snowflake", env)
-        print("==> provisioning AWS and Snowflake")
-        run([py, "-m", "mobile_events_elt.aws_infrastructure", "up"], env, logs / "provision.log")
-        run([py, "-m", "mobile_events_elt.warehouse", "setup"], env, logs / "provision.log")
+        if executor == "celery":
+            print("==> starting Redis (the Celery broker) and PostgreSQL (metadata database, result backend)")
+            datastores.start_redis(STATE, RUN_DIR)
+            datastores.start_postgres(STATE, RUN_DIR, logs / "postgres-init.log")
+            datastores.create_database(STATE)
+        print("==> provisioning AWS and Snowflake; preparing Airflow's metadata database")
+        for step in services.STEPS:
+            run(services.render(step, values), env, logs / "provision.log")
         env.update(_event_wiring(env))
-        print("==> preparing Airflow's metadata database")
-        run([airflow_cli(), "db", "migrate"], env, logs / "airflow-db.log")
-        print("==> starting Airflow (API server + UI, scheduler, DAG processor, triggerer)")
-        airflow_port = port("airflow")
-        processes.start(
-            "airflow-api",
-            [airflow_cli(), "api-server", "--host", HOST, "--port", str(airflow_port), "--workers", "1"],
-            RUN_DIR,
-            env=env,
-            wait_port=airflow_port,
-            timeout=120,
-        )
-        processes.start("airflow-scheduler", [airflow_cli(), "scheduler", "--skip-serve-logs"], RUN_DIR, env=env)
-        processes.start("airflow-dag-processor", [airflow_cli(), "dag-processor"], RUN_DIR, env=env)
-        processes.start("airflow-triggerer", [airflow_cli(), "triggerer", "--skip-serve-logs"], RUN_DIR, env=env)
+        print(f"==> starting Airflow ({', '.join(s.name for s in declared if s.role == 'airflow')})")
+        for service in declared:
+            if service.role == "airflow" and service.name == "airflow-worker":
+                for number in range(1, workers + 1):
+                    name = f"worker-{number}"
+                    stack.start_service(
+                        service, RUN_DIR, {**env, WORKER_ENV: name}, {**values, "worker": name}, name=f"airflow-{name}"
+                    )
+            elif service.role == "airflow":
+                stack.start_service(service, RUN_DIR, env, values)
         print("==> starting the local Firehose delivery and a generator streaming at a gentle rate")
-        processes.start("firehose", [py, "-m", "mobile_events_elt.local_stack", "firehose"], RUN_DIR, env=env)
-        processes.start(
-            "generator",
-            [
-                py,
-                "-m",
-                "mobile_events_elt.data_generation",
-                "--sink",
-                "kinesis",
-                "--rate",
-                str(STREAM_RATE),
-                "--duration",
-                "86400",
-            ],
-            RUN_DIR,
-            env=env,
-        )
+        for service in declared:
+            if service.role == "helper" and not (service.name == "generator" and _quiet()):
+                stack.start_service(service, RUN_DIR, env, values)
         _unpause()
     except (processes.StartError, StageFailed, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         print("stopping what was started ...", file=sys.stderr)
         stack.stop_all(RUN_DIR)
         return 1
+    celery = (
+        f"""
+  Celery workers           {workers} (worker-1 .. worker-{workers}), broker Redis {HOST}:{port("redis")}
+  PostgreSQL               {HOST}:{port("postgres")} (metadata database and result backend)"""
+        if executor == "celery"
+        else ""
+    )
     print(
         f"""
 The local stack is up.
   Airflow UI and REST API  http://{HOST}:{port("airflow")}/   (no login: any local user is admin)
   AWS emulator             http://{HOST}:{port("aws")}        (aws --endpoint-url http://{HOST}:{port("aws")} ...)
-  Snowflake emulator       {HOST}:{port("snowflake")}, protocol http
+  Snowflake emulator       {HOST}:{port("snowflake")}, protocol http{celery}
   Logs                     {RUN_DIR}/*.log, {AIRFLOW_HOME}/logs
 Stop it with: make down"""
     )
     return 0
+
+
+def _quiet() -> bool:
+    """LOCAL_STACK_GENERATOR=off leaves the background generator out (a test then knows every event it sent)."""
+    return os.environ.get("LOCAL_STACK_GENERATOR", "on") == "off"
 
 
 def _unpause(timeout: float = 120.0) -> None:
@@ -188,7 +202,9 @@ def _unpause(timeout: float = 120.0) -> None:
 def down() -> int:
     stopped = stack.stop_all(RUN_DIR)
     print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
-    still = [name for name in ("aws", "snowflake", "airflow") if is_listening(port(name))]
+    if STATE.exists():
+        datastores.close_state(STATE)  # the PostgreSQL server's user may enter it no more
+    still = [name for name in PORTS if is_listening(port(name))]
     if still:
         print(f"warning: still listening: {', '.join(still)} (not started by make up?)", file=sys.stderr)
         return 1

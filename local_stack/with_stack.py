@@ -4,7 +4,8 @@ The stack's connections and endpoints (``AIRFLOW_CONN_SNOWFLAKE_DEFAULT`` with t
 ``AIRFLOW_CONN_AWS_DEFAULT``, ports) exist only in the environment its processes get from
 local_stack.environment; a plain shell has none of them. This gives a command that same environment, so
 ``mobile-events-warehouse summary`` or ``report`` work against the stack ``make up`` started, without
-printing any of it.
+printing any of it. On the distributed stack (`make up EXECUTOR=celery`) the command also gets its metadata
+database, broker and executor, so `airflow` commands (`airflow celery inspect ...`) reach them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from mobile_events_elt.local_stack import datastores
 from mobile_events_elt.local_stack.environment import STATE, local_env
 from mobile_events_elt.local_stack.ports import is_listening, port
 
@@ -26,4 +28,7 @@ def run_with_stack_env(argv: list[str]) -> int:
     if down:
         print(f"error: the local stack is not running ({', '.join(down)} not listening): run make up", file=sys.stderr)
         return 2
-    return subprocess.run(argv, env=local_env(STATE / "airflow"), check=False).returncode
+    env = local_env(STATE / "airflow")
+    if (STATE / "run" / "postgres.pid").exists():  # the distributed stack: its database, broker and executor
+        env.update(datastores.local_celery_settings(STATE))
+    return subprocess.run(argv, env=env, check=False).returncode

@@ -1,8 +1,7 @@
-"""What the compose file and the local stack's own code say, read back for the compose tests."""
+"""The Compose binary and the compose file as it resolves, for the compose tests."""
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import shutil
@@ -14,45 +13,25 @@ from typing import Any
 
 import pytest
 
-from mobile_events_elt.local_stack import up
 from tests.support.paths import REPO
 
-
-def event_wiring_names() -> set[str]:
-    """The variables up._event_wiring reads back from `aws_infrastructure status` after provisioning."""
-    return set(assignments("_event_wiring", "wiring"))
+COMPOSE_FILE = REPO / "docker-compose.yaml"
+# Values for the variables the file requires; placeholders for the tests only.
+REQUIRED_VARIABLES = {
+    "AIRFLOW_JWT_SECRET": "test-jwt-secret",
+    "AIRFLOW_FERNET_KEY": "test-fernet-key",
+    "POSTGRES_PASSWORD": "test-postgres-password",
+    "SNOWFLAKE_EMULATOR_SECRET": "test-snowflake-secret",
+}
 
 
 def airflow_services(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The Airflow components and the one-shot that migrates their database."""
     return {
         name: svc
-        for name, svc in project_services(services).items()
-        if svc["command"][0] == "airflow" or name == "airflow-init"
+        for name, svc in services.items()
+        if svc.get("command") and (svc["command"][0] == "airflow" or name == "airflow-init")
     }
-
-
-def assignments(function: str, target: str) -> dict[str, ast.expr]:
-    """`target["NAME"] = value` in local_stack/up.py's function: NAME -> value expression."""
-    tree = ast.parse(Path(up.__file__).read_text())
-    (func,) = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == function]
-    found = {}
-    for node in ast.walk(func):
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Subscript):
-            key = node.targets[0].slice
-            if ast.unparse(node.targets[0].value) == target and isinstance(key, ast.Constant):
-                found[key.value] = node.value
-    assert found, f"up.{function} sets no {target}[...] values"
-    return found
-
-
-def project_services(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    image = project_image(services)
-    return {name: svc for name, svc in services.items() if svc.get("image") == image}
-
-
-def project_image(services: dict[str, dict[str, Any]]) -> str:
-    return services["aws"]["image"]
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +54,8 @@ def compose(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def config(compose: Any) -> dict[str, Any]:
-    """The file as Compose resolves it (anchors merged, variables interpolated, short syntax expanded)."""
-    result = compose("config", "--format", "json", variables=REQUIRED_VARIABLES)
+    """The file as Compose resolves it (variables interpolated, short syntax expanded), every profile on."""
+    result = compose("--profile", "*", "config", "--format", "json", variables=REQUIRED_VARIABLES)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -84,18 +63,6 @@ def config(compose: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def services(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return config["services"]
-
-
-COMPOSE_FILE = REPO / "docker-compose.yaml"
-
-
-# Values for the variables the file requires; placeholders for the test only.
-REQUIRED_VARIABLES = {
-    "AIRFLOW_JWT_SECRET": "test-jwt-secret",
-    "AIRFLOW_FERNET_KEY": "test-fernet-key",
-    "POSTGRES_PASSWORD": "test-postgres-password",
-    "SNOWFLAKE_EMULATOR_SECRET": "test-snowflake-secret",
-}
 
 
 def _compose_binary() -> str | None:

@@ -63,3 +63,19 @@ def test_dags_and_plugins_import_only_the_installed_package() -> None:
                     wrong.append(f"{path.relative_to(REPO)}:{node.lineno}: {module}")
     assert not wrong, "imports that need the checkout or the emulators:\n" + "\n".join(wrong)
     assert any(ROOT in path.read_text(encoding="utf-8") for path in deployment_files())
+
+
+def test_the_image_installs_the_locked_set_and_the_package_and_copies_only_dags_and_plugins() -> None:
+    """docker/Dockerfile builds the package from every folder pyproject maps into it, after the hashed lock."""
+    import re
+    import tomllib
+
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    folders = set(pyproject["tool"]["setuptools"]["package-dir"].values())
+    dockerfile = (REPO / "docker" / "Dockerfile").read_text()
+    built = set(re.findall(r"^COPY --chown=airflow:0 (\w+)/ /tmp/src/\1/$", dockerfile, re.MULTILINE))
+    assert folders <= built, f"not in the package the image builds: {sorted(folders - built)}"
+    assert re.search(r"pip install --no-cache-dir --require-hashes -r", dockerfile)
+    assert re.search(r"^RUN pip install --no-cache-dir --no-deps /tmp/src\b", dockerfile, re.MULTILINE)
+    copied = set(re.findall(r"^COPY (\w+)/ \$\{PROJECT_DIR\}/\1/$", dockerfile, re.MULTILINE))
+    assert copied == {"dags", "plugins"}
