@@ -1,7 +1,7 @@
 """The simulated users, built once per run so that each event only looks its user up.
 
 Faker supplies realistic identities, but calling it per event and per field caps a generator at a few
-thousand events/s (FIELD-NOTES, "Faker 40.x"). So Faker fills small name pools once; users are
+thousand events/s. So Faker fills small name pools once; users are
 combinations drawn from those pools with a seeded ``random.Random``, and events never call Faker.
 Each user keeps one OS, city and device for the whole run, and an activity weight from a capped Pareto
 distribution, so a few heavy users produce much of the traffic and most users are light.

@@ -2,7 +2,7 @@
 
 The services, their commands and settings are the ones `make up` starts, with service names for
 127.0.0.1, the image's paths and the containers' ports; the file is never edited by hand
-(tests/test_docker_compose.py checks it is current and valid Compose).
+(tests/unit/local_stack/test_docker_compose.py checks it is current and valid Compose).
 """
 
 from __future__ import annotations

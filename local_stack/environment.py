@@ -1,7 +1,7 @@
 """The environment every local-stack process runs with: endpoints, connections and Airflow settings.
 
 This is the only place the local stack's endpoints are written down. Against real AWS and Snowflake
-the same variables are set differently (see README): no code path changes.
+the same variables are set differently (docs/production.md): no code path changes.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 STATE = Path(os.environ.get("LOCAL_STACK_STATE", REPO / ".local"))
 
 # What moto accepts; not secrets, and only ever sent to the emulator on 127.0.0.1. (moto checks no
-# credentials at all: the local stack is for single-user machines, see the README.)
+# credentials at all: the local stack is for single-user machines, see docs/security.md.)
 EMULATOR_AWS_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # nosec B105
 
 

@@ -1,30 +1,8 @@
-"""`make up` / `make down` / `make status`: the long-running local stack.
+"""`make up` / `make down` / `make status`: the long-running local stack, started from local_stack/services.py.
 
-`up` starts the AWS and Snowflake emulators, provisions both sides, starts Airflow as separate
-components (API server with the UI, scheduler, DAG processor, triggerer; the scheduler's and
-triggerer's log servers are skipped because they would listen on every interface), the local
-Firehose delivery and a generator streaming at a gentle rate, and unpauses the ELT DAG. Every process
-is recorded by PID under .local/run and every socket is bound to 127.0.0.1. `down` stops them all.
-
-State that survives `down`: Airflow's metadata database (.local/airflow), the Snowflake emulator's
-database files (.local/snowflake) and the AWS emulator's journal (.local/aws-journal.jsonl: streams, records,
-objects, replayed when it starts; see local_stack/aws_journal.py). `up` provisions again, changing only what
-differs from the config. `make clean` deletes .local. Everything under .local is its owner's alone (folders
-0700, files 0600: local_stack/private_state.py), the secrets the components share included.
-
-The stack is for a single-user machine: Airflow's API lets every caller act as admin and the AWS emulator
-checks no credentials, so anyone who can reach 127.0.0.1 can drive them (see the README's "Reliability and
-security"); the Snowflake emulator alone asks for a password, the stack's login secret.
-
-``ELT_TRIGGER=schedule make up`` leaves out the S3-notification trigger: the ELT DAG then runs on its
-cron schedule only.
-
-``LOCAL_STACK_GENERATOR=off`` leaves out the background generator.
-
-``make up EXECUTOR=celery WORKERS=2`` is the distributed stack: the CeleryExecutor with WORKERS Celery
-workers, Redis as the broker and PostgreSQL as the metadata database and result backend, both real
-servers (local_stack/datastores.py; docs/distributed-stack.md). The processes come from
-local_stack/services.py, the one description docker-compose.yaml is generated from too.
+Every process is recorded by PID under .local/run, every socket binds 127.0.0.1, and `down` stops them all;
+what runs, what survives `down` and the environment switches (``ELT_TRIGGER``, ``LOCAL_STACK_GENERATOR``,
+``EXECUTOR=celery``) are in docs/local-stack.md and docs/distributed-stack.md.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The event contract (config/event_contract.schema.json) is the one source of the event's format.
 
 The SQL validation reads it from tables setup fills, the generator's tests take their value sets from it,
-docs/data-model.md is generated from it (tests/test_data_model_doc.py), and no SQL file repeats a value set.
+docs/data-model.md is generated from it (tests/unit/warehouse/test_data_model_doc.py), and no SQL file repeats a value set.
 """
 
 from __future__ import annotations
