@@ -43,7 +43,7 @@ sys.path.insert(0, str(REPO))
 from mobile_events_elt.local_stack.environment import EMULATOR_AWS_CREDENTIALS, snowflake_login_secret  # noqa: E402
 from mobile_events_elt.local_stack.ports import free_port  # noqa: E402
 
-TASK = "load_transform_check"  # dags/mobile_events_elt.py: its XCom holds the seconds of each phase and model
+TASK = "load_transform_check"  # dags/mobile_events_elt_dag.py: its XCom holds the seconds of each phase and model
 
 
 def percentile(values: list[float], q: float) -> float:

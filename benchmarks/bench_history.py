@@ -117,7 +117,7 @@ def bench(args: argparse.Namespace, sf_port: int, request_log: Path) -> int:
     where = pipeline.landing()
 
     def elt_run() -> None:
-        """The ELT task's body (dags/mobile_events_elt.py), without Airflow around it."""
+        """The ELT task's body (dags/mobile_events_elt_dag.py), without Airflow around it."""
         listing = pipeline.find_new_files()
         if listing is None:
             return

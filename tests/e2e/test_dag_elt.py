@@ -42,7 +42,7 @@ def test_the_landing_watcher_names_the_configured_bucket_and_folder(airflow_home
     from mobile_events_elt.config.aws_settings import load_settings as load_aws_settings
 
     monkeypatch.setenv("ELT_SQS_QUEUE_URL", "http://127.0.0.1:9/000000000000/landing-objects")
-    elt = DagBag(dag_folder=os.path.join(DAGS, "mobile_events_elt.py")).dags["mobile_events_elt"]
+    elt = DagBag(dag_folder=os.path.join(DAGS, "mobile_events_elt_dag.py")).dags["mobile_events_elt"]
     landed = elt.timetable.asset_condition
     aws = load_aws_settings()
     assert landed.uri == f"s3://{aws.bucket}/{aws.firehose.landing_prefix}".rstrip("/")

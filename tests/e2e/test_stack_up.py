@@ -56,7 +56,7 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 DAG = "mobile_events_elt"
-LOAD_TASK = "load_transform_check"  # dags/mobile_events_elt.py: its one task (load, models, checks)
+LOAD_TASK = "load_transform_check"  # dags/mobile_events_elt_dag.py: its one task (load, models, checks)
 BUCKET = "mobile-events-landing-local"  # config/aws.json
 STEP_COLUMNS = ("INITIAL_EVENT", "EVENT_2", "EVENT_3", "EVENT_OUT")  # one analytics.events row per non-null step
 RUN_TIMEOUT = 300.0  # a run waits behind at most a couple of others, each ~25 s

@@ -79,3 +79,10 @@ def test_the_image_installs_the_locked_set_and_the_package_and_copies_only_dags_
     assert re.search(r"^RUN pip install --no-cache-dir --no-deps /tmp/src\b", dockerfile, re.MULTILINE)
     copied = set(re.findall(r"^COPY (\w+)/ \$\{PROJECT_DIR\}/\1/$", dockerfile, re.MULTILINE))
     assert copied == {"dags", "plugins"}
+
+
+def test_no_dag_or_plugin_file_shadows_the_import_root() -> None:
+    """Airflow puts the dags and plugins folders on sys.path: a file named like the package would be imported
+    in its place by every process that inherits that path (a spawned producer, a task's subprocess)."""
+    shadowing = [path for path in deployment_files() if path.stem == ROOT or path.parent.name == ROOT]
+    assert not shadowing, f"named like the import root {ROOT}: {shadowing}"

@@ -14,7 +14,7 @@ import pytest
 
 from mobile_events_elt.warehouse import pipeline
 
-DAG_FILE = Path(__file__).resolve().parents[3] / "dags" / "mobile_events_elt.py"
+DAG_FILE = Path(__file__).resolve().parents[3] / "dags" / "mobile_events_elt_dag.py"
 FORGED = "landing/a.gz\n2024-01-29 19:39:47 [ERROR] forged line\r\x1b[2J\u202e"
 
 
@@ -39,7 +39,7 @@ def topic(aws_endpoint, monkeypatch) -> tuple[str, str]:
 
 
 def elt_dag_module(arn: str) -> ModuleType:
-    """dags/mobile_events_elt.py as Airflow parses it, with the alerts topic configured."""
+    """dags/mobile_events_elt_dag.py as Airflow parses it, with the alerts topic configured."""
     spec = importlib.util.spec_from_file_location(f"elt_dag_{uuid.uuid4().hex}", DAG_FILE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
