@@ -56,6 +56,8 @@ def snowflake_connection(password: str, database: str = "MOBILE_EVENTS") -> dict
             "port": port("snowflake"),
             "protocol": "http",
             "network_timeout": 30,
+            # dbt's target for this connection: the emulator's overrides (sql/macros/emulator/) apply.
+            "dbt_target": "emulator",
         },
     }
 
@@ -88,6 +90,8 @@ def local_env(airflow_home: Path, region: str = "us-east-1", snowflake_data: Pat
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(airflow_home / "logs"),
             "AIRFLOW_CONN_SNOWFLAKE_DEFAULT": json.dumps(snowflake_connection(snowflake_password)),
             "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws_connection(region)),
+            # dbt's target for a bare connector connection (warehouse/dbt_runner.py): the emulator's.
+            "WAREHOUSE_DBT_TARGET": "emulator",
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         }
     )

@@ -1,0 +1,18 @@
+{#- The event days of the batch's completed purchases, read when the model runs (the validated events are
+    built by then) and returned as literals: from (the first day) and until (the day after the last). No
+    purchase: an empty range. -#}
+{% macro purchase_days(validated) -%}
+    {%- set days = {'from': '9999-01-01 00:00:00', 'until': '9999-01-01 00:00:00'} -%}
+    {%- if execute -%}
+        {%- set found = run_query(
+            "select to_varchar(date_trunc('day', min(stg.created_at)), 'YYYY-MM-DD HH24:MI:SS'), "
+            ~ "to_varchar(dateadd('day', 1, date_trunc('day', max(stg.created_at))), 'YYYY-MM-DD HH24:MI:SS') "
+            ~ "from " ~ validated ~ " as stg "
+            ~ "where stg.reason is null and stg.order_type = 'PURCHASE' and stg.status = 'COMPLETED'"
+        ) -%}
+        {%- if found.rows and found.rows[0][0] is not none -%}
+            {%- do days.update({'from': found.rows[0][0], 'until': found.rows[0][1]}) -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(days) }}
+{%- endmacro %}
