@@ -168,15 +168,15 @@ def _invoke(target: Target, profiles: str, args: list[str], variables: Mapping[s
         target.name,
     ]
     flags = ["--quiet", "--no-use-colors", "--no-send-anonymous-usage-stats", "--no-version-check"]
-    key = (target.name, str(PROJECT_DIR))
-    manifest = _manifests.get(key)
-    if manifest is None:
+    # The manifest names the target's database; a build compiles into its copy, so each build gets a fresh one.
+    key = (target.name, target.database, str(PROJECT_DIR))
+    if key not in _manifests:
         parsed = dbtRunner().invoke([*flags, "parse", *common])
         if not parsed.success:
             raise RuntimeError(f"dbt could not parse {PROJECT_DIR}: {parsed.exception}")
-        manifest = _manifests[key] = parsed.result
+        _manifests[key] = parsed.result
     command = [*flags, *args, *common, "--vars", json.dumps(dict(variables))]
-    result = dbtRunner(manifest=manifest).invoke(command)
+    result = dbtRunner(manifest=_manifests[key].deepcopy()).invoke(command)
     if result.exception is not None and result.result is None:
         raise RuntimeError(f"dbt {' '.join(args)} failed: {result.exception}")
     nodes = [_node(r) for r in getattr(result.result, "results", None) or []]
