@@ -14,7 +14,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,17 +133,24 @@ class NodeResult:
     rows: int
     seconds: float
     message: str
+    compiled: str  # the node's SQL as dbt compiled it (a model's SELECT, a test's query)
 
 
-def invoke(target: Target, args: Sequence[str], variables: Mapping[str, Any] | None = None) -> list[NodeResult]:
+def invoke(
+    target: Target,
+    args: Sequence[str],
+    variables: Mapping[str, Any] | None = None,
+    on_log: Callable[[str], None] | None = None,
+) -> list[NodeResult]:
     """Run one dbt command (``build``, ``compile``, ``docs generate`` ...) against ``target`` with ``variables``;
-    each node's result. Raises BuildFailed when a node errors or a test fails."""
+    each node's result (``on_log`` hears each line a macro logs). Raises BuildFailed when a node errors or a
+    test fails."""
     with _lock, tempfile.TemporaryDirectory(prefix="dbt-profile-") as profiles:
         Path(profiles, "profiles.yml").write_text(json.dumps(target.profile()), encoding="utf-8")
         previous = os.environ.get(PASSWORD_ENV)
         os.environ[PASSWORD_ENV] = target.password
         try:
-            return _invoke(target, profiles, list(args), variables or {})
+            return _invoke(target, profiles, list(args), variables or {}, on_log)
         finally:
             if previous is None:
                 os.environ.pop(PASSWORD_ENV, None)
@@ -151,7 +158,13 @@ def invoke(target: Target, args: Sequence[str], variables: Mapping[str, Any] | N
                 os.environ[PASSWORD_ENV] = previous
 
 
-def _invoke(target: Target, profiles: str, args: list[str], variables: Mapping[str, Any]) -> list[NodeResult]:
+def _invoke(
+    target: Target,
+    profiles: str,
+    args: list[str],
+    variables: Mapping[str, Any],
+    on_log: Callable[[str], None] | None,
+) -> list[NodeResult]:
     from dbt.cli.main import dbtRunner
 
     where = work_dir() / target.name
@@ -176,14 +189,20 @@ def _invoke(target: Target, profiles: str, args: list[str], variables: Mapping[s
             raise RuntimeError(f"dbt could not parse {PROJECT_DIR}: {parsed.exception}")
         _manifests[key] = parsed.result
     command = [*flags, *args, *common, "--vars", json.dumps(dict(variables))]
-    result = dbtRunner(manifest=_manifests[key].deepcopy()).invoke(command)
+    callbacks = [] if on_log is None else [lambda event: _logged(event, on_log)]
+    result = dbtRunner(manifest=_manifests[key].deepcopy(), callbacks=callbacks).invoke(command)
     if result.exception is not None and result.result is None:
         raise RuntimeError(f"dbt {' '.join(args)} failed: {result.exception}")
-    nodes = [_node(r) for r in getattr(result.result, "results", None) or []]
+    nodes = [_node(r) for r in getattr(result.result, "results", None) or [] if hasattr(r, "node")]
     failures = {n.node: n.message for n in nodes if n.status in ("error", "fail", "runtime error")}
     if failures or not result.success:
         raise BuildFailed(failures or {"dbt": str(result.exception)})
     return nodes
+
+
+def _logged(event: Any, on_log: Callable[[str], None]) -> None:
+    if event.info.name == "JinjaLogInfo":
+        on_log(event.data.msg)
 
 
 def _node(result: Any) -> NodeResult:
@@ -196,4 +215,5 @@ def _node(result: Any) -> NodeResult:
         rows=int(response.get("rows_affected") or 0),
         seconds=float(result.execution_time or 0.0),
         message=str(result.message or ""),
+        compiled=str(getattr(node, "compiled_code", None) or ""),
     )
