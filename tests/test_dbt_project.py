@@ -27,7 +27,7 @@ def test_a_real_snowflake_target_gets_dbt_snowflakes_sql() -> None:
     assert not [name for name, sql in real.items() if MARK in sql]
     assert real["tmp_relation_type"] == "view"
     assert "begin;" in real["dml"] and "commit;" in real["dml"]
-    assert "merge into" in real["merge"] and "DBT_INTERNAL_SOURCE.\"USER_ID\")" not in real["merge"]
+    assert "merge into" in real["merge"] and 'DBT_INTERNAL_SOURCE."USER_ID")' not in real["merge"]
     assert "alter session set abort_detached_query = true" in real["session"]
     assert MARK not in compiled("int_events_validated")["int_events_validated"]
 

@@ -32,10 +32,12 @@ _manifests: dict[tuple[str, str], Any] = {}
 
 
 class BuildFailed(RuntimeError):
-    """dbt build ended with a failing model or test: each named with its message."""
+    """dbt build ended with a failing model or test: each named with its message; ``failing_tests``: the data
+    tests that found rows (by failing rows) when nothing else failed (bad data, not a broken build)."""
 
-    def __init__(self, failures: Mapping[str, str]) -> None:
+    def __init__(self, failures: Mapping[str, str], failing_tests: Mapping[str, int] | None = None) -> None:
         self.failures = dict(failures)
+        self.failing_tests = dict(failing_tests or {})
         detail = "; ".join(f"{node}: {message}" for node, message in self.failures.items())
         super().__init__(f"dbt build failed ({len(self.failures)}): {detail}")
 
@@ -134,6 +136,7 @@ class NodeResult:
     seconds: float
     message: str
     compiled: str  # the node's SQL as dbt compiled it (a model's SELECT, a test's query)
+    failures: int  # a data test's failing rows
 
 
 def invoke(
@@ -196,7 +199,9 @@ def _invoke(
     nodes = [_node(r) for r in getattr(result.result, "results", None) or [] if hasattr(r, "node")]
     failures = {n.node: n.message for n in nodes if n.status in ("error", "fail", "runtime error")}
     if failures or not result.success:
-        raise BuildFailed(failures or {"dbt": str(result.exception)})
+        tests = {n.node: n.failures for n in nodes if n.status == "fail"}
+        only_tests = tests.keys() == failures.keys() and result.exception is None
+        raise BuildFailed(failures or {"dbt": str(result.exception)}, tests if only_tests else None)
     return nodes
 
 
@@ -216,4 +221,5 @@ def _node(result: Any) -> NodeResult:
         seconds=float(result.execution_time or 0.0),
         message=str(result.message or ""),
         compiled=str(getattr(node, "compiled_code", None) or ""),
+        failures=int(getattr(result, "failures", None) or 0),
     )

@@ -146,7 +146,8 @@ def run_batch(
 
 def build(conn: Any, bounds: Mapping[str, Any], target: dbt_runner.Target | None = None) -> list[StepResult]:
     """One ``dbt build`` of the claimed batch (``bounds``: its id and the claimed bounds); each model's rows and
-    seconds from dbt's run results. A failing model or test raises ``dbt_runner.BuildFailed``."""
+    seconds from dbt's run results. A data test that finds rows raises ``checks.ChecksFailed`` (the batch is
+    not finished: the next run redoes and tests it again); a failing model ``dbt_runner.BuildFailed``."""
     lease = exclusion.current()
     target = target or dbt_runner.Target.of_connector(conn, lease.caller.query_tag if lease else None)
     variables = {
@@ -157,7 +158,14 @@ def build(conn: Any, bounds: Mapping[str, Any], target: dbt_runner.Target | None
         "lease_token": lease.token if lease else None,
         "lease_ttl_seconds": exclusion.TTL_SECONDS,
     }
-    nodes = dbt_runner.invoke(target, ["build"], variables)
+    try:
+        nodes = dbt_runner.invoke(target, ["build"], variables)
+    except dbt_runner.BuildFailed as exc:
+        if exc.failing_tests:  # bad data, as the checks report it: the batch stays queued and is tested again
+            from warehouse.checks import ChecksFailed
+
+            raise ChecksFailed(exc.failing_tests) from exc
+        raise
     for node in nodes:
         if node.kind != "model":
             log.debug("dbt %s %s: %s", node.kind, node.node, node.status)
