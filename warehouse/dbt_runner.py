@@ -3,7 +3,8 @@
 dbt opens its own Snowflake session, described by a profile written here from the pipeline's connection (a
 temporary profiles.yml whose password is read from the environment: no secret in a file). The target's name
 comes from configuration (the connection's ``dbt_target`` extra; ``WAREHOUSE_DBT_TARGET`` and
-``WAREHOUSE_DBT_PASSWORD`` for a bare connector connection): the local stack's connection names ``emulator``, whose overrides live in
+``WAREHOUSE_DBT_PASSWORD`` for a bare connector connection): the local stack's connection names
+``emulator``, whose overrides live in
 ``sql/macros/emulator/``. The project is parsed once per process and the manifest reused by every build.
 """
 
