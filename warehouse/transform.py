@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,6 +36,8 @@ STEPS = ["claim_batch", "int_events_validated", *MODELS, "finish_batch"]
 MAX_BATCH_ROWS = 1_000_000
 _PENDING = "select count(*) from raw.transform_queue"
 log = logging.getLogger(__name__)
+# What a mart's pre-hook raises when the lease was taken over (sql/macros/fence_lease.sql).
+FENCED = "lost the pipeline's lease"
 _EVER, _NEVER = datetime(1900, 1, 1), datetime(9999, 1, 1)
 SCOPE_FIELDS = ("since", "dedup_since", "purchases_from", "purchases_until")
 
@@ -130,8 +132,7 @@ def run_batch(
         done(StepResult("claim_batch", claimed, time.monotonic() - started))
         if not claimed:
             return RunResult(totals.values(), scope)
-        bounds: dict[str, Any] = {"dedup_horizon_days": horizon, "batch_id": batch_id}
-        bounds.update(_bounds(conn, "transform/bounds/claimed.sql", bounds))
+        bounds = batch_bounds(conn, batch_id, horizon)
         for result in build(conn, bounds, target):
             done(result)
         bounds.update(_bounds(conn, "transform/bounds/staged.sql", bounds))
@@ -144,13 +145,35 @@ def run_batch(
         batch_id = new_batch_id()
 
 
-def build(conn: Any, bounds: Mapping[str, Any], target: dbt_runner.Target | None = None) -> list[StepResult]:
+def build(
+    conn: Any, bounds: Mapping[str, Any], target: dbt_runner.Target | None = None, command: Sequence[str] = ("build",)
+) -> list[StepResult]:
     """One ``dbt build`` of the claimed batch (``bounds``: its id and the claimed bounds); each model's rows and
     seconds from dbt's run results. A data test that finds rows raises ``checks.ChecksFailed`` (the batch is
-    not finished: the next run redoes and tests it again); a failing model ``dbt_runner.BuildFailed``."""
+    not finished: the next run redoes and tests it again); a run whose lease was taken over
+    ``exclusion.Fenced`` (its marts write nothing more); a failing model ``dbt_runner.BuildFailed``."""
     lease = exclusion.current()
     target = target or dbt_runner.Target.of_connector(conn, lease.caller.query_tag if lease else None)
-    variables = {
+    try:
+        nodes = dbt_runner.invoke(target, list(command), variables(bounds))
+    except dbt_runner.BuildFailed as exc:
+        if exc.failing_tests:  # bad data, as the checks report it: the batch stays queued and is tested again
+            from warehouse.checks import ChecksFailed
+
+            raise ChecksFailed(exc.failing_tests) from exc
+        if any(FENCED in message for message in exc.failures.values()):
+            raise exclusion.Fenced(f"{lease.caller.who if lease else 'this run'} {FENCED}: {exc}") from exc
+        raise
+    for node in nodes:
+        if node.kind != "model":
+            log.debug("dbt %s %s: %s", node.kind, node.node, node.status)
+    return [StepResult(node.node, node.rows, node.seconds) for node in nodes if node.kind == "model"]
+
+
+def variables(bounds: Mapping[str, Any]) -> dict[str, Any]:
+    """The dbt vars of a batch: its id and bounds as literals, and the lease held in this context."""
+    lease = exclusion.current()
+    return {
         "batch_id": bounds["batch_id"],
         "batch_landed_from": _literal(bounds["batch_landed_from"]),
         "batch_loaded_until": _literal(bounds["batch_loaded_until"]),
@@ -158,18 +181,42 @@ def build(conn: Any, bounds: Mapping[str, Any], target: dbt_runner.Target | None
         "lease_token": lease.token if lease else None,
         "lease_ttl_seconds": exclusion.TTL_SECONDS,
     }
-    try:
-        nodes = dbt_runner.invoke(target, ["build"], variables)
-    except dbt_runner.BuildFailed as exc:
-        if exc.failing_tests:  # bad data, as the checks report it: the batch stays queued and is tested again
-            from warehouse.checks import ChecksFailed
 
-            raise ChecksFailed(exc.failing_tests) from exc
-        raise
-    for node in nodes:
-        if node.kind != "model":
-            log.debug("dbt %s %s: %s", node.kind, node.node, node.status)
-    return [StepResult(node.node, node.rows, node.seconds) for node in nodes if node.kind == "model"]
+
+def batch_bounds(conn: Any, batch_id: str, dedup_horizon_days: int | None = None) -> dict[str, Any]:
+    """A claimed batch's id, dedup horizon and bounds (sql/transform/bounds/claimed.sql)."""
+    horizon = load_settings().dedup_horizon_days if dedup_horizon_days is None else dedup_horizon_days
+    bounds: dict[str, Any] = {"dedup_horizon_days": horizon, "batch_id": batch_id}
+    bounds.update(_bounds(conn, "transform/bounds/claimed.sql", bounds))
+    return bounds
+
+
+def run_step(
+    conn: Any, step: str, batch_id: str, max_rows: int = MAX_BATCH_ROWS, target: dbt_runner.Target | None = None
+) -> int:
+    """One step of a batch on its own (by hand, or a test interleaving two writers): the claim, one model
+    (``dbt run --select``, its writes fenced by the lease held in this context) or the finish; its rows."""
+    if step not in STEPS:
+        raise ValueError(f"unknown transform step {step!r}; known: {', '.join(STEPS)}")
+    if step == "claim_batch":
+        return _write(conn.cursor(), "transform/claim_batch.sql", {"batch_id": batch_id, "max_rows": max_rows})
+    with transaction(conn.cursor()):
+        pass  # re-validates the lease held in this context: a run that lost it goes no further
+    bounds = batch_bounds(conn, batch_id)
+    if bounds["batch_landed_from"] is None:
+        return 0  # no file claimed by this batch (any more)
+    if step == "finish_batch":
+        bounds.update(_bounds(conn, "transform/bounds/staged.sql", bounds))
+        return _write(conn.cursor(), "transform/finish_batch.sql", bounds)
+    return sum(result.rows for result in build(conn, bounds, target, ["run", "--select", step]))
+
+
+def compiled_model(conn: Any, model: str, batch_id: str, target: dbt_runner.Target | None = None) -> str:
+    """The SELECT a model runs for a claimed batch, as dbt compiles it (to read, or to run by hand)."""
+    target = target or dbt_runner.Target.of_connector(conn)
+    command = ["compile", "--indirect-selection", "empty", "--select", model]
+    nodes = dbt_runner.invoke(target, command, variables(batch_bounds(conn, batch_id)))
+    return next(node.compiled for node in nodes if node.node == model)
 
 
 def _literal(moment: datetime) -> str:

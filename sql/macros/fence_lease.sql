@@ -8,7 +8,7 @@
             ~ (var('lease_token') | replace("'", "''")) ~ "'"
         ) -%}
         {%- if (fenced.rows[0][0] | int) != 1 -%}
-            {{ exceptions.raise_compiler_error("the pipeline's lease was taken over: this run is fenced off") }}
+            {{ exceptions.raise_compiler_error("lost the pipeline's lease: another run took it over") }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
