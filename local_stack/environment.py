@@ -90,8 +90,6 @@ def local_env(airflow_home: Path, region: str = "us-east-1", snowflake_data: Pat
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(airflow_home / "logs"),
             "AIRFLOW_CONN_SNOWFLAKE_DEFAULT": json.dumps(snowflake_connection(snowflake_password)),
             "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws_connection(region)),
-            # dbt's target for a bare connector connection (warehouse/dbt_runner.py): the emulator's.
-            "WAREHOUSE_DBT_TARGET": "emulator",
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         }
     )

@@ -1,7 +1,7 @@
 {{ config(schema='raw', incremental_strategy='append', on_schema_change='ignore') }}
 -- Quarantine: the batch's records that failed validation, once each, with the reason. Insert-only: a
 -- reject_id already quarantined since the dedup horizon (a literal) is skipped. The load quarantines its own
--- rejects here too (rejected_in 'load').
+-- rejects here too (rejected_in 'load' or 'firehose').
 select
     stg.reject_id,
     stg.raw_text,
