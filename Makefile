@@ -7,7 +7,7 @@ FAULT_RATE  ?= 0
 STAMP       := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo soak up down status report test test-fast audit bench lock clean
+.PHONY: help install demo soak up down status report docs test test-fast audit bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ status: $(STAMP) ## show what the local stack is running
 
 report: $(STAMP) ## write the running stack's pipeline health report (static HTML) to .local/report/
 	$(PY) -m local_stack run -- $(PY) -m warehouse report --out .local/report
+
+docs: $(STAMP) ## write dbt's docs site (models, tests, lineage, catalog of the running stack) to .local/dbt-docs/
+	$(PY) -m local_stack run -- $(PY) -m warehouse docs --out .local/dbt-docs
 
 test: $(STAMP) ## run lint and the test suite
 	$(PY) -m ruff check .

@@ -145,16 +145,18 @@ def invoke(
     args: Sequence[str],
     variables: Mapping[str, Any] | None = None,
     on_log: Callable[[str], None] | None = None,
+    target_path: Path | None = None,
 ) -> list[NodeResult]:
     """Run one dbt command (``build``, ``compile``, ``docs generate`` ...) against ``target`` with ``variables``;
-    each node's result (``on_log`` hears each line a macro logs). Raises BuildFailed when a node errors or a
+    each node's result (``on_log`` hears each line a macro logs; ``target_path``: where dbt writes its
+    artifacts, by default ``work_dir()``). Raises BuildFailed when a node errors or a
     test fails."""
     with _lock, tempfile.TemporaryDirectory(prefix="dbt-profile-") as profiles:
         Path(profiles, "profiles.yml").write_text(json.dumps(target.profile()), encoding="utf-8")
         previous = os.environ.get(PASSWORD_ENV)
         os.environ[PASSWORD_ENV] = target.password
         try:
-            return _invoke(target, profiles, list(args), variables or {}, on_log)
+            return _invoke(target, profiles, list(args), variables or {}, on_log, target_path)
         finally:
             if previous is None:
                 os.environ.pop(PASSWORD_ENV, None)
@@ -168,6 +170,7 @@ def _invoke(
     args: list[str],
     variables: Mapping[str, Any],
     on_log: Callable[[str], None] | None,
+    target_path: Path | None,
 ) -> list[NodeResult]:
     from dbt.cli.main import dbtRunner
 
@@ -178,7 +181,7 @@ def _invoke(
         "--profiles-dir",
         profiles,
         "--target-path",
-        str(where / "target"),
+        str(target_path or where / "target"),
         "--log-path",
         str(where / "logs"),
         "--target",
@@ -204,6 +207,14 @@ def _invoke(
         only_tests = tests.keys() == failures.keys() and result.exception is None
         raise BuildFailed(failures or {"dbt": str(result.exception)}, tests if only_tests else None)
     return nodes
+
+
+def docs(target: Target, out: Path) -> Path:
+    """dbt's docs site (models, columns, tests, lineage, and the catalog read from ``target``) as static files
+    in ``out``; its one self-contained page, ``static_index.html`` (index.html beside it needs the JSON files)."""
+    out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    invoke(target, ["docs", "generate", "--static"], target_path=out)
+    return out / "static_index.html"
 
 
 def _logged(event: Any, on_log: Callable[[str], None]) -> None:

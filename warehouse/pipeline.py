@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from warehouse import checks, exclusion, listing_marker, loader, setup, summary, transform
@@ -145,6 +146,23 @@ def load_transform_check(
     log.info("checks passed: %s", ", ".join(f"{name} {failures}" for name, failures in results.items()))
     phases = {phase: round(value, 3) for phase, value in seconds.items()}
     return {**report, "models": models, "checks": results, "report_errors": reports.errors, "seconds": phases}
+
+
+def transform_only(snowflake_conn_id: str | None = None, caller: exclusion.Caller | None = None) -> dict[str, Any]:
+    """Build the models for the files loaded since the last run, holding the pipeline's lease: each model's
+    rows and seconds (as ``load_transform_check`` reports them)."""
+    caller = caller or exclusion.Caller.command("transform")
+    with exclusive_snowflake(snowflake_conn_id, caller) as conn:
+        return _transform(conn, snowflake_conn_id, caller)[0]
+
+
+def docs(out: Path, snowflake_conn_id: str | None = None) -> Path:
+    """dbt's docs site for the pipeline's database, as static files in ``out``; its page's path."""
+    from warehouse import dbt_runner
+
+    settings = load_settings()
+    target = dbt_runner.Target.of_airflow(snowflake_conn_id or settings.connection_id, settings.database)
+    return dbt_runner.docs(target, out)
 
 
 def _load(conn: Any, aws_conn_id: str, listing: listing_marker.Listing | None = None) -> dict[str, Any]:
