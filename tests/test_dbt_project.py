@@ -1,9 +1,12 @@
 """The dbt project (sql/, docs/transforms.md): the contract macro is current, and a real Snowflake target's
-SQL carries none of the emulator's overrides (sql/macros/emulator/)."""
+SQL carries none of the emulator's overrides (sql/macros/emulator/), and the docs site holds lineage and catalog."""
 
 from __future__ import annotations
 
+import json
+
 from tests.dbt_helpers import REAL_TARGET, compiled
+from tests.warehouse_helpers import prepare, settings_for
 from warehouse import dbt_contract, dbt_runner, sql_files
 
 MARK = "emulator override"
@@ -36,3 +39,17 @@ def test_the_emulator_target_gets_the_overrides() -> None:
     emulator = rendered(dbt_runner.Target(**{**REAL_TARGET.__dict__, "name": "emulator"}))
     assert emulator["tmp_relation_type"] == "transient"
     assert all(MARK in emulator[name] for name in ("dml", "merge", "session"))
+
+
+def test_the_docs_site_holds_the_models_lineage_and_catalog(snowflake_conn, snowflake_database, tmp_path) -> None:
+    """`make docs`'s site, on a database set up by the migrations: one static page, the catalog of the marts'
+    tables as the warehouse has them, and the lineage from the raw sources to the marts."""
+    prepare(snowflake_conn, settings_for(snowflake_database))
+    page = dbt_runner.docs(dbt_runner.Target.of_connector(snowflake_conn), tmp_path / "docs")
+    assert page.name == "static_index.html" and page.stat().st_size > 0
+    catalog = json.loads((page.parent / "catalog.json").read_text(encoding="utf-8"))
+    columns = catalog["nodes"]["model.mobile_events.orders"]["columns"]
+    assert {"ORDER_ID", "USER_ID", "LOADED_AT"} <= {name.upper() for name in columns}
+    manifest = json.loads((page.parent / "manifest.json").read_text(encoding="utf-8"))
+    assert "source.mobile_events.raw.events_raw" in manifest["parent_map"]["model.mobile_events.stg_events"]
+    assert "model.mobile_events.int_events_validated" in manifest["parent_map"]["model.mobile_events.orders"]

@@ -23,6 +23,9 @@ from typing import Any
 from warehouse import sql_files
 
 PROJECT_DIR = sql_files.SQL_DIR
+# Where `make docs` writes dbt's docs site (the health page links to its page).
+DOCS_DIR = PROJECT_DIR.parent / ".local" / "dbt-docs"
+DOCS_PAGE = "static_index.html"
 PROFILE = "mobile_events"
 PASSWORD_ENV = "WAREHOUSE_DBT_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 TARGET_ENV = "WAREHOUSE_DBT_TARGET"
@@ -214,7 +217,7 @@ def docs(target: Target, out: Path) -> Path:
     in ``out``; its one self-contained page, ``static_index.html`` (index.html beside it needs the JSON files)."""
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
     invoke(target, ["docs", "generate", "--static"], target_path=out)
-    return out / "static_index.html"
+    return out / DOCS_PAGE
 
 
 def _logged(event: Any, on_log: Callable[[str], None]) -> None:
