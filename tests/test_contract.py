@@ -121,7 +121,7 @@ def test_the_sql_reads_every_field_that_has_a_value_set() -> None:
     text = staging_sql()
     unchecked = [f.name for f in WITH_VALUES if f.closed and f"then 'unknown {f.name}: '" not in text]
     drift = sql_files.path("models/marts/drift_observations.sql").read_text(encoding="utf-8")
-    assert unchecked == [] and "{%- for field in event_contract()['open'] %}" in drift
+    assert unchecked == [] and "{% for field in event_contract()['open'] %}" in drift
 
 
 def test_the_type_check_covers_every_text_field() -> None:

@@ -33,6 +33,11 @@
     end
 {%- endmacro %}
 
+{#- Values as a SQL list of string literals: 'a', 'b'. -#}
+{% macro quoted(values) -%}
+    '{{ values | join("', '") }}'
+{%- endmacro %}
+
 {#- A value as a quarantine reason quotes it: its first 100 characters, and how many more it had. -#}
 {% macro cut_text(column) -%}
     left({{ column }}, 100) || iff(length({{ column }}) > 100, '…[' || (length({{ column }}) - 100)::varchar || ' more characters]', '')

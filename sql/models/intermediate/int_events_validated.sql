@@ -128,10 +128,10 @@ validated as (
                 then 'malformed ' || typed.non_text_field || ': must be a JSON string'
             -- The first value of a closed field that the contract does not know (its first 100 characters and
             -- how many more it had), in the contract's field order.
-            {%- for field, values in closed | dictsort %}
-            when typed.{{ field | lower }} not in ('{{ values | join("', '") }}')
+            {% for field, values in closed | dictsort %}
+            when typed.{{ field | lower }} not in ({{ quoted(values) }})
                 then 'unknown {{ field }}: ' || {{ cut_text('typed.' ~ field | lower) }}
-            {%- endfor %}
+            {% endfor %}
             when 'negative purchase count' in (typed.hourly_count_problem, typed.daily_count_problem)
                 then 'negative purchase count'
             when typed.hourly_count_problem is not null then typed.hourly_count_problem

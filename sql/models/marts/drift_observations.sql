@@ -6,7 +6,8 @@
 with
 
 open_values as (
-    {%- for field in event_contract()['open'] %}
+    {% for field in event_contract()['open'] %}
+    {% if not loop.first %}union all{% endif %}
     select
         valid.event_key,
         valid.created_at,
@@ -15,8 +16,7 @@ open_values as (
         valid.{{ field | lower }} as value
     from {{ ref('int_events_validated') }} as valid
     where valid.reason is null and valid.{{ field | lower }} is not null
-    {{- "\n    union all" if not loop.last }}
-    {%- endfor %}
+    {% endfor %}
 )
 
 select
@@ -29,13 +29,14 @@ from open_values
 left join {{ source('raw', 'known_values') }} as known
     on open_values.field = known.field and open_values.value = known.value
 where
-    known.value is null
-    {%- if is_incremental() %}
-    and not exists (
+    {% if is_incremental() %}
+    not exists (
         select 1 from {{ this }} as observed
         where
             observed.loaded_at >= '{{ var("dedup_since") }}'::timestamp_ntz
             and observed.field = open_values.field
             and observed.event_key = open_values.event_key
     )
-    {%- endif %}
+    and
+    {% endif %}
+    known.value is null

@@ -21,9 +21,9 @@ select
 from {{ ref('int_events_validated') }} as stg
 where
     stg.reason is null
-    {%- if is_incremental() %}
+    {% if is_incremental() %}
     and not exists (
         select 1 from {{ this }} as known
         where known.loaded_at >= '{{ var("dedup_since") }}'::timestamp_ntz and known.order_id = stg.event_key
     )
-    {%- endif %}
+    {% endif %}

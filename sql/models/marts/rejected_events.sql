@@ -13,9 +13,9 @@ select
 from {{ ref('int_events_validated') }} as stg
 where
     stg.reason is not null
-    {%- if is_incremental() %}
+    {% if is_incremental() %}
     and not exists (
         select 1 from {{ this }} as known
         where known.rejected_at >= '{{ var("dedup_since") }}'::timestamp_ntz and known.reject_id = stg.reject_id
     )
-    {%- endif %}
+    {% endif %}

@@ -16,11 +16,11 @@ source as (
         raw_events.latitude,
         raw_events.longitude,
         raw_events.created_at,
+        {% for field in text_fields() %}
+        raw_events.{{ field | lower }},
+        {% endfor %}
         raw_events.hourly_purchase_count,
-        raw_events.daily_purchase_count,
-        {%- for field in text_fields() %}
-            raw_events.{{ field | lower }}{{ "," if not loop.last }}
-        {%- endfor %}
+        raw_events.daily_purchase_count
     from {{ source('raw', 'events_raw') }} as raw_events
     where
         raw_events.loaded_at >= '{{ var("batch_landed_from") }}'::timestamp_ntz
@@ -37,9 +37,9 @@ select
     nullif(trim(source.event_id), '') as source_event_id,
     nullif(source.user_id, 'Null') as user_id,
     {{ is_not_json_string('source.user_id', 'source.record', 'USER_ID') }} as user_id_not_text,
-    {%- for field in text_fields() %}
-        nullif(source.{{ field | lower }}, 'Null') as {{ field | lower }},
-    {%- endfor %}
+    {% for field in text_fields() %}
+    nullif(source.{{ field | lower }}, 'Null') as {{ field | lower }},
+    {% endfor %}
     nullif(source.latitude, 'Null') as latitude_text,
     nullif(source.longitude, 'Null') as longitude_text,
     nullif(source.created_at, 'Null') as created_at_text,
@@ -47,9 +47,9 @@ select
     nullif(source.daily_purchase_count, 'Null') as daily_count_text,
     -- The first text field holding a JSON number, boolean, array or object instead of a string.
     case
-        {%- for field in text_fields() %}
-            when {{ is_not_json_string('source.' ~ field | lower, 'source.record', field) }} then '{{ field }}'
-        {%- endfor %}
+        {% for field in text_fields() %}
+        when {{ is_not_json_string('source.' ~ field | lower, 'source.record', field) }} then '{{ field }}'
+        {% endfor %}
     end as non_text_field,
     source.record,
     source.record_hash,

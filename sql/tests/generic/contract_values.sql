@@ -4,5 +4,5 @@
     {%- set values = event_contract()['closed'][field] %}
     select {{ column_name }} as value
     from {{ model }}
-    where {{ column_name }} is not null and {{ column_name }} not in ('{{ values | join("', '") }}')
+    where {{ column_name }} is not null and {{ column_name }} not in ({{ quoted(values) }})
 {% endtest %}
