@@ -119,8 +119,6 @@ class Target:
         output.update({key: value for key, value in optional.items() if value})
         if self.role:
             output["role"] = self.role
-        if self.query_tag:
-            output["query_tag"] = self.query_tag
         return {PROFILE: {"target": self.name, "outputs": {self.name: output}}}
 
 
@@ -178,23 +176,16 @@ def _invoke(
     from dbt.cli.main import dbtRunner
 
     where = work_dir() / target.name
-    common = [
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--profiles-dir",
-        profiles,
-        "--target-path",
-        str(target_path or where / "target"),
-        "--log-path",
-        str(where / "logs"),
-        "--target",
-        target.name,
-    ]
+    project = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", profiles, "--target", target.name]
+    project += ["--log-path", str(where / "logs")]
+    common = [*project, "--target-path", str(target_path or where / "target")]
     flags = ["--quiet", "--no-use-colors", "--no-send-anonymous-usage-stats", "--no-version-check"]
     # The manifest names the target's database; a build compiles into its copy, so each build gets a fresh one.
     key = (target.name, target.database, str(PROJECT_DIR))
     if key not in _manifests:
-        parsed = dbtRunner().invoke([*flags, "parse", *common])
+        # Parsed without vars into a folder of its own, whose partial_parse.msgpack the next process reuses
+        # (dbt parses again in full when the vars differ from the saved parse's, as a build's always do).
+        parsed = dbtRunner().invoke([*flags, "parse", *project, "--target-path", str(where / "parse")])
         if not parsed.success:
             raise RuntimeError(f"dbt could not parse {PROJECT_DIR}: {parsed.exception}")
         _manifests[key] = parsed.result

@@ -155,7 +155,7 @@ def build(
     lease = exclusion.current()
     target = target or dbt_runner.Target.of_connector(conn, lease.caller.query_tag if lease else None)
     try:
-        nodes = dbt_runner.invoke(target, list(command), variables(bounds))
+        nodes = dbt_runner.invoke(target, list(command), variables(bounds, target.query_tag))
     except dbt_runner.BuildFailed as exc:
         if exc.failing_tests:  # bad data, as the checks report it: the batch stays queued and is tested again
             from warehouse.checks import ChecksFailed
@@ -170,9 +170,11 @@ def build(
     return [StepResult(node.node, node.rows, node.seconds) for node in nodes if node.kind == "model"]
 
 
-def variables(bounds: Mapping[str, Any]) -> dict[str, Any]:
-    """The dbt vars of a batch: its id and bounds as literals, and the lease held in this context."""
+def variables(bounds: Mapping[str, Any], query_tag: str | None = None) -> dict[str, Any]:
+    """The dbt vars of a batch: its id and bounds as literals, the lease held in this context, and the QUERY_TAG
+    of dbt's sessions (by default the lease holder's)."""
     lease = exclusion.current()
+    query_tag = query_tag or (lease.caller.query_tag if lease else None)
     return {
         "batch_id": bounds["batch_id"],
         "batch_landed_from": _literal(bounds["batch_landed_from"]),
@@ -180,6 +182,7 @@ def variables(bounds: Mapping[str, Any]) -> dict[str, Any]:
         "dedup_since": _literal(bounds["dedup_since"]),
         "lease_token": lease.token if lease else None,
         "lease_ttl_seconds": exclusion.TTL_SECONDS,
+        "query_tag": query_tag,
     }
 
 

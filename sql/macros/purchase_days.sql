@@ -16,3 +16,19 @@
     {%- endif -%}
     {{ return(days) }}
 {%- endmacro %}
+
+{#- An incremental strategy: dbt's merge, with the target's rows bounded to the batch's purchase days (literals:
+    Snowflake prunes the target by them, docs/bounded-work.md). The model names its time column in
+    `purchase_day_column`. -#}
+{% macro get_incremental_merge_purchase_days_sql(arg_dict) -%}
+    {%- set days = purchase_days(ref('int_events_validated')) -%}
+    {%- set column = 'DBT_INTERNAL_DEST.' ~ config.require('purchase_day_column') -%}
+    {%- set predicates = [
+        column ~ " >= '" ~ days['from'] ~ "'::timestamp_ntz",
+        column ~ " < '" ~ days['until'] ~ "'::timestamp_ntz",
+    ] -%}
+    {{ return(get_merge_sql(
+        arg_dict['target_relation'], arg_dict['temp_relation'], arg_dict['unique_key'], arg_dict['dest_columns'],
+        predicates
+    )) }}
+{%- endmacro %}

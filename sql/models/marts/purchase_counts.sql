@@ -1,10 +1,16 @@
-{{ config(schema='analytics', incremental_strategy='merge', unique_key=['user_id', 'hour']) }}
+{{ config(
+    schema='analytics',
+    incremental_strategy='merge_purchase_days',
+    purchase_day_column='hour',
+    unique_key=['user_id', 'hour'],
+) }}
 {%- set days = purchase_days(ref('int_events_validated')) %}
 -- Completed purchases per user per hour, with that day's total. Every (user, day) the batch touches is
 -- recounted from analytics.orders, so a purchase arriving days late corrects its day's figures. Exact, and
 -- bounded by the batch's purchase days (literals read from the batch's validated events when this model
 -- runs): orders are read by event time within those days, so Snowflake reads the micro-partitions whose
--- events fall in them (rows load roughly in event-time order).
+-- events fall in them (rows load roughly in event-time order); the MERGE matches only the target's rows of
+-- those days (the merge_purchase_days strategy, sql/macros/purchase_days.sql).
 with
 
 purchases as (
