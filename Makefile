@@ -9,7 +9,7 @@ WORKERS     ?= 2
 STAMP       := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo soak up down status report test test-fast audit bench lock clean
+.PHONY: help install demo soak up down status report docs test test-fast audit bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,11 +52,15 @@ status: $(STAMP) ## show what the local stack is running
 report: $(STAMP) ## write the running stack's pipeline health report (static HTML) to .local/report/
 	$(PY) -m local_stack run -- $(PY) -m warehouse report --out .local/report
 
+docs: $(STAMP) ## write dbt's docs site (models, tests, lineage, catalog of the running stack) to .local/dbt-docs/
+	$(PY) -m local_stack run -- $(PY) -m warehouse docs --out .local/dbt-docs
+
 test: $(STAMP) ## run lint and the test suite
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m ruff check --preview --select AIR .
 	$(PY) -m sqlfluff lint sql
+	$(PY) -m sqlfluff lint --templater jinja --disregard-sqlfluffignores sql/models sql/tests/*.sql
 	$(PY) -m bandit -q -c pyproject.toml -r aws_infrastructure data_generation warehouse local_stack plugins dags config scripts
 	$(PY) scripts/audit_dependencies.py
 	$(PY) -m pytest
