@@ -9,7 +9,7 @@ WORKERS     ?= 2
 STAMP       := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo soak up down status report test test-fast audit bench lock data-model clean
+.PHONY: help install demo soak up down status report docs test test-fast audit bench lock data-model clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,11 +52,15 @@ status: $(STAMP) ## show what the local stack is running
 report: $(STAMP) ## write the running stack's pipeline health report (static HTML) to .local/report/
 	$(PY) -m mobile_events_elt.local_stack run -- $(PY) -m mobile_events_elt.warehouse report --out .local/report
 
+docs: $(STAMP) ## write dbt's docs site (models, tests, lineage, catalog of the running stack) to .local/dbt-docs/
+	$(PY) -m mobile_events_elt.local_stack run -- $(PY) -m mobile_events_elt.warehouse docs --out .local/dbt-docs
+
 test: $(STAMP) ## run lint and the test suite
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m ruff check --preview --select AIR .
 	$(PY) -m sqlfluff lint sql
+	$(PY) -m sqlfluff lint --templater jinja --disregard-sqlfluffignores sql/models sql/tests/*.sql
 	$(PY) scripts/lint_imports.py
 	$(PY) -m bandit -q -c pyproject.toml -r aws_infrastructure data_generation warehouse local_stack plugins dags config scripts
 	$(PY) scripts/audit_dependencies.py
@@ -68,8 +72,9 @@ test-fast: $(STAMP) ## the unit tests only (tests/unit): no emulator, no Airflow
 audit: $(STAMP) ## pip-audit every locked package (AUDIT_REQUIRE_SERVICE=1: fail if the service is unreachable)
 	$(PY) scripts/audit_dependencies.py
 
-data-model: $(STAMP) ## regenerate docs/data-model.md from the event contract
+data-model: $(STAMP) ## regenerate what the event contract generates: docs/data-model.md, the dbt contract macro
 	$(PY) -m mobile_events_elt.warehouse.data_model_doc > docs/data-model.md
+	$(PY) -m mobile_events_elt.warehouse.dbt_contract
 
 bench: $(STAMP) ## run every benchmark and print its figures
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -234,8 +234,11 @@ def breakdown(
             continue
         task_start, task_end = run["tasks"][TASK]
         models = run["models"]
-        # The checks and the marker come after the models: the models began that long before the task ended.
-        at = task_end - (run.get("phases") or {}).get("checks", 0.0) - sum(m["seconds"] for m in models.values())
+        # The checks and the marker come after the transform: it began that long before the task ended. Its
+        # seconds outside the models (dbt's start-up and tests, the claim and finish) are counted before them.
+        phases = run.get("phases") or {}
+        in_models = sum(m["seconds"] for m in models.values())
+        at = task_end - phases.get("checks", 0.0) - phases.get("transform", in_models)
         marks = [
             ("Firehose buffer (sent -> S3 object)", landed[file_name]),
             ("S3 notification -> SQS -> watcher -> run queued", _epoch(run.get("queued_at")) or landed[file_name]),
@@ -243,10 +246,12 @@ def breakdown(
             ("task start -> this file committed", loaded),
             ("rest of the load", at),
         ]
+        at += max(phases.get("transform", in_models) - in_models, 0.0)
+        marks.append(("transform outside the models (dbt start-up, tests)", at))
         for step, figures in models.items():
             at += figures["seconds"]
             marks.append((f"model {step}", at))
-            if step.split("_", 1)[-1] == "events":
+            if step == "events":  # the model that writes ANALYTICS.EVENTS
                 break
         marks.append(("rows visible -> seen by the 1 s poll", seen[event_key]))
         previous, per_stage = sent[event_key], {}

@@ -220,6 +220,8 @@ def bench(args: argparse.Namespace, sf_port: int, fresh_emulator) -> int:
 
     s3 = boto3.client("s3")
     sf_password = os.environ[SNOWFLAKE_SECRET_ENV]
+    # dbt's login for the bare connections below (warehouse/dbt_runner.py): the emulator's target.
+    os.environ.update({"WAREHOUSE_DBT_TARGET": "emulator", "WAREHOUSE_DBT_PASSWORD": sf_password})
     print(f"generating {args.events:,} + {args.batch:,} events ...", flush=True)
     history, batch = lines(args.events, seed=1), lines(args.batch, seed=2)
 

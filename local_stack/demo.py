@@ -3,8 +3,8 @@
 Starts the emulators, provisions AWS and Snowflake, sends events from the generator into Kinesis,
 delivers them to S3 as Firehose would, runs the ELT DAG through Airflow (`airflow dags test`), prints
 rows per table, quarantine, timings per stage and a `conservation:` line, writes the pipeline health
-report (static HTML, .local/demo/report/index.html) and prints its path, and stops everything it
-started. Exit status 0 only when nothing was lost or duplicated.
+report (static HTML, .local/demo/report/index.html) and dbt's docs site (.local/dbt-docs/static_index.html)
+and prints their paths, and stops everything it started. Exit status 0 only when nothing was lost or duplicated.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from mobile_events_elt.local_stack import stack
 from mobile_events_elt.local_stack.environment import STATE, local_env
 from mobile_events_elt.local_stack.private_state import private_folder
 from mobile_events_elt.local_stack.steps import StageFailed, airflow_cli, run
+from mobile_events_elt.warehouse.dbt_runner import DOCS_DIR, DOCS_PAGE
 
 DEMO_STATE = STATE / "demo"
 DAG_ID = "mobile_events_elt"
@@ -95,6 +96,8 @@ def demo(events: int, seed: int = 42, fault_rate: float = 0.0) -> int:
         with timer.stage(f"run DAG {DAG_ID} (load, transform, check)"):
             run([airflow_cli(), "dags", "test", DAG_ID], env, logs / "airflow.log")
         counts, distinct_orders = warehouse_counts(env)
+        with timer.stage("write dbt's docs site (models, tests, lineage, catalog)"):
+            run([py, "-m", "mobile_events_elt.warehouse", "docs", "--out", str(DOCS_DIR)], env, logs / "dbt_docs.log")
         with timer.stage("write the pipeline health report"):
             report_index = write_report()
     except (StageFailed, OSError, RuntimeError) as exc:
@@ -107,6 +110,7 @@ def demo(events: int, seed: int = 42, fault_rate: float = 0.0) -> int:
     lost, duplicated, line = reconcile(report, counts, distinct_orders)
     _print_summary(counts, report, timer, time.monotonic() - total_started)
     print(f"pipeline health report: {report_index}")
+    print(f"dbt docs (models, tests, lineage): {DOCS_DIR / DOCS_PAGE}")
     print(line)
     return 0 if lost == 0 and duplicated == 0 else 1
 

@@ -58,6 +58,8 @@ def snowflake_connection(
             "port": port_number or port("snowflake"),
             "protocol": "http",
             "network_timeout": 30,
+            # dbt's target for this connection: the emulator's overrides (sql/macros/emulator/) apply.
+            "dbt_target": "emulator",
         },
     }
 

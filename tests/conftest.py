@@ -33,6 +33,9 @@ os.environ.update(
     }
 )
 
+# The tests' Snowflake is the emulator: dbt builds with its target (sql/macros/emulator/).
+os.environ["WAREHOUSE_DBT_TARGET"] = "emulator"
+
 # Credentials the AWS emulator accepts; not secrets. Set before any boto3 client is built.
 LOCAL_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -131,13 +134,15 @@ def snowflake_server(run_dir: Path) -> Iterator[dict[str, object]]:
         env={**os.environ, "PYTHONPATH": str(REPO)},
         wait_port=port,
     )
+    password = snowflake_login_secret(data_dir)  # the emulator refuses any other
+    os.environ["WAREHOUSE_DBT_PASSWORD"] = password  # dbt's login for a bare connection (warehouse/dbt_runner.py)
     yield {
         "host": "127.0.0.1",
         "port": port,
         "protocol": "http",
         "account": "local",
         "user": "local",
-        "password": snowflake_login_secret(data_dir),  # the emulator refuses any other
+        "password": password,
         "network_timeout": 10,
     }
     processes.stop(name, run_dir)

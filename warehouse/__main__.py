@@ -1,4 +1,4 @@
-"""Run the warehouse steps from a shell: ``mobile-events-warehouse {setup,load,transform,check,summary,report}``.
+"""Run the warehouse steps from a shell: ``mobile-events-warehouse {setup,load,transform,check,summary,report,docs}``.
 
 The same functions the Airflow DAGs call, with the same connections (``AIRFLOW_CONN_SNOWFLAKE_DEFAULT``,
 ``AIRFLOW_CONN_AWS_DEFAULT``), and the same exclusion: setup, load, transform and check take the pipeline's
@@ -46,10 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     report_cmd.add_argument(
         "--out", required=True, type=Path, metavar="DIR", help="folder to write the pages into (made owner-only)"
     )
+    docs_cmd = sub.add_parser("docs", help="write dbt's docs site (models, tests, lineage, catalog) as static files")
+    docs_cmd.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to write the site into")
     args = parser.parse_args(argv)
 
     from mobile_events_elt.config.warehouse_settings import load_settings
-    from mobile_events_elt.warehouse import checks, exclusion, pipeline, setup, transform
+    from mobile_events_elt.warehouse import checks, exclusion, pipeline, setup
 
     # Named in the pipeline's lease and in its sessions' QUERY_TAG (the writers take the lease: docs/exclusion.md).
     caller = exclusion.Caller.command(args.command)
@@ -64,8 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "load":
             print(json.dumps(pipeline.load(caller=caller), indent=2))
         elif args.command == "transform":
-            with pipeline.exclusive_snowflake(None, caller) as conn:
-                print(json.dumps(transform.run_all(conn), indent=2))
+            print(json.dumps(pipeline.transform_only(caller=caller), indent=2))
+        elif args.command == "docs":
+            print(f"dbt docs: {pipeline.docs(args.out)}")
         elif args.command == "check":
             print(json.dumps(pipeline.check(caller=caller), indent=2))
         elif args.command == "report":

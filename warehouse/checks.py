@@ -23,7 +23,8 @@ from mobile_events_elt.config.warehouse_settings import load_settings
 from mobile_events_elt.warehouse import sql_files
 from mobile_events_elt.warehouse.log_text import shown
 from mobile_events_elt.warehouse.transactions import transaction
-from mobile_events_elt.warehouse.transform import Scope
+from mobile_events_elt.warehouse.transform import ChecksFailed, Scope
+
 
 CHECKS = [PurePosixPath(p).stem for p in sql_files.files("checks")]
 REPORTS = [PurePosixPath(p).stem for p in sql_files.files("checks/reports")]
@@ -33,13 +34,6 @@ LOGGED_ROWS = 20
 CELL_LIMIT = 300
 ERROR_LIMIT = 500
 log = logging.getLogger(__name__)
-
-
-class ChecksFailed(AssertionError):
-    def __init__(self, failures: dict[str, int]) -> None:
-        self.failures = failures
-        detail = "; ".join(f"{name}: {count} failing rows" for name, count in failures.items())
-        super().__init__(f"{len(failures)} data-quality check(s) failed: {detail}")
 
 
 def run_checks(conn: Any, freshness_hours: int | None = None, scope: Scope | None = None) -> dict[str, int]:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from mobile_events_elt.config.identifiers import identifier
@@ -137,7 +138,7 @@ def load_transform_check(
         started = time.monotonic()
         report = _load(conn, aws_conn_id, listing)
         seconds["load"], started = time.monotonic() - started, time.monotonic()
-        models, scope = _transform(conn)
+        models, scope = _transform(conn, snowflake_conn_id, caller)
         seconds["transform"], started = time.monotonic() - started, time.monotonic()
         reports = checks.run_reports(conn, alert=on_report_error)
         results = checks.run_checks(conn, scope=scope)
@@ -145,6 +146,23 @@ def load_transform_check(
     log.info("checks passed: %s", ", ".join(f"{name} {failures}" for name, failures in results.items()))
     phases = {phase: round(value, 3) for phase, value in seconds.items()}
     return {**report, "models": models, "checks": results, "report_errors": reports.errors, "seconds": phases}
+
+
+def transform_only(snowflake_conn_id: str | None = None, caller: exclusion.Caller | None = None) -> dict[str, Any]:
+    """Build the models for the files loaded since the last run, holding the pipeline's lease: each model's
+    rows and seconds (as ``load_transform_check`` reports them)."""
+    caller = caller or exclusion.Caller.command("transform")
+    with exclusive_snowflake(snowflake_conn_id, caller) as conn:
+        return _transform(conn, snowflake_conn_id, caller)[0]
+
+
+def docs(out: Path, snowflake_conn_id: str | None = None) -> Path:
+    """dbt's docs site for the pipeline's database, as static files in ``out``; its page's path."""
+    from mobile_events_elt.warehouse import dbt_runner
+
+    settings = load_settings()
+    target = dbt_runner.Target.of_airflow(snowflake_conn_id or settings.connection_id, settings.database)
+    return dbt_runner.docs(target, out)
 
 
 def _load(conn: Any, aws_conn_id: str, listing: listing_marker.Listing | None = None) -> dict[str, Any]:
@@ -171,23 +189,23 @@ def recent_files(aws_conn_id: str = "aws_default") -> list[loader.LandedFile]:
     return [f for found in listing.objects.values() for f in found]
 
 
-def _transform(conn: Any) -> tuple[dict[str, dict[str, float]], transform.Scope]:
-    """Every model's rows and seconds, and what the run transformed (the checks' scope)."""
+def _transform(
+    conn: Any, conn_id: str | None, caller: exclusion.Caller
+) -> tuple[dict[str, dict[str, float]], transform.Scope]:
+    """Every model's rows and seconds (dbt's run results), and what the run transformed (the checks' scope).
+    dbt logs in as the Airflow connection does, its statements tagged with the caller's QUERY_TAG."""
+    from mobile_events_elt.warehouse.dbt_runner import Target
 
     def report(result: transform.StepResult) -> None:
         log.info("model %-20s %10d rows %8.2f s", result.step, result.rows, result.seconds)
 
-    results = transform.run_batch(conn, on_step=report)
+    target = Target.of_airflow(conn_id or load_settings().connection_id, load_settings().database, caller.query_tag)
+    results = transform.run_batch(conn, on_step=report, target=target)
     return {r.step: {"rows": r.rows, "seconds": round(r.seconds, 3)} for r in results}, results.scope
 
 
-# The model that writes each analytics table (sql/transform/), for the table's asset event.
-MODEL_OF_TABLE = {
-    "orders": "03_orders",
-    "events": "04_events",
-    "users": "05_users",
-    "purchase_counts": "06_purchase_counts",
-}
+# The model that writes each analytics table (sql/models/marts/), for the table's asset event.
+MODEL_OF_TABLE = {"orders": "orders", "events": "events", "users": "users", "purchase_counts": "purchase_counts"}
 
 
 def asset_extras(done: dict[str, Any]) -> dict[str, dict[str, Any]]:

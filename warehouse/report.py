@@ -19,10 +19,11 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from mobile_events_elt.warehouse import health, svg_charts
+from mobile_events_elt.warehouse import dbt_runner, health, svg_charts
 from mobile_events_elt.warehouse.svg_charts import Series
 
 TEMPLATES = Path(str(resources.files("mobile_events_elt.warehouse") / "templates"))
+DOCS_DIR, DOCS_PAGE = dbt_runner.DOCS_DIR, dbt_runner.DOCS_PAGE
 COLORS = {
     "in_tables": "#2f855a",
     "quarantined": "#d69e2e",
@@ -110,14 +111,18 @@ def charts(reading: health.Health) -> dict[str, Any]:
     return drawn
 
 
-def render(reading: health.Health, links: Mapping[str, str], cache_seconds: float | None = None) -> str:
-    """The page for one reading; ``links`` maps each window to its URL (live page or static file)."""
+def render(
+    reading: health.Health, links: Mapping[str, str], cache_seconds: float | None = None, docs_link: str | None = None
+) -> str:
+    """The page for one reading; ``links`` maps each window to its URL (live page or static file), ``docs_link``
+    is dbt's docs site's (the static report's: the file ``make docs`` writes)."""
     template = _environment().get_template("health.html")
     return template.render(
         h=reading,
         window=reading.window,
         windows=health.WINDOWS,
         links=links,
+        docs_link=docs_link if docs_link is not None else (DOCS_DIR / DOCS_PAGE).as_uri(),
         charts=charts(reading),
         colors=COLORS,
         cache_seconds=cache_seconds,

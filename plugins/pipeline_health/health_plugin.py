@@ -27,7 +27,7 @@ from airflow.plugins_manager import AirflowPlugin
 from fastapi import Depends, FastAPI, HTTPException, Query, status
 from fastapi.responses import HTMLResponse
 
-from mobile_events_elt.warehouse import health, report
+from mobile_events_elt.warehouse import dbt_runner, health, report
 
 URL_PREFIX = "/pipeline-health"
 ELT_DAG = "mobile_events_elt"  # the DAG whose output the page reports on
@@ -45,11 +45,12 @@ async def authorized(user: GetUserDep) -> None:
 
 
 LINKS = {window: f"?window={window}" for window in health.WINDOWS}
+DOCS_LINK = "dbt-docs"  # dbt's docs site, as `make docs` wrote it, served below the page
 
 
 def read_page(window: str) -> str:
     """One reading of the window through the read connection, rendered: the work the reader thread does."""
-    return report.render(health.read(window), LINKS, cache_seconds=health.CACHE_SECONDS)
+    return report.render(health.read(window), LINKS, cache_seconds=health.CACHE_SECONDS, docs_link=DOCS_LINK)
 
 
 def create_app(pages: health.HealthCache[str] | None = None) -> FastAPI:
@@ -72,6 +73,15 @@ def create_app(pages: health.HealthCache[str] | None = None) -> FastAPI:
             "X-Content-Type-Options": "nosniff",
         }
         return HTMLResponse(html, headers=headers)
+
+    @app.get(f"/{DOCS_LINK}", response_class=HTMLResponse, dependencies=[Depends(authorized)])
+    async def dbt_docs() -> HTMLResponse:
+        """dbt's docs site (one self-contained page: its own scripts and styles), if ``make docs`` wrote it."""
+        page = dbt_runner.DOCS_DIR / dbt_runner.DOCS_PAGE
+        if not page.is_file():
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no dbt docs yet: run make docs (writes {page})")
+        headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+        return HTMLResponse(page.read_text(encoding="utf-8"), headers=headers)
 
     return app
 

@@ -97,7 +97,7 @@ def elt_environment(aws_endpoint, snowflake_server, snowflake_database, airflow_
         s3.create_bucket(Bucket=aws.bucket)
     # The bucket is the session's and each test has a database of its own: forget earlier tests' runs.
     listing_marker.reset(s3, aws.bucket)
-    extra = {k: v for k, v in snowflake_server.items() if k not in ("user", "password")}
+    extra = {k: v for k, v in snowflake_server.items() if k not in ("user", "password")} | {"dbt_target": "emulator"}
     monkeypatch.setenv(
         "AIRFLOW_CONN_SNOWFLAKE_DEFAULT",
         json.dumps({"conn_type": "snowflake", "login": "local", "password": connection_password, "extra": extra}),
@@ -127,7 +127,7 @@ def test_elt_dag_run_loads_seed_events(
     assert scalar(snowflake_conn, "select count(*) from analytics.users") == 98
     # Each table's asset event (its page in the UI) says what its model did in the run.
     extras = asset_event_extras(run.run_id)
-    assert extras["analytics.orders"]["model"] == "03_orders"
+    assert extras["analytics.orders"]["model"] == "orders"
     assert extras["analytics.orders"]["rows_changed"] == 100
     assert extras["analytics.events"]["rows_changed"] == scalar(snowflake_conn, "select count(*) from analytics.events")
     assert extras["analytics.users"]["rows_changed"] == 98

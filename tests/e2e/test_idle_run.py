@@ -72,7 +72,7 @@ def world(counted_snowflake, aws_endpoint, airflow_home, monkeypatch) -> Iterato
     from mobile_events_elt.warehouse import listing_marker, setup
 
     server, log = counted_snowflake
-    extra = {k: v for k, v in server.items() if k != "password"}
+    extra = {k: v for k, v in server.items() if k != "password"} | {"dbt_target": "emulator"}
     password = str(server["password"])
     database = f"IDLE_{uuid.uuid4().hex[:12].upper()}"
     aws = load_aws_settings()

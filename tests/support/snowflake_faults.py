@@ -1,11 +1,14 @@
-"""A connection to the Snowflake emulator that drops at a chosen statement; shared by the fault and
-bounded-work tests."""
+"""Dropped sessions: a connection to the Snowflake emulator that drops at a chosen statement, and a dbt build
+whose own session drops at a chosen model; shared by the fault and bounded-work tests."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from snowflake.connector.errors import OperationalError
+
+from mobile_events_elt.warehouse import dbt_runner
 
 
 class DroppingConnection:
@@ -34,3 +37,18 @@ class DroppingCursor:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.real, name)
+
+
+def drop_dbt_session_at(monkeypatch: pytest.MonkeyPatch, model: str) -> None:
+    """The next dbt build's session drops when it reaches ``model``: the models before it wrote, it and those
+    after it did not (dbt runs in its own session, which DroppingConnection does not see)."""
+    real = dbt_runner.invoke
+
+    def invoke(target: Any, args: Any, variables: Any = None, on_log: Any = None) -> Any:
+        if list(args[:1]) != ["build"]:
+            return real(target, args, variables, on_log)
+        monkeypatch.setattr(dbt_runner, "invoke", real)
+        real(target, [*args, "--exclude", f"{model}+"], variables, on_log)
+        raise OperationalError(msg="injected: connection reset by peer", errno=251011)
+
+    monkeypatch.setattr(dbt_runner, "invoke", invoke)

@@ -59,7 +59,7 @@ def point_pipeline_at_emulators(
     configured bucket (created if missing) and an S3 client."""
     from mobile_events_elt.config.aws_settings import load_settings as load_aws_settings
 
-    extra = {k: v for k, v in snowflake_server.items() if k not in ("user", "password")}
+    extra = {k: v for k, v in snowflake_server.items() if k not in ("user", "password")} | {"dbt_target": "emulator"}
     connection = {"conn_type": "snowflake", "login": "local", "password": snowflake_server["password"], "extra": extra}
     monkeypatch.setenv("AIRFLOW_CONN_SNOWFLAKE_DEFAULT", json.dumps(connection))
     aws_connection = {"conn_type": "aws", "extra": {"endpoint_url": aws_endpoint}}

@@ -67,7 +67,7 @@ def test_every_batch_is_there_after_the_connection_closes(autocommit_off, aws_en
         report = loader.load_new_files(conn, s3, bucket, PREFIX, autocommit_off["settings"], files_per_copy=1)
         assert (report.files_loaded, report.copy_statements) == (3, 3)
         results = transform.run_batch(conn, max_rows=30)  # each batch claims one file
-    claimed = {result.step: result.rows for result in results}["00_claim_batch"]
+    claimed = {result.step: result.rows for result in results}["claim_batch"]
     assert claimed == 3  # three batches, one file each
     check = autocommit_off["conn"]
     assert scalar(check, "select count(*) from raw.load_audit where status = 'LOADED'") == 3

@@ -22,7 +22,7 @@ from mobile_events_elt.warehouse import checks, loader, maintenance, setup, sql_
 from mobile_events_elt.warehouse.pipeline import use_database
 from tests.support.bad_input import CASES
 from tests.support.seed import seed_lines
-from tests.support.snowflake_faults import DroppingConnection
+from tests.support.snowflake_faults import drop_dbt_session_at
 from tests.support.warehouse import PREFIX, new_bucket, prepare, put_ndjson, scalar, settings_for
 
 V040 = "migrations/V040__transform_queue.sql"
@@ -99,15 +99,15 @@ def test_a_loaded_file_is_queued_once_claimed_finished_and_taken_off_the_queue(w
         queued_after[step.step] = rows(conn, "select file_name, transform_batch_id from raw.transform_queue")
 
     done = transform.run_batch(conn, batch_id="b1", on_step=look)
-    assert queued_after["00_claim_batch"] == queued_after["07_value_drift"] == [(key, "b1")]
-    assert queued_after["08_finish_batch"] == []
+    assert queued_after["claim_batch"] == queued_after["drift_observations"] == [(key, "b1")]
+    assert queued_after["finish_batch"] == []
     assert rows(conn, "select transform_batch_id, transformed_at is not null from raw.load_audit") == [("b1", True)]
     assert scalar(conn, "select count(*) from analytics.orders") == 60
     assert (done.scope.since, done.scope.dedup_since) == (landed_at, landed_at - timedelta(days=7))
 
     steps: list[transform.StepResult] = []
     idle = transform.run_batch(conn, on_step=steps.append)
-    assert [s.step for s in steps] == ["00_claim_batch"], "a claim of nothing runs no model"
+    assert [s.step for s in steps] == ["claim_batch"], "a claim of nothing runs no model"
     assert idle.scope == transform.Scope.nothing()
 
 
@@ -120,7 +120,7 @@ def test_claims_are_slices_of_max_rows_oldest_file_first(world) -> None:
     claimed: list[list[tuple[Any, ...]]] = []
 
     def look(step: transform.StepResult) -> None:
-        if step.step == "00_claim_batch":
+        if step.step == "claim_batch":
             claimed.append(rows(conn, "select file_name from raw.transform_queue where transform_batch_id is not null"))
 
     done = transform.run_batch(conn, on_step=look, max_rows=50)
@@ -129,13 +129,14 @@ def test_claims_are_slices_of_max_rows_oldest_file_first(world) -> None:
     assert order_counts(conn) == (100, 98, 26)
 
 
-def test_a_failed_batch_leaves_its_files_queued_and_the_next_run_finishes_them(world) -> None:
+def test_a_failed_batch_leaves_its_files_queued_and_the_next_run_finishes_them(world, monkeypatch) -> None:
     conn, s3, bucket, _, fresh = world
     put_ndjson(s3, bucket, seed_lines()[:60], name="a")
     put_ndjson(s3, bucket, seed_lines()[60:], name="b")
     load(world)
+    drop_dbt_session_at(monkeypatch, "users")
     with pytest.raises(OperationalError):
-        transform.run_batch(DroppingConnection(fresh(), 1, "merge into analytics.users"), batch_id="failed")
+        transform.run_batch(fresh(), batch_id="failed")
     assert rows(conn, "select count(*), min(transform_batch_id) from raw.transform_queue") == [(2, "failed")]
     assert scalar(conn, "select count(*) from raw.load_audit where transformed_at is not null") == 0
 

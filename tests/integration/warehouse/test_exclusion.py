@@ -1,7 +1,7 @@
 """One transform at a time: two sessions on the Snowflake emulator, as two tries of a task (or a try and the CLI)
 would run them. Each "try" is a session on a thread of its own, where its lease lives (``exclusion.held``).
 
-The experiment that found the defect: one session holds an uncommitted ``03_orders`` insert (what a killed try's
+The experiment that found the defect: one session holds an uncommitted orders insert (what a killed try's
 detached statement is) while another runs the whole transform. Without the lease, the second inserts the same
 orders and the first commits them again: ANALYTICS.ORDERS holds duplicates (the control below). With it, the
 second waits for the first's transaction (or fails naming the holder), then takes the lease over or gets it
@@ -20,7 +20,7 @@ import pytest
 import snowflake.connector
 from snowflake.connector.errors import ProgrammingError
 
-from mobile_events_elt.warehouse import checks, exclusion, loader, setup, sql_files, transform
+from mobile_events_elt.warehouse import checks, exclusion, loader, setup, transform
 from mobile_events_elt.warehouse.pipeline import use_database
 from tests.support.seed import seed_lines
 from tests.support.warehouse import PREFIX, new_bucket, prepare, put_ndjson, scalar, settings_for
@@ -57,15 +57,17 @@ class Attempt:
         return self.run(lambda: transform.run_step(self.conn, name, self.batch))
 
     def open_orders_insert(self) -> int:
-        """The steps before 03_orders, then 03_orders' insert in its fenced transaction, left uncommitted."""
-        for name in transform.STEPS[: transform.STEPS.index("03_orders")]:
-            self.step(name)
-        (insert,) = sql_files.statements("transform/03_orders.sql")
+        """The steps before the orders model, then its insert (the model's SELECT as dbt compiles it for the
+        batch) in a fenced transaction, left uncommitted: what a killed try's detached statement is."""
+        for name in transform.STEPS[: transform.STEPS.index("orders")]:
+            if name != "rejected_events":
+                self.step(name)
+        insert = orders_insert(self.conn, self.batch)
 
         def insert_uncommitted() -> int:
             self.cursor.execute("begin")
             exclusion.fence(self.cursor)  # what every write transaction runs first
-            self.cursor.execute(insert, transform.step_params(self.conn, "03_orders", self.batch))
+            self.cursor.execute(insert)
             return int(self.cursor.rowcount)
 
         return self.run(insert_uncommitted)
@@ -79,7 +81,7 @@ class Attempt:
         self.run(lambda: self.cursor.execute("rollback"))
 
     def finish_batch(self) -> None:
-        for name in transform.STEPS[transform.STEPS.index("04_events") :]:
+        for name in ["rejected_events", *transform.STEPS[transform.STEPS.index("events") :]]:
             self.step(name)
 
     def stop(self) -> None:
@@ -88,6 +90,13 @@ class Attempt:
             self.run(self._lease.close)
             self._thread.shutdown()
             self.stopped = True
+
+
+def orders_insert(conn: Any, batch: str) -> str:
+    """The orders model's insert for a claimed batch: what dbt runs, on a session of the test's own."""
+    select = transform.compiled_model(conn, "orders", batch)
+    columns = [row[0] for row in conn.cursor().execute("describe table analytics.orders").fetchall()]
+    return f"insert into analytics.orders ({', '.join(columns)}) select {', '.join(columns)} from ({select})"
 
 
 def whole_transform(conn: Any, caller: exclusion.Caller, wait_seconds: float) -> Future:
@@ -139,12 +148,12 @@ def test_without_the_lease_the_experiment_doubles_orders(world) -> None:
     """The control: the same interleaving with no lease taken leaves every order twice."""
     first = world["session"]()
     batch = transform.new_batch_id()
-    for name in transform.STEPS[: transform.STEPS.index("03_orders")]:
+    for name in ("claim_batch", "int_events_validated"):
         transform.run_step(first, name, batch)
     cursor = first.cursor()
+    insert = orders_insert(first, batch)
     cursor.execute("begin")
-    (insert,) = sql_files.statements("transform/03_orders.sql")
-    cursor.execute(insert, transform.step_params(first, "03_orders", batch))
+    cursor.execute(insert)
     transform.run_all(world["session"]())
     cursor.execute("commit")
     assert scalar(world["conn"], DUPLICATE_ORDERS) == 100
@@ -191,9 +200,9 @@ def test_a_retry_waits_for_its_earlier_tries_open_insert_then_fences_it_off(
     else:
         first.abort()
     changed = second.result()
-    assert changed["03_orders"] == (0 if first_ends == "commits" else 100)
+    assert changed["orders"] == (0 if first_ends == "commits" else 100)
     with pytest.raises(exclusion.Fenced, match=r"load_transform_check try 1 lost the pipeline's lease"):
-        first.step("04_events")
+        first.step("events")
     first.stop()
     assert_each_order_once(world["conn"])
 
@@ -208,7 +217,7 @@ def test_another_writer_waits_for_the_holder_to_finish(world) -> None:
     first.commit()
     first.finish_batch()
     first.stop()
-    assert cli.result()["03_orders"] == 0
+    assert cli.result()["orders"] == 0
     assert_each_order_once(world["conn"])
 
 
@@ -221,7 +230,7 @@ def test_another_writer_takes_over_a_killed_tries_lease_once_it_expires(world, m
     assert first.open_orders_insert() == 100
     cli = whole_transform(world["session"](), exclusion.Caller.command("transform"), wait_seconds=60)
     first.abort()  # and the process is gone: no release
-    assert cli.result()["03_orders"] == 100
+    assert cli.result()["orders"] == 100
     first.stop()
     assert_each_order_once(world["conn"])
 
@@ -231,11 +240,11 @@ def test_a_try_fenced_off_between_statements_writes_nothing_more(world) -> None:
     everything; try 1's next write transaction finds another token and rolls back."""
     first = Attempt(world["session"](), try_of_the_elt_task(1))
     first.take_lease()
-    first.step("00_claim_batch")
-    first.step("01_stg_events")
-    assert whole_transform(world["session"](), try_of_the_elt_task(2), wait_seconds=0).result()["03_orders"] == 100
+    first.step("claim_batch")
+    first.step("int_events_validated")
+    assert whole_transform(world["session"](), try_of_the_elt_task(2), wait_seconds=0).result()["orders"] == 100
     with pytest.raises(exclusion.Fenced):
-        first.step("03_orders")
+        first.step("orders")
     first.stop()  # it no longer holds the lease: releasing changes nothing (logged)
     assert_each_order_once(world["conn"])
     assert scalar(world["conn"], "select token is null from raw.pipeline_lease") is True
@@ -261,7 +270,7 @@ def test_two_transforms_started_together_never_insert_a_row_twice(world, callers
         futures = [pool.submit(run, index) for index in range(2)]
         outcomes = [future.exception() or future.result() for future in futures]
     if callers == "cli_and_cli":
-        assert sorted(outcome["03_orders"] for outcome in outcomes) == [0, 100]
+        assert sorted(outcome["orders"] for outcome in outcomes) == [0, 100]
     else:
         # Try 2 always finishes; try 1 either finished before it or was fenced off (a write conflict on the
         # emulator when the takeover lands inside its transaction), writing nothing more.

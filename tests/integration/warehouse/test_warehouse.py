@@ -126,8 +126,8 @@ def test_each_run_processes_only_new_files(pipeline) -> None:
     put_ndjson(s3, bucket, seed_lines()[50:60])
     loader.load_new_files(conn, s3, bucket, "landing/", settings)
     changed = transform.run_all(conn)
-    assert scalar(conn, "select count(*) from stg_events") == 10
-    assert changed["03_orders"] == 10
+    assert scalar(conn, "select count(*) from raw.events_validated") == 10
+    assert changed["orders"] == 10
     assert scalar(conn, "select count(*) from analytics.orders") == 60
 
 

@@ -16,7 +16,7 @@ from snowflake.connector.errors import OperationalError, ProgrammingError
 from mobile_events_elt.warehouse import checks, loader, sql_files, transform
 from mobile_events_elt.warehouse.pipeline import use_database
 from tests.support.seed import seed_lines
-from tests.support.snowflake_faults import DroppingConnection
+from tests.support.snowflake_faults import DroppingConnection, drop_dbt_session_at
 from tests.support.warehouse import new_bucket, prepare, put_ndjson, scalar, settings_for
 
 
@@ -74,13 +74,16 @@ def test_connection_dropped_mid_batch_leaves_no_file_of_the_batch(world, when: s
     assert scalar(conn, "select count(*) from raw.events_raw") == 100
 
 
-@pytest.mark.parametrize("failing_step", ["insert into analytics.orders", "merge into analytics.users", "update raw"])
-def test_connection_dropped_mid_transform_then_retry_gives_the_same_tables(world, failing_step: str) -> None:
+@pytest.mark.parametrize("failing_step", ["orders", "users", "update raw"])
+def test_connection_dropped_mid_transform_then_retry_gives_the_same_tables(world, monkeypatch, failing_step) -> None:
     conn, s3, bucket, settings, fresh = world
     loader.load_new_files(fresh(), s3, bucket, "landing/", settings)
-    fail_at = 2 if failing_step == "update raw" else 1  # "update raw": the finishing update, not the claim
     with pytest.raises(OperationalError):
-        transform.run_all(DroppingConnection(fresh(), fail_at, failing_step))
+        if failing_step == "update raw":  # the finishing update (the second "update raw"; the first claims)
+            transform.run_all(DroppingConnection(fresh(), 2, failing_step))
+        else:  # dbt's session, at that model
+            drop_dbt_session_at(monkeypatch, failing_step)
+            transform.run_all(fresh())
     transform.run_all(fresh())
     checks.run_checks(conn)
     assert scalar(conn, "select count(*) from analytics.orders") == 100

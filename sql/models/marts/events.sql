@@ -1,22 +1,21 @@
+{{ config(schema='analytics', incremental_strategy='append') }}
 -- One row per non-null step of a session, with its position; its id is the session's key and the position.
--- The four fixed step columns, one row each (measured ~10x faster than FLATTEN over an array). Insert-only
--- (a session's steps never change): this one statement inserts all of a session's steps, so a session that
--- already has steps here is skipped whole (an anti-join on the session, cheaper than a MERGE on each step),
--- among the steps loaded since dedup_since (the dedup horizon, as 03_orders). loaded_at: the session's order's.
-insert into analytics.events (
-    event_id, order_id, user_id, event_name, event_position, event_timestamp, loaded_at
-)
+-- The four fixed step columns, one row each (measured ~10x faster than FLATTEN over an array). Insert-only:
+-- a session that already has steps here (among those loaded since the dedup horizon) is skipped whole.
+-- loaded_at: the session's order's.
 with
 
 valid as (
     select stg.*
-    from stg_events as stg
+    from {{ ref('int_events_validated') }} as stg
     where
         stg.reason is null
+        {% if is_incremental() %}
         and not exists (
-            select 1 from analytics.events as known
-            where known.loaded_at >= %(dedup_since)s::timestamp_ntz and known.order_id = stg.event_key
+            select 1 from {{ this }} as known
+            where known.loaded_at >= '{{ var("dedup_since") }}'::timestamp_ntz and known.order_id = stg.event_key
         )
+        {% endif %}
 ),
 
 steps as (

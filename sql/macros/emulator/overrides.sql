@@ -1,0 +1,41 @@
+{#- For the Snowflake emulator only (README.md beside this file): each macro keeps dbt-snowflake's behaviour on
+    any other target, and on the target named `emulator` emits what the emulator takes, marked
+    `emulator override` so a compiled project shows where one applied. -#}
+
+{#- Whether dbt's target is the emulator's (a macro, since dbt's merge macros name their relation `target`). -#}
+{% macro is_emulator() -%}
+    {{ return(target.name == 'emulator') }}
+{%- endmacro %}
+
+{#- Temporary relations as transient tables: the emulator has no temporary views. -#}
+{% macro dbt_snowflake_get_tmp_relation_type(strategy, unique_key, language) -%}
+    {%- if is_emulator() -%}
+        {{ return('transient') }}
+    {%- endif -%}
+    {{ return(dbt.dbt_snowflake_get_tmp_relation_type(strategy, unique_key, language)) }}
+{%- endmacro %}
+
+{#- DML without begin/commit around it: the emulator's MERGE fails inside an explicit transaction. -#}
+{% macro snowflake_dml_explicit_transaction(dml) -%}
+    {%- if is_emulator() -%}
+        {{ return('/* emulator override: no explicit transaction */ ' ~ dml) }}
+    {%- endif -%}
+    {{ return(dbt.snowflake_dml_explicit_transaction(dml)) }}
+{%- endmacro %}
+
+{#- A MERGE whose inserted values name the source's columns qualified: the emulator calls them ambiguous. -#}
+{% macro snowflake__get_merge_sql(target, source_sql, unique_key, dest_columns, incremental_predicates) -%}
+    {%- if not is_emulator() or unique_key is none -%}
+        {{ return(dbt.snowflake__get_merge_sql(target, source_sql, unique_key, dest_columns, incremental_predicates)) }}
+    {%- endif -%}
+    {%- set merge = dbt.default__get_merge_sql(target, source_sql, unique_key, dest_columns, incremental_predicates) -%}
+    {%- set columns = get_quoted_csv(dest_columns | map(attribute='name')) -%}
+    {%- set qualified = [] -%}
+    {%- for column in dest_columns | map(attribute='name') -%}
+        {%- do qualified.append('DBT_INTERNAL_SOURCE.' ~ adapter.quote(column)) -%}
+    {%- endfor -%}
+    {%- set head, _, tail = merge.rpartition('values') -%}
+    {{ return(snowflake_dml_explicit_transaction(
+        '/* emulator override: qualified merge */ ' ~ head ~ 'values (' ~ (qualified | join(', ')) ~ ')'
+    )) }}
+{%- endmacro %}

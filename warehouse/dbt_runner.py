@@ -1,0 +1,231 @@
+"""dbt, in this process: the project in ``sql/`` (docs/transforms.md) built with dbt's programmatic runner.
+
+dbt opens its own Snowflake session, described by a profile written here from the pipeline's connection (a
+temporary profiles.yml whose password is read from the environment: no secret in a file). The target's name
+comes from configuration (the connection's ``dbt_target`` extra; ``WAREHOUSE_DBT_TARGET`` and
+``WAREHOUSE_DBT_PASSWORD`` for a bare connector connection): the local stack's connection names
+``emulator``, whose overrides live in
+``sql/macros/emulator/``. The project is parsed once per process and the manifest reused by every build.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mobile_events_elt.warehouse import sql_files
+
+PROJECT_DIR = sql_files.SQL_DIR
+# Where `make docs` writes dbt's docs site (the health page links to its page).
+DOCS_DIR = PROJECT_DIR.parent / ".local" / "dbt-docs"
+DOCS_PAGE = "static_index.html"
+PROFILE = "mobile_events"
+PASSWORD_ENV = "WAREHOUSE_DBT_PASSWORD"  # noqa: S105 - the variable's name, not a secret
+TARGET_ENV = "WAREHOUSE_DBT_TARGET"
+DEFAULT_TARGET = "snowflake"
+log = logging.getLogger(__name__)
+_lock = threading.Lock()
+_manifests: dict[tuple[str, str], Any] = {}
+
+
+class BuildFailed(RuntimeError):
+    """dbt build ended with a failing model or test: each named with its message; ``failing_tests``: the data
+    tests that found rows (by failing rows) when nothing else failed (bad data, not a broken build)."""
+
+    def __init__(self, failures: Mapping[str, str], failing_tests: Mapping[str, int] | None = None) -> None:
+        self.failures = dict(failures)
+        self.failing_tests = dict(failing_tests or {})
+        detail = "; ".join(f"{node}: {message}" for node, message in self.failures.items())
+        super().__init__(f"dbt build failed ({len(self.failures)}): {detail}")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where dbt connects: the profile's target (``name`` picks the emulator's overrides or none)."""
+
+    name: str
+    account: str
+    user: str
+    password: str
+    database: str
+    host: str | None = None
+    port: int | None = None
+    protocol: str | None = None
+    warehouse: str | None = None
+    role: str | None = None
+    query_tag: str | None = None
+
+    @classmethod
+    def of_airflow(cls, conn_id: str, database: str, query_tag: str | None = None) -> Target:
+        """The Airflow connection's Snowflake login, as the pipeline's hook resolves it."""
+        from mobile_events_elt.config.snowflake_hook import PipelineSnowflakeHook
+
+        hook = PipelineSnowflakeHook(snowflake_conn_id=conn_id, query_tag=query_tag)
+        params = hook._get_conn_params()
+        extra = hook.get_connection(conn_id).extra_dejson
+        return cls(
+            name=str(extra.get("dbt_target") or DEFAULT_TARGET),
+            account=params["account"],
+            user=params["user"],
+            password=params.get("password") or "",
+            database=database,
+            host=params.get("host"),
+            port=params.get("port"),
+            protocol=params.get("protocol"),
+            warehouse=params.get("warehouse"),
+            role=params.get("role"),
+            query_tag=hook.query_tag,
+        )
+
+    @classmethod
+    def of_connector(cls, conn: Any, query_tag: str | None = None) -> Target:
+        """The login of an open connector connection (tests, scripts): the same account, user and database; its
+        password from ``WAREHOUSE_DBT_PASSWORD`` (the connector forgets it once logged in)."""
+        return cls(
+            name=os.environ.get(TARGET_ENV, DEFAULT_TARGET),
+            account=conn.account,
+            user=conn.user,
+            password=os.environ.get(PASSWORD_ENV, ""),
+            database=conn.database,
+            host=conn.host,
+            port=int(conn.port) if conn.port else None,
+            protocol=getattr(conn, "_protocol", None),
+            warehouse=conn.warehouse,
+            role=conn.role,
+            query_tag=query_tag,
+        )
+
+    def profile(self) -> dict[str, Any]:
+        """profiles.yml's content: every value but the password, which dbt reads from the environment."""
+        output: dict[str, Any] = {
+            "type": "snowflake",
+            "account": self.account,
+            "user": self.user,
+            "password": f"{{{{ env_var('{PASSWORD_ENV}') }}}}",
+            "database": self.database,
+            "schema": "raw",
+            "threads": 1,
+            "reuse_connections": True,
+            "client_session_keep_alive": False,
+        }
+        optional = {"host": self.host, "port": self.port, "protocol": self.protocol, "warehouse": self.warehouse}
+        output.update({key: value for key, value in optional.items() if value})
+        if self.role:
+            output["role"] = self.role
+        return {PROFILE: {"target": self.name, "outputs": {self.name: output}}}
+
+
+def work_dir() -> Path:
+    """Where dbt writes its target (manifest, run results) and logs: outside the repository."""
+    path = Path(os.environ.get("WAREHOUSE_DBT_DIR") or Path(tempfile.gettempdir()) / f"mobile-events-dbt-{os.getuid()}")
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    node: str  # the model's or test's name
+    kind: str  # model, test
+    status: str
+    rows: int
+    seconds: float
+    message: str
+    compiled: str  # the node's SQL as dbt compiled it (a model's SELECT, a test's query)
+    failures: int  # a data test's failing rows
+
+
+def invoke(
+    target: Target,
+    args: Sequence[str],
+    variables: Mapping[str, Any] | None = None,
+    on_log: Callable[[str], None] | None = None,
+    target_path: Path | None = None,
+) -> list[NodeResult]:
+    """Run one dbt command (``build``, ``compile``, ``docs generate`` ...) against ``target`` with ``variables``;
+    each node's result (``on_log`` hears each line a macro logs; ``target_path``: where dbt writes its
+    artifacts, by default ``work_dir()``). Raises BuildFailed when a node errors or a
+    test fails."""
+    with _lock, tempfile.TemporaryDirectory(prefix="dbt-profile-") as profiles:
+        Path(profiles, "profiles.yml").write_text(json.dumps(target.profile()), encoding="utf-8")
+        previous = os.environ.get(PASSWORD_ENV)
+        os.environ[PASSWORD_ENV] = target.password
+        try:
+            return _invoke(target, profiles, list(args), variables or {}, on_log, target_path)
+        finally:
+            if previous is None:
+                os.environ.pop(PASSWORD_ENV, None)
+            else:
+                os.environ[PASSWORD_ENV] = previous
+
+
+def _invoke(
+    target: Target,
+    profiles: str,
+    args: list[str],
+    variables: Mapping[str, Any],
+    on_log: Callable[[str], None] | None,
+    target_path: Path | None,
+) -> list[NodeResult]:
+    from dbt.cli.main import dbtRunner
+
+    where = work_dir() / target.name
+    project = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", profiles, "--target", target.name]
+    project += ["--log-path", str(where / "logs")]
+    common = [*project, "--target-path", str(target_path or where / "target")]
+    flags = ["--quiet", "--no-use-colors", "--no-send-anonymous-usage-stats", "--no-version-check"]
+    # The manifest names the target's database; a build compiles into its copy, so each build gets a fresh one.
+    key = (target.name, target.database, str(PROJECT_DIR))
+    if key not in _manifests:
+        # Parsed without vars into a folder of its own, whose partial_parse.msgpack the next process reuses
+        # (dbt parses again in full when the vars differ from the saved parse's, as a build's always do).
+        parsed = dbtRunner().invoke([*flags, "parse", *project, "--target-path", str(where / "parse")])
+        if not parsed.success:
+            raise RuntimeError(f"dbt could not parse {PROJECT_DIR}: {parsed.exception}")
+        _manifests[key] = parsed.result
+    command = [*flags, *args, *common, "--vars", json.dumps(dict(variables))]
+    callbacks = [] if on_log is None else [lambda event: _logged(event, on_log)]
+    result = dbtRunner(manifest=_manifests[key].deepcopy(), callbacks=callbacks).invoke(command)
+    if result.exception is not None and result.result is None:
+        raise RuntimeError(f"dbt {' '.join(args)} failed: {result.exception}")
+    nodes = [_node(r) for r in getattr(result.result, "results", None) or [] if hasattr(r, "node")]
+    failures = {n.node: n.message for n in nodes if n.status in ("error", "fail", "runtime error")}
+    if failures or not result.success:
+        tests = {n.node: n.failures for n in nodes if n.status == "fail"}
+        only_tests = tests.keys() == failures.keys() and result.exception is None
+        raise BuildFailed(failures or {"dbt": str(result.exception)}, tests if only_tests else None)
+    return nodes
+
+
+def docs(target: Target, out: Path) -> Path:
+    """dbt's docs site (models, columns, tests, lineage, and the catalog read from ``target``) as static files
+    in ``out``; its one self-contained page, ``static_index.html`` (index.html beside it needs the JSON files)."""
+    out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    invoke(target, ["docs", "generate", "--static"], target_path=out)
+    return out / DOCS_PAGE
+
+
+def _logged(event: Any, on_log: Callable[[str], None]) -> None:
+    if event.info.name == "JinjaLogInfo":
+        on_log(event.data.msg)
+
+
+def _node(result: Any) -> NodeResult:
+    node = result.node
+    response = result.adapter_response or {}
+    return NodeResult(
+        node=node.name,
+        kind=str(node.resource_type),
+        status=str(result.status),
+        rows=int(response.get("rows_affected") or 0),
+        seconds=float(result.execution_time or 0.0),
+        message=str(result.message or ""),
+        compiled=str(getattr(node, "compiled_code", None) or ""),
+        failures=int(getattr(result, "failures", None) or 0),
+    )
