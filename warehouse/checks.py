@@ -25,7 +25,6 @@ from mobile_events_elt.warehouse.log_text import shown
 from mobile_events_elt.warehouse.transactions import transaction
 from mobile_events_elt.warehouse.transform import ChecksFailed, Scope
 
-
 CHECKS = [PurePosixPath(p).stem for p in sql_files.files("checks")]
 REPORTS = [PurePosixPath(p).stem for p in sql_files.files("checks/reports")]
 # A run logs at most this many rows of each report (the rest are counted), each value at most CELL_LIMIT
