@@ -205,12 +205,12 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
-def prepare(target: Target) -> None:
-    """Parse the project for ``target`` now (as the first build would): a process that forks the tasks calls
-    this once, and every task it forks builds without parsing while the project's files stay as parsed."""
+def prepare(target: Target) -> Any:
+    """The project's manifest for ``target``, parsed now unless parsed before from the same files (as the first
+    build would): a process that forks the tasks calls this once, and the tasks it forks build without parsing."""
     with _lock, tempfile.TemporaryDirectory(prefix="dbt-profile-") as profiles:
         Path(profiles, "profiles.yml").write_text(json.dumps(target.profile()), encoding="utf-8")
-        _manifest(target, profiles)
+        return _manifest(target, profiles)
 
 
 def _project_args(target: Target, profiles: str) -> list[str]:
