@@ -5,11 +5,13 @@ temporary profiles.yml whose password is read from the environment: no secret in
 comes from configuration (the connection's ``dbt_target`` extra; ``WAREHOUSE_DBT_TARGET`` and
 ``WAREHOUSE_DBT_PASSWORD`` for a bare connector connection): the local stack's connection names
 ``emulator``, whose overrides live in
-``sql/macros/emulator/``. The project is parsed once per process and the manifest reused by every build.
+``sql/macros/emulator/``. The project is parsed once per process (or once in the process that forks the tasks:
+warehouse/dbt_preload.py) and the manifest reused by every build while the project's files are unchanged.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -32,7 +34,9 @@ TARGET_ENV = "WAREHOUSE_DBT_TARGET"
 DEFAULT_TARGET = "snowflake"
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
-_manifests: dict[tuple[str, str], Any] = {}
+_manifests: dict[tuple[str, ...], Any] = {}
+# dbt's flags on every command: no console output, no telemetry, no version check.
+FLAGS = ["--quiet", "--no-use-colors", "--no-send-anonymous-usage-stats", "--no-version-check"]
 
 
 class BuildFailed(RuntimeError):
@@ -176,22 +180,14 @@ def _invoke(
     from dbt.cli.main import dbtRunner
 
     where = work_dir() / target.name
-    project = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", profiles, "--target", target.name]
-    project += ["--log-path", str(where / "logs")]
+    project = _project_args(target, profiles)
     common = [*project, "--target-path", str(target_path or where / "target")]
-    flags = ["--quiet", "--no-use-colors", "--no-send-anonymous-usage-stats", "--no-version-check"]
-    # The manifest names the target's database; a build compiles into its copy, so each build gets a fresh one.
-    key = (target.name, target.database, str(PROJECT_DIR))
-    if key not in _manifests:
-        # Parsed without vars into a folder of its own, whose partial_parse.msgpack the next process reuses
-        # (dbt parses again in full when the vars differ from the saved parse's, as a build's always do).
-        parsed = dbtRunner().invoke([*flags, "parse", *project, "--target-path", str(where / "parse")])
-        if not parsed.success:
-            raise RuntimeError(f"dbt could not parse {PROJECT_DIR}: {parsed.exception}")
-        _manifests[key] = parsed.result
-    command = [*flags, *args, *common, "--vars", json.dumps(dict(variables))]
+    manifest = _manifest(target, profiles)
+    # The results come back in memory: writing manifest.json and run_results.json (~0.2 s a build) is for docs.
+    artifacts = [] if args[:1] == ["docs"] else ["--no-write-json"]
+    command = [*FLAGS, *args, *artifacts, *common, "--vars", json.dumps(dict(variables))]
     callbacks = [] if on_log is None else [lambda event: _logged(event, on_log)]
-    result = dbtRunner(manifest=_manifests[key].deepcopy(), callbacks=callbacks).invoke(command)
+    result = dbtRunner(manifest=manifest.deepcopy(), callbacks=callbacks).invoke(command)
     if result.exception is not None and result.result is None:
         raise RuntimeError(f"dbt {' '.join(args)} failed: {result.exception}")
     nodes = [_node(r) for r in getattr(result.result, "results", None) or [] if hasattr(r, "node")]
@@ -201,6 +197,48 @@ def _invoke(
         only_tests = tests.keys() == failures.keys() and result.exception is None
         raise BuildFailed(failures or {"dbt": str(result.exception)}, tests if only_tests else None)
     return nodes
+
+
+def fingerprint() -> str:
+    """A hash of the project's files (paths and contents): a manifest parsed from other files is never reused."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in PROJECT_DIR.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(PROJECT_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def prepare(target: Target) -> Any:
+    """The project's manifest for ``target``, parsed now unless parsed before from the same files (as the first
+    build would): a process that forks the tasks calls this once, and the tasks it forks build without parsing."""
+    with _lock, tempfile.TemporaryDirectory(prefix="dbt-profile-") as profiles:
+        Path(profiles, "profiles.yml").write_text(json.dumps(target.profile()), encoding="utf-8")
+        return _manifest(target, profiles)
+
+
+def _project_args(target: Target, profiles: str) -> list[str]:
+    where = work_dir() / target.name
+    project = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", profiles, "--target", target.name]
+    return [*project, "--log-path", str(where / "logs")]
+
+
+def _manifest(target: Target, profiles: str) -> Any:
+    """The project's parsed manifest for ``target``: the one parsed before in this process (or the one it was
+    forked from) when the target's name, database and the project's files are the same, else parsed now."""
+    from dbt.cli.main import dbtRunner
+
+    # The manifest names the target's database; a build compiles into its copy, so each build gets a fresh one.
+    key = (target.name, target.database, str(PROJECT_DIR), fingerprint())
+    if key not in _manifests:
+        # Parsed without vars into a folder of its own, whose partial_parse.msgpack the next process reuses
+        # (dbt parses again in full when the vars differ from the saved parse's, as a build's always do).
+        parse_path = work_dir() / target.name / "parse"
+        parsed = dbtRunner().invoke(
+            [*FLAGS, "parse", *_project_args(target, profiles), "--target-path", str(parse_path)]
+        )
+        if not parsed.success:
+            raise RuntimeError(f"dbt could not parse {PROJECT_DIR}: {parsed.exception}")
+        _manifests[key] = parsed.result
+    return _manifests[key]
 
 
 def docs(target: Target, out: Path) -> Path:
