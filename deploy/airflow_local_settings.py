@@ -9,8 +9,10 @@ import logging
 __all__: list[str] = []  # Airflow copies a local settings module's public names into its settings: none here
 
 try:
-    from warehouse.dbt_preload import preload_for_tasks
+    from mobile_events_elt.warehouse.dbt_preload import preload_for_tasks
 except ImportError:  # the pipeline's code is not on this process's path: nothing to preload
-    logging.getLogger(__name__).warning("dbt preload skipped: warehouse.dbt_preload is not importable")
+    logging.getLogger(__name__).warning(
+        "dbt preload skipped: mobile_events_elt.warehouse.dbt_preload is not importable"
+    )
 else:
     preload_for_tasks()

@@ -31,8 +31,8 @@ def preload(conn_id: str | None = None, database: str | None = None) -> bool:
     started = time.monotonic()
     try:
         # The parse imports dbt and loads the Snowflake adapter: both then in the memory the tasks inherit.
-        from warehouse import dbt_runner
-        from warehouse.settings import load_settings
+        from mobile_events_elt.config.warehouse_settings import load_settings
+        from mobile_events_elt.warehouse import dbt_runner
 
         if conn_id is None or database is None:
             settings = load_settings()

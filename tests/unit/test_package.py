@@ -43,7 +43,11 @@ def test_the_wheel_holds_every_sql_file_template_and_config_file(wheel: Path) ->
 
 
 def deployment_files() -> list[Path]:
-    return sorted((REPO / "dags").glob("*.py")) + sorted((REPO / "plugins").rglob("*.py"))
+    return (
+        sorted((REPO / "dags").glob("*.py"))
+        + sorted((REPO / "plugins").rglob("*.py"))
+        + sorted((REPO / "deploy").glob("*.py"))
+    )
 
 
 def test_dags_and_plugins_import_only_the_installed_package() -> None:

@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from tests.dbt_helpers import OFFLINE, REAL_TARGET
-from warehouse import dbt_preload, dbt_runner
+from mobile_events_elt.warehouse import dbt_preload, dbt_runner
+from tests.support.dbt import OFFLINE, REAL_TARGET
 
 PROBE = "preload_probe"
 
