@@ -20,6 +20,9 @@ class DroppingConnection:
     def cursor(self) -> DroppingCursor:
         return DroppingCursor(self, self.real.cursor())
 
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
 
 class DroppingCursor:
     def __init__(self, owner: DroppingConnection, real: Any) -> None:
