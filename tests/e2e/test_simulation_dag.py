@@ -12,23 +12,11 @@ import pytest
 
 from mobile_events_elt.data_generation.generator import EventGenerator
 from mobile_events_elt.data_generation.shares import Share
-from tests.support.kinesis import make_stream
+from tests.support.kinesis import lines_by_shard, make_stream
 from tests.support.paths import REPO
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 DAGS = str(REPO / "dags")
-
-
-def _lines_by_shard(kinesis: Any, stream: str) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = defaultdict(list)
-    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
-        iterator = kinesis.get_shard_iterator(
-            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while records := (response := kinesis.get_records(ShardIterator=iterator, Limit=10_000))["Records"]:
-            found[shard["ShardId"]] += [r["Data"].decode() for r in records]
-            iterator = response["NextShardIterator"]
-    return found
 
 
 def _xcom(run: Any, task_id: str) -> Any:
@@ -59,7 +47,9 @@ def test_the_dag_maps_producers_and_every_event_arrives_once(
     mapped = [ti for ti in run.get_task_instances() if ti.task_id == "generate"]
     assert sorted(ti.map_index for ti in mapped) == list(range(producers))
     report = _xcom(run, "report")
-    by_shard = {shard: list(map(json.loads, lines)) for shard, lines in _lines_by_shard(kinesis, stream).items()}
+    by_shard = {
+        shard: [json.loads(data) for data, _ in found] for shard, found in lines_by_shard(kinesis, stream).items()
+    }
     records = [record for shard in by_shard.values() for record in shard]
     assert Counter(Counter(r["EVENT_ID"] for r in records).values()) == {1: events}, "every event once"
     assert report["unique_events"] == report["sent"] == events and report["producers"] == producers

@@ -49,17 +49,23 @@ def make_stream(kinesis: Any, shards: int = 1) -> str:
     return name
 
 
-def stream_records(kinesis: Any, stream: str) -> list[tuple[str, str]]:
-    """Every (data as text, partition key) in the stream, shard by shard, in arrival order."""
-    found = []
+def lines_by_shard(kinesis: Any, stream: str) -> dict[str, list[tuple[str, str]]]:
+    """Every (data as text, partition key) in the stream, by shard, in arrival order."""
+    found: dict[str, list[tuple[str, str]]] = {}
     for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
         iterator = kinesis.get_shard_iterator(
             StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
+        found[shard["ShardId"]] = []
         while records := (response := kinesis.get_records(ShardIterator=iterator, Limit=10_000))["Records"]:
-            found += [(r["Data"].decode(), r["PartitionKey"]) for r in records]
+            found[shard["ShardId"]] += [(r["Data"].decode(), r["PartitionKey"]) for r in records]
             iterator = response["NextShardIterator"]
     return found
+
+
+def stream_records(kinesis: Any, stream: str) -> list[tuple[str, str]]:
+    """Every (data as text, partition key) in the stream, shard by shard, in arrival order."""
+    return [record for shard in lines_by_shard(kinesis, stream).values() for record in shard]
 
 
 def throttle_error() -> ClientError:

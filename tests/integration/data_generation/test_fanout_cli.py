@@ -5,28 +5,16 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from typing import Any
 
 import boto3
 import pytest
 
-from tests.support.kinesis import make_stream
+from tests.support.kinesis import make_stream, stream_records
 from tests.support.paths import REPO
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
-
-
-def _lines_by_shard(kinesis: Any, stream: str) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = defaultdict(list)
-    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
-        iterator = kinesis.get_shard_iterator(
-            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while records := (response := kinesis.get_records(ShardIterator=iterator, Limit=10_000))["Records"]:
-            found[shard["ShardId"]] += [r["Data"].decode() for r in records]
-            iterator = response["NextShardIterator"]
-    return found
 
 
 def test_the_cli_sends_through_n_processes_and_sums_their_reports(aws_endpoint: str, tmp_path: Any) -> None:
@@ -40,7 +28,7 @@ def test_the_cli_sends_through_n_processes_and_sums_their_reports(aws_endpoint: 
     args = ["--stream", stream, "--events", "3001", "--producers", "3", "--users", "300", "--seed", "4", *faults]
     assert main([*args, "--report-json", str(report_path), "-q"]) == 0
     report = json.loads(report_path.read_text())
-    landed = [line for part in _lines_by_shard(kinesis, stream).values() for line in part]
+    landed = [data for data, _ in stream_records(kinesis, stream)]
     valid = [json.loads(line) for line in landed if not problems(line)]
     ids = Counter(r["EVENT_ID"] for r in valid)
     assert report["producers"] == 3 and [part["producer"] for part in report["parts"]] == [0, 1, 2]
@@ -77,7 +65,7 @@ def test_ctrl_c_stops_every_producer_after_delivering_what_they_hold(aws_endpoin
     process = subprocess.Popen(command, cwd=repo, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 90
-        while sum(len(part) for part in _lines_by_shard(kinesis, stream).values()) < 600:
+        while len(stream_records(kinesis, stream)) < 600:
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"the producers did not get going: {process.stderr.read()}")  # type: ignore[union-attr]
             time.sleep(0.2)
@@ -92,7 +80,7 @@ def test_ctrl_c_stops_every_producer_after_delivering_what_they_hold(aws_endpoin
             process.wait()
     err = process.stderr.read()  # type: ignore[union-attr]
     report = json.loads(report_path.read_text())
-    landed = [json.loads(line) for part in _lines_by_shard(kinesis, stream).values() for line in part]
+    landed = [json.loads(data) for data, _ in stream_records(kinesis, stream)]
     assert report["interrupted"] is True and report["exit_code"] == 130
     assert report["sent"] == report["generated"] == report["unique_events"] == len(landed)
     assert len({r["EVENT_ID"] for r in landed}) == len(landed)
