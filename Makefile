@@ -62,7 +62,7 @@ test: $(STAMP) ## run lint and the test suite
 	$(PY) -m sqlfluff lint sql
 	$(PY) -m sqlfluff lint --templater jinja --disregard-sqlfluffignores sql/models sql/tests/*.sql
 	$(PY) scripts/lint_imports.py
-	$(PY) -m bandit -q -c pyproject.toml -r aws_infrastructure data_generation warehouse local_stack plugins dags config scripts
+	$(PY) -m bandit -q -c pyproject.toml -r aws_infrastructure data_generation warehouse local_stack plugins dags deploy config scripts
 	$(PY) scripts/audit_dependencies.py
 	$(PY) -m pytest
 
