@@ -105,7 +105,12 @@ class Stack:
             "from airflow.providers.celery.executors.celery_executor_utils import app\n"
             f"print(json.dumps(app.control.{action}('default', destination=[sys.argv[1]], reply=True)))\n"
         )
-        result = self.command("run", "--", sys.executable, "-c", script, f"{worker}@{socket.gethostname()}")
+        deadline = time.monotonic() + 120
+        while True:  # a worker answers remote control only once its control consumer is up (after "ready")
+            result = self.command("run", "--", sys.executable, "-c", script, f"{worker}@{socket.gethostname()}")
+            if (result.returncode == 0 and '"ok"' in result.stdout) or time.monotonic() > deadline:
+                break
+            time.sleep(2)
         assert result.returncode == 0 and '"ok"' in result.stdout, result.stdout + result.stderr[-2000:]
         if not on:
             time.sleep(3)  # a fetch it started before (kombu polls Redis for 1 s at a time) has ended
