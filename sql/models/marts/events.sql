@@ -1,7 +1,8 @@
 {{ config(schema='analytics', incremental_strategy='append') }}
 -- One row per non-null step of a session, with its position; its id is the session's key and the position.
 -- The four fixed step columns, one row each (measured ~10x faster than FLATTEN over an array). Insert-only:
--- a session that already has steps here (among those loaded since the dedup horizon) is skipped whole.
+-- a session that already has steps here (among those loaded since the dedup horizon,
+-- macros/not_written_since_horizon.sql) is skipped whole.
 -- loaded_at: the session's order's.
 with
 
@@ -10,12 +11,7 @@ valid as (
     from {{ ref('int_events_validated') }} as stg
     where
         stg.reason is null
-        {% if is_incremental() %}
-        and not exists (
-            select 1 from {{ this }} as known
-            where known.loaded_at >= '{{ var("dedup_since") }}'::timestamp_ntz and known.order_id = stg.event_key
-        )
-        {% endif %}
+        and {{ not_written_since_horizon('order_id', 'stg.event_key') }}
 ),
 
 steps as (

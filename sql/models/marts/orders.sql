@@ -1,9 +1,8 @@
 {{ config(schema='analytics', incremental_strategy='append') }}
 -- One row per session (one raw record), keyed by the record's event key: a redelivered record adds nothing.
 -- Insert-only (a key never changes content: other content under a known key is quarantined by
--- int_events_validated), so an anti-join, not a MERGE. The anti-join reads the orders loaded since the dedup
--- horizon (a literal, docs/bounded-work.md); a copy loaded more than the horizon after the first is not
--- recognised.
+-- int_events_validated), so an anti-join on the orders loaded since the dedup horizon
+-- (macros/not_written_since_horizon.sql), not a MERGE.
 select
     stg.event_key as order_id,
     stg.source_event_id,
@@ -21,9 +20,4 @@ select
 from {{ ref('int_events_validated') }} as stg
 where
     stg.reason is null
-    {% if is_incremental() %}
-    and not exists (
-        select 1 from {{ this }} as known
-        where known.loaded_at >= '{{ var("dedup_since") }}'::timestamp_ntz and known.order_id = stg.event_key
-    )
-    {% endif %}
+    and {{ not_written_since_horizon('order_id', 'stg.event_key') }}
