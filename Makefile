@@ -53,7 +53,7 @@ report: $(STAMP) ## write the running stack's pipeline health report (static HTM
 	$(PY) -m mobile_events_elt.local_stack run -- $(PY) -m mobile_events_elt.warehouse report --out .local/report
 
 docs: $(STAMP) ## write dbt's docs site (models, tests, lineage, catalog of the running stack) to .local/dbt-docs/
-	$(PY) -m mobile_events_elt.local_stack run -- $(PY) -m mobile_events_elt.warehouse docs --out .local/dbt-docs
+	$(PY) -m mobile_events_elt.local_stack run -- $(PY) -m mobile_events_elt.warehouse docs
 
 test: $(STAMP) ## run lint and the test suite
 	$(PY) -m ruff check .

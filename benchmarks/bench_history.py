@@ -122,7 +122,7 @@ def bench(args: argparse.Namespace, sf_port: int, request_log: Path) -> int:
         if listing is None:
             return
         done = pipeline.load_transform_check(listing=listing)
-        pipeline.remember_listing(listing, pipeline.needing_attention(done))
+        pipeline.remember_listing(done.pop("listing"), pipeline.needing_attention(done))
 
     def measure(label: str, prepare: Callable[[], None], work: Callable[[], Any]) -> dict[str, float]:
         figures = []

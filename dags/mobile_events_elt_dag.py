@@ -1,11 +1,13 @@
 """
 ### Mobile events ELT
 
-Loads the files Firehose delivered to S3 into Snowflake, transforms them into the analytics tables and checks
-them, in one task, `load_transform_check`. The task skips itself, without touching Snowflake, when S3 shows
-nothing new since the last complete run; a failed check fails the run at once and names each check.
+Loads the files Firehose delivered to S3 into Snowflake and builds the dbt project on them (the analytics
+tables and their data tests), in one task, `load_transform_check`. The task skips itself, without touching
+Snowflake, when S3 shows nothing new since the last complete run; a failed data test fails the run at once and
+names each test.
 
-Runs every `ELT_SCHEDULE` (each minute) and, when `ELT_SQS_QUEUE_URL` is set, as soon as a file lands. Uses
+Runs every `ELT_SCHEDULE` (each minute) and, when `ELT_SQS_QUEUE_URL` is set, as soon as a file lands; for up
+to `ELT_CATCH_UP_SECONDS` a run also takes the files that land while it works, in further passes. Uses
 `aws_default` and `snowflake_default`; alerts go to `ELT_ALERTS_TOPIC_ARN`. More: docs/architecture.md,
 docs/exactly-once.md.
 """
@@ -26,6 +28,8 @@ AWS_CONN_ID = CONNECTIONS.aws
 SCHEDULE = os.environ.get("ELT_SCHEDULE", "* * * * *")
 QUEUE_URL = os.environ.get("ELT_SQS_QUEUE_URL")
 ALERTS_TOPIC_ARN = os.environ.get("ELT_ALERTS_TOPIC_ARN")
+# How long a run keeps taking files that landed while it worked (0: one pass): below the schedule's minute.
+CATCH_UP_SECONDS = float(os.environ.get("ELT_CATCH_UP_SECONDS", "30"))
 
 # snowflake://<account>/<database>/<schema>/<table>; "pipeline" stands for whichever account is configured.
 ANALYTICS_ASSETS = [
@@ -81,7 +85,7 @@ def _failure_alerts() -> list:
 
 
 def _report_alert(report: str, error: str) -> None:
-    """Publish a report's new error (already cut and escaped) to the alerts topic. warehouse.checks calls it
+    """Publish a report's new error (already cut and escaped) to the alerts topic. warehouse.reports calls it
     once per distinct error, not every run, and records the error as alerted only after this returns."""
     if not ALERTS_TOPIC_ARN:
         return
@@ -90,7 +94,7 @@ def _report_alert(report: str, error: str) -> None:
     SnsHook(aws_conn_id=AWS_CONN_ID).publish_to_target(
         target_arn=ALERTS_TOPIC_ARN,
         subject="mobile_events_elt: a report failed",
-        message=f"Report {report} failed; the run went on and its checks decided it. The error: {error}",
+        message=f"Report {report} failed; the run went on and its data tests decided it. The error: {error}",
     )
 
 
@@ -109,7 +113,7 @@ def mobile_events_elt() -> None:
     def load_transform_check(*, outlet_events=None, ti=None) -> dict:
         from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-        from mobile_events_elt.warehouse import checks, exclusion, pipeline
+        from mobile_events_elt.warehouse import exclusion, pipeline, transform
 
         try:
             listing = pipeline.find_new_files(AWS_CONN_ID)
@@ -121,13 +125,19 @@ def mobile_events_elt() -> None:
             # The run and try name the pipeline's lease and tag the sessions: a retry fences off its earlier try.
             caller = exclusion.Caller.of_task_instance(ti)
             done = pipeline.load_transform_check(
-                SNOWFLAKE_CONN_ID, AWS_CONN_ID, caller, listing=listing, on_report_error=_report_alert
+                SNOWFLAKE_CONN_ID,
+                AWS_CONN_ID,
+                caller,
+                listing=listing,
+                on_report_error=_report_alert,
+                catch_up_seconds=CATCH_UP_SECONDS,
             )
-        except (checks.ChecksFailed, exclusion.SchemaVersionMismatch) as exc:
+        except (transform.ChecksFailed, exclusion.SchemaVersionMismatch) as exc:
             raise AirflowFailException(str(exc)) from exc
         extras = pipeline.asset_extras(done)
         for asset in ANALYTICS_ASSETS:  # each table's event says what its model did in this run
             outlet_events[asset].extra = extras[asset.name.removeprefix("analytics.")]
+        listing = done.pop("listing")  # the last pass's: it covers every file the run loaded
         unresolved = pipeline.needing_attention(done)
         pipeline.remember_listing(listing, unresolved, AWS_CONN_ID)
         if unresolved:

@@ -23,7 +23,7 @@ from mobile_events_elt.local_stack import stack
 from mobile_events_elt.local_stack.environment import STATE, local_env
 from mobile_events_elt.local_stack.private_state import private_folder
 from mobile_events_elt.local_stack.steps import StageFailed, airflow_cli, run
-from mobile_events_elt.warehouse.dbt_runner import DOCS_DIR, DOCS_PAGE
+from mobile_events_elt.warehouse.dbt_runner import DOCS_PAGE, docs_dir
 
 DEMO_STATE = STATE / "demo"
 DAG_ID = "mobile_events_elt"
@@ -97,7 +97,7 @@ def demo(events: int, seed: int = 42, fault_rate: float = 0.0) -> int:
             run([airflow_cli(), "dags", "test", DAG_ID], env, logs / "airflow.log")
         counts, distinct_orders = warehouse_counts(env)
         with timer.stage("write dbt's docs site (models, tests, lineage, catalog)"):
-            run([py, "-m", "mobile_events_elt.warehouse", "docs", "--out", str(DOCS_DIR)], env, logs / "dbt_docs.log")
+            run([py, "-m", "mobile_events_elt.warehouse", "docs", "--out", str(docs_dir())], env, logs / "dbt_docs.log")
         with timer.stage("write the pipeline health report"):
             report_index = write_report()
     except (StageFailed, OSError, RuntimeError) as exc:
@@ -110,7 +110,7 @@ def demo(events: int, seed: int = 42, fault_rate: float = 0.0) -> int:
     lost, duplicated, line = reconcile(report, counts, distinct_orders)
     _print_summary(counts, report, timer, time.monotonic() - total_started)
     print(f"pipeline health report: {report_index}")
-    print(f"dbt docs (models, tests, lineage): {DOCS_DIR / DOCS_PAGE}")
+    print(f"dbt docs (models, tests, lineage): {docs_dir() / DOCS_PAGE}")
     print(line)
     return 0 if lost == 0 and duplicated == 0 else 1
 

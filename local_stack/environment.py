@@ -108,6 +108,8 @@ def local_env(airflow_home: Path, region: str = "us-east-1", snowflake_data: Pat
             **airflow_settings(str(airflow_home), str(REPO), HOST, port("airflow")),
             "AIRFLOW_CONN_SNOWFLAKE_DEFAULT": json.dumps(snowflake_connection(snowflake_password)),
             "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws_connection(region)),
+            # Where `make docs` writes dbt's docs site and the health page serves it from: with the stack's state.
+            "WAREHOUSE_DBT_DOCS_DIR": str(airflow_home.parent / "dbt-docs"),
             # deploy/ holds airflow_local_settings.py: the scheduler preloads dbt for the tasks it forks.
             "PYTHONPATH": os.pathsep.join(
                 filter(None, [str(REPO), str(REPO / "deploy"), os.environ.get("PYTHONPATH")])

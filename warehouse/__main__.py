@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub.add_parser("load", help="load every delivered file not loaded before")
     sub.add_parser("transform", help="run every transform step on the files loaded since the last run")
-    sub.add_parser("check", help="run the data-quality checks")
+    sub.add_parser("check", help="run the reports and every data test on the whole tables")
     sub.add_parser("summary", help="print row counts per table as JSON")
     report_cmd = sub.add_parser(
         "report", help="write the pipeline health page as static HTML: DIR/index.html (last day), hour.html, week.html"
@@ -47,11 +47,16 @@ def main(argv: list[str] | None = None) -> int:
         "--out", required=True, type=Path, metavar="DIR", help="folder to write the pages into (made owner-only)"
     )
     docs_cmd = sub.add_parser("docs", help="write dbt's docs site (models, tests, lineage, catalog) as static files")
-    docs_cmd.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to write the site into")
+    docs_cmd.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="folder to write the site into (default: $WAREHOUSE_DBT_DOCS_DIR, else .local/dbt-docs)",
+    )
     args = parser.parse_args(argv)
 
     from mobile_events_elt.config.warehouse_settings import load_settings
-    from mobile_events_elt.warehouse import checks, exclusion, pipeline, setup
+    from mobile_events_elt.warehouse import exclusion, pipeline, setup, transform
 
     # Named in the pipeline's lease and in its sessions' QUERY_TAG (the writers take the lease: docs/exclusion.md).
     caller = exclusion.Caller.command(args.command)
@@ -78,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     except (config.ConfigError, IdentifierError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (checks.ChecksFailed, setup.SetupError, exclusion.ExclusionError) as exc:
+    except (transform.ChecksFailed, setup.SetupError, exclusion.ExclusionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

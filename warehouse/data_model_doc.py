@@ -29,7 +29,7 @@ generator's tests take their value sets from it; this page is generated from it.
   closed field: `ORDER_TYPE` and `STATUS` decide what a purchase is.
 - **Open fields** load any text exactly as sent. A value outside the known set is drift:
   `ANALYTICS.VALUE_DRIFT` has one row per field and value (first and last seen, count), and the report
-  `sql/checks/reports/value_drift.sql` logs the values first loaded in the last day after every run without
+  `sql/reports/value_drift.sql` logs the values first loaded in the last day after every run without
   failing it. To make a value known, add it to the contract and run setup."""
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from mobile_events_elt.config.identifiers import identifier
 from mobile_events_elt.config.warehouse_settings import load_settings
-from mobile_events_elt.warehouse import checks, exclusion, listing_marker, loader, setup, summary, transform
+from mobile_events_elt.warehouse import exclusion, listing_marker, loader, reports, setup, summary, transform
 from mobile_events_elt.warehouse.log_text import shown
 
 
@@ -113,7 +113,7 @@ def load(
     """Load the new files, holding the pipeline's lease (``warehouse.exclusion``)."""
     caller = caller or exclusion.Caller.command("load")
     with exclusive_snowflake(snowflake_conn_id, caller) as conn:
-        return _load(conn, aws_conn_id)
+        return _load(conn, s3_client(aws_conn_id))
 
 
 def load_transform_check(
@@ -122,35 +122,88 @@ def load_transform_check(
     caller: exclusion.Caller | None = None,
     listing: listing_marker.Listing | None = None,
     on_report_error: Callable[[str, str], None] | None = None,
+    catch_up_seconds: float = 0.0,
 ) -> dict[str, Any]:
-    """Load the new files of ``listing`` (this run's window, listed now when not given), run every model, run
-    the reports and the checks, all on one connection and holding the pipeline's lease
-    (``warehouse.exclusion``; ``caller`` names the run in it and in the sessions' QUERY_TAG): the load's
-    report plus ``models`` (each model's rows and seconds, also logged one line per model), ``checks``,
+    """Load the new files of ``listing`` (this run's window, listed now when not given), build the dbt project
+    (models and data tests) for them, and run the reports, all holding the pipeline's lease
+    (``warehouse.exclusion``; ``caller`` names the run in it and in the sessions' QUERY_TAG).
+
+    Until ``catch_up_seconds`` have passed, it then lists the window again (S3 only) and, when files landed
+    meanwhile, loads and builds them in another pass on the same session and lease: what the run those files
+    trigger would do, without a run's start-up (docs/architecture.md#freshness). A listing with nothing new
+    ends the run, so an idle pipeline still sends no statement.
+
+    Returns the load's report summed over the passes plus ``models`` (each model's rows and seconds, also
+    logged one line per model), ``checks`` (each data test the builds ran, with its failing rows),
     ``report_errors`` (each failing report's error; ``on_report_error(report, error)`` hears of an error only
-    when it is new, see ``checks.run_reports``) and the seconds of each phase. A failed check raises
-    ``checks.ChecksFailed`` once everything before it is committed; a failing report never fails the run; a
-    database at another schema version than the code's raises ``exclusion.SchemaVersionMismatch`` before
-    anything is written."""
+    when it is new, see ``reports.run_reports``), the seconds of each phase, ``passes`` and ``listing``, the
+    last pass's listing (the one to remember). A failing data test raises ``transform.ChecksFailed`` once the
+    load is committed (the batch stays queued: the next run builds and tests it again); a failing report never
+    fails the run; a database at another schema version than the code's raises
+    ``exclusion.SchemaVersionMismatch`` before anything is written."""
     caller = caller or exclusion.Caller.command("load_transform_check")
-    seconds = {}
+    s3 = s3_client(aws_conn_id)
+    listing = listing or look(s3)[0]
+    passes: list[dict[str, Any]] = []
     with exclusive_snowflake(snowflake_conn_id, caller) as conn:
         started = time.monotonic()
-        report = _load(conn, aws_conn_id, listing)
-        seconds["load"], started = time.monotonic() - started, time.monotonic()
-        models, scope = _transform(conn, snowflake_conn_id, caller)
-        seconds["transform"], started = time.monotonic() - started, time.monotonic()
-        reports = checks.run_reports(conn, alert=on_report_error)
-        results = checks.run_checks(conn, scope=scope)
-        seconds["checks"] = time.monotonic() - started
-    log.info("checks passed: %s", ", ".join(f"{name} {failures}" for name, failures in results.items()))
-    phases = {phase: round(value, 3) for phase, value in seconds.items()}
-    return {**report, "models": models, "checks": results, "report_errors": reports.errors, "seconds": phases}
+        while True:
+            passes.append(_pass(conn, s3, snowflake_conn_id, caller, listing))
+            if time.monotonic() - started >= catch_up_seconds:
+                break
+            newer, _ = look(s3, advance=False)
+            if newer.fingerprint == listing.fingerprint:
+                break
+            log.info("files landed during the pass: another pass (%.1f s into the run)", time.monotonic() - started)
+            listing = newer
+        begun = time.monotonic()
+        found = reports.run_reports(conn, alert=on_report_error)
+        report_seconds = time.monotonic() - begun
+    done = _summed(passes)
+    done["seconds"]["reports"] = round(report_seconds, 3)
+    log.info("%d pass(es); %d data tests passed", len(passes), len(done["checks"]))
+    return {**done, "report_errors": found.errors, "passes": len(passes), "listing": listing}
+
+
+def _pass(
+    conn: Any, s3: Any, conn_id: str | None, caller: exclusion.Caller, listing: listing_marker.Listing
+) -> dict[str, Any]:
+    """One pass of a run: the load of ``listing``'s new files and the build of everything loaded."""
+    started = time.monotonic()
+    report = _load(conn, s3, listing)
+    loaded = time.monotonic()
+    models, tests = _transform(conn, conn_id, caller)
+    seconds = {"load": loaded - started, "transform": time.monotonic() - loaded}
+    return {**report, "models": models, "checks": tests, "seconds": seconds}
+
+
+def _summed(passes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The passes' results as one: counts and seconds added, the unresolved files as the last pass saw them."""
+    total: dict[str, Any] = {}
+    for done in passes:
+        for key, value in done.items():
+            if key == "models":
+                models = total.setdefault(key, {})
+                for model, figures in value.items():
+                    before = models.get(model, {"rows": 0, "seconds": 0.0})
+                    models[model] = {
+                        "rows": before["rows"] + figures["rows"],
+                        "seconds": round(before["seconds"] + figures["seconds"], 3),
+                    }
+            elif key in ("checks", "seconds"):
+                sums = total.setdefault(key, {})
+                for name, number in value.items():
+                    sums[name] = round(sums.get(name, 0) + number, 3)
+            elif isinstance(value, dict):
+                total[key] = value if key == "unresolved" else {**total.get(key, {}), **value}
+            else:
+                total[key] = total.get(key, 0) + value
+    return total
 
 
 def transform_only(snowflake_conn_id: str | None = None, caller: exclusion.Caller | None = None) -> dict[str, Any]:
-    """Build the models for the files loaded since the last run, holding the pipeline's lease: each model's
-    rows and seconds (as ``load_transform_check`` reports them)."""
+    """Build the models (and their tests) for the files loaded since the last run, holding the pipeline's
+    lease: each model's rows and seconds (as ``load_transform_check`` reports them)."""
     caller = caller or exclusion.Caller.command("transform")
     with exclusive_snowflake(snowflake_conn_id, caller) as conn:
         return _transform(conn, snowflake_conn_id, caller)[0]
@@ -165,9 +218,8 @@ def docs(out: Path, snowflake_conn_id: str | None = None) -> Path:
     return dbt_runner.docs(target, out)
 
 
-def _load(conn: Any, aws_conn_id: str, listing: listing_marker.Listing | None = None) -> dict[str, Any]:
+def _load(conn: Any, s3: Any, listing: listing_marker.Listing | None = None) -> dict[str, Any]:
     where = landing()
-    s3 = s3_client(aws_conn_id)
     listing = listing or look(s3)[0]
     folders = [(f.fixed, f.error_output, listing.objects.get(f.fixed, [])) for f in where.folders]
     report = loader.load_files(conn, s3, where.bucket, load_settings(), folders)
@@ -189,19 +241,21 @@ def recent_files(aws_conn_id: str = "aws_default") -> list[loader.LandedFile]:
     return [f for found in listing.objects.values() for f in found]
 
 
-def _transform(
-    conn: Any, conn_id: str | None, caller: exclusion.Caller
-) -> tuple[dict[str, dict[str, float]], transform.Scope]:
-    """Every model's rows and seconds (dbt's run results), and what the run transformed (the checks' scope).
-    dbt logs in as the Airflow connection does, its statements tagged with the caller's QUERY_TAG."""
-    from mobile_events_elt.warehouse.dbt_runner import Target
+def _transform(conn: Any, conn_id: str | None, caller: exclusion.Caller) -> tuple[dict[str, dict[str, float]], dict]:
+    """Every model's rows and seconds and every data test's failing rows (dbt's run results). dbt logs in as the
+    Airflow connection does, its statements tagged with the caller's QUERY_TAG."""
 
     def report(result: transform.StepResult) -> None:
         log.info("model %-20s %10d rows %8.2f s", result.step, result.rows, result.seconds)
 
-    target = Target.of_airflow(conn_id or load_settings().connection_id, load_settings().database, caller.query_tag)
-    results = transform.run_batch(conn, on_step=report, target=target)
-    return {r.step: {"rows": r.rows, "seconds": round(r.seconds, 3)} for r in results}, results.scope
+    results = transform.run_batch(conn, on_step=report, target=_dbt_target(conn_id, caller.query_tag))
+    return {r.step: {"rows": r.rows, "seconds": round(r.seconds, 3)} for r in results}, results.tests
+
+
+def _dbt_target(conn_id: str | None, query_tag: str | None) -> Any:
+    from mobile_events_elt.warehouse.dbt_runner import Target
+
+    return Target.of_airflow(conn_id or load_settings().connection_id, load_settings().database, query_tag)
 
 
 # The model that writes each analytics table (sql/models/marts/), for the table's asset event.
@@ -253,7 +307,7 @@ def find_new_files(aws_conn_id: str = "aws_default", now: datetime | None = None
     """The S3 listing if it differs from the last complete run's, else None. Touches no warehouse.
 
     An unchanged listing whose newest file is older than ``freshness_hours`` raises NothingDelivered: the
-    checks do not run when nothing is new, and a silent source must still fail a run (and alert). One whose
+    warehouse is not touched when nothing is new, and a silent source must still fail a run (and alert). One whose
     last complete run left files unresolved raises FilesNeedAttention, for the same reason.
     """
     listing, unchanged = look(s3_client(aws_conn_id), now)
@@ -275,7 +329,7 @@ def remember_listing(
     listing: listing_marker.Listing, unresolved: dict[str, str] | None = None, aws_conn_id: str = "aws_default"
 ) -> bool:
     """Record a listing as fully processed, with the files it leaves unresolved (call once load, transforms
-    and checks all succeeded)."""
+    and data tests all succeeded)."""
     s3 = s3_client(aws_conn_id)
     recorded = listing_marker.remember(s3, landing().bucket, listing, unresolved)
     if not recorded:
@@ -284,12 +338,13 @@ def remember_listing(
 
 
 def check(snowflake_conn_id: str | None = None, caller: exclusion.Caller | None = None) -> dict[str, int]:
-    """Run the reports and the checks holding the pipeline's lease, so they see the tables between runs, never
-    half-way through one."""
+    """Run the reports, then every data test on the whole tables (``transform.test_tables``), holding the
+    pipeline's lease, so they see the tables between runs, never half-way through one."""
     caller = caller or exclusion.Caller.command("check")
     with exclusive_snowflake(snowflake_conn_id, caller) as conn:
-        checks.run_reports(conn)
-        return checks.run_checks(conn)
+        reports.run_reports(conn)
+        target = _dbt_target(snowflake_conn_id, caller.query_tag)
+        return transform.test_tables(conn, load_settings().freshness_hours, target)
 
 
 def counts(snowflake_conn_id: str | None = None) -> dict[str, int]:

@@ -23,7 +23,6 @@ from mobile_events_elt.warehouse import dbt_runner, health, svg_charts
 from mobile_events_elt.warehouse.svg_charts import Series
 
 TEMPLATES = Path(str(resources.files("mobile_events_elt.warehouse") / "templates"))
-DOCS_DIR, DOCS_PAGE = dbt_runner.DOCS_DIR, dbt_runner.DOCS_PAGE
 COLORS = {
     "in_tables": "#2f855a",
     "quarantined": "#d69e2e",
@@ -122,7 +121,7 @@ def render(
         window=reading.window,
         windows=health.WINDOWS,
         links=links,
-        docs_link=docs_link if docs_link is not None else (DOCS_DIR / DOCS_PAGE).as_uri(),
+        docs_link=docs_link if docs_link is not None else (dbt_runner.docs_dir() / dbt_runner.DOCS_PAGE).as_uri(),
         charts=charts(reading),
         colors=COLORS,
         cache_seconds=cache_seconds,

@@ -1,12 +1,6 @@
-"""Data-quality checks after each run: each ``sql/checks/*.sql`` returns one number, its failures.
-
-Each check looks at what one run wrote (its ``transform.Scope``: the files it transformed, plus the dedup
-horizon where a uniqueness check needs it, docs/bounded-work.md), or at whole tables when run on its own.
-A failed check fails the run and says which check failed and by how much; later runs check that scope
-again until the checks pass. A report (``sql/checks/reports/*.sql``) returns rows for people to look at,
-such as new values of open fields; a few of its rows are logged, each value cut and escaped, and a report
-never fails the run: its error is logged (and alerted) once, when it first appears, and the checks still run
-and decide.
+"""Reports after each run: each ``sql/reports/*.sql`` returns rows for people to look at, such as new values of
+open fields. A few of its rows are logged, each value cut and escaped, and a report never fails the run (the
+data tests of the dbt build decide it): its error is logged (and alerted) once, when it first appears.
 """
 
 from __future__ import annotations
@@ -19,45 +13,17 @@ from typing import Any
 
 from snowflake.connector.errors import Error as SnowflakeError
 
-from mobile_events_elt.config.warehouse_settings import load_settings
 from mobile_events_elt.warehouse import sql_files
 from mobile_events_elt.warehouse.log_text import shown
 from mobile_events_elt.warehouse.transactions import transaction
-from mobile_events_elt.warehouse.transform import ChecksFailed, Scope
 
-CHECKS = [PurePosixPath(p).stem for p in sql_files.files("checks")]
-REPORTS = [PurePosixPath(p).stem for p in sql_files.files("checks/reports")]
+REPORTS = [PurePosixPath(p).stem for p in sql_files.files("reports")]
 # A run logs at most this many rows of each report (the rest are counted), each value at most CELL_LIMIT
 # characters once escaped (a report's SQL cuts long values to 200 and says by how much), an error ERROR_LIMIT.
 LOGGED_ROWS = 20
 CELL_LIMIT = 300
 ERROR_LIMIT = 500
 log = logging.getLogger(__name__)
-
-
-def run_checks(conn: Any, freshness_hours: int | None = None, scope: Scope | None = None) -> dict[str, int]:
-    """Run every check on ``scope`` (what a run transformed: ``transform.run_batch(...).scope``), with the scope
-    of earlier runs whose checks failed until they pass (``raw.check_backlog``); on whole tables if not given.
-    Return {check: failures}. Raises ChecksFailed if any is not zero."""
-    cursor = conn.cursor()
-    if scope is not None:
-        for row in sql_files.run_file(cursor, "checks/backlog/read.sql"):
-            scope = scope.union(Scope(*row))
-    params = check_params(freshness_hours, scope)
-    results = {name: int(sql_files.run_file(cursor, f"checks/{name}.sql", params)[0][0]) for name in CHECKS}
-    failing = {name: count for name, count in results.items() if count}
-    if scope is not None:
-        with transaction(cursor):
-            sql_files.run_file(cursor, f"checks/backlog/{'keep' if failing else 'clear'}.sql", scope.params())
-    if failing:
-        raise ChecksFailed(failing)
-    return results
-
-
-def check_params(freshness_hours: int | None = None, scope: Scope | None = None) -> dict[str, Any]:
-    """The checks' parameters: the freshness limit (configured, unless given) and the scope's bounds."""
-    hours = freshness_hours if freshness_hours is not None else load_settings().freshness_hours
-    return {"freshness_hours": hours, **(scope or Scope.everything()).params()}
 
 
 @dataclass(frozen=True)
@@ -78,8 +44,8 @@ def run_reports(conn: Any, alert: Callable[[str, str], None] | None = None) -> R
     errors: dict[str, str] = {}
     for name in REPORTS:
         try:
-            rows[name] = sql_files.run_file(conn.cursor(), f"checks/reports/{name}.sql")
-        except Exception as exc:  # whatever a report raises is reported, never raised: the checks decide the run
+            rows[name] = sql_files.run_file(conn.cursor(), f"reports/{name}.sql")
+        except Exception as exc:  # whatever a report raises is reported, never raised: the data tests decide the run
             rows[name], errors[name] = [], error_text(exc)
             _report_failed(cursor, name, errors[name], remembered.get(name), alert)
             continue
@@ -108,7 +74,7 @@ def _report_failed(
     if error == last:
         log.info("report %s still fails with the error logged when it began (raw.report_errors)", name)
         return
-    log.error("report %s failed (the checks still decide the run): %s", name, error)
+    log.error("report %s failed (the data tests still decide the run): %s", name, error)
     if alert:
         try:
             alert(name, error)

@@ -7,11 +7,12 @@ bounded), reads its bounds (its load window and the dedup horizon, ``sql/transfo
 ``dbt build`` with them as vars (literals in every statement, so that Snowflake prunes by them:
 docs/bounded-work.md) and the pipeline's lease (each mart re-validates it before it writes, so a run that was
 fenced off writes nothing more), then marks the files done (``finish_batch``); then the next slice, until no
-loaded file is left. The build runs the models' and the project's tests: a failing test fails the run before
-the batch is finished, so the next run redoes the batch (every model is keyed on a deterministic id, so
-running it again on the same data changes nothing) and tests it again. The claim and the finish run on the
-caller's connection, in transactions that re-validate the lease. The run's result says what it transformed
-(``scope``), which the checks are bounded to.
+loaded file is left. The build runs the models' and the project's data tests on what the batch wrote: a
+failing test fails the run before the batch is finished, so the next run claims the batch's files again
+(every model is keyed on a deterministic id, so building it again on the same data changes nothing) and
+tests them again, until a person repairs the cause (docs/decisions/0006-data-tests-in-the-build.md). The
+claim and the finish run on the caller's connection, in transactions that re-validate the lease.
+``test_tables`` runs the same tests on the whole tables (``mobile-events-warehouse check``).
 """
 
 from __future__ import annotations
@@ -34,12 +35,16 @@ STEPS = ["claim_batch", "int_events_validated", *MODELS, "finish_batch"]
 # Records a batch claims (in whole files, at least one): the staging table and its sorts scale with it
 # (1M records: about 1.6x the plain baseline's peak emulator memory, benchmarks/bench_warehouse.py).
 MAX_BATCH_ROWS = 1_000_000
-_PENDING = "select count(*) from raw.transform_queue"
+# The tests a batch's build leaves out: those of the whole tables (sql/tests/freshness.sql), run by test_tables.
+WHOLE_TABLES = "tag:whole_tables"
+BUILD = ("build", "--exclude", WHOLE_TABLES)
+# The tests a test of the whole tables leaves out: the intermediate model's, on one batch's validated events.
+ONE_BATCH = "tag:one_batch"
+# A test of the whole tables: every transformed file (batch id '*', sql/macros/whole_tables.sql), all time.
+_WHOLE = {"batch_id": "*", "batch_landed_from": "1900-01-01 00:00:00", "batch_loaded_until": "9999-01-01 00:00:00"}
 log = logging.getLogger(__name__)
 # What a mart's pre-hook raises when the lease was taken over (sql/macros/fence_lease.sql).
 FENCED = "lost the pipeline's lease"
-_EVER, _NEVER = datetime(1900, 1, 1), datetime(9999, 1, 1)
-SCOPE_FIELDS = ("since", "dedup_since", "purchases_from", "purchases_until")
 
 
 @dataclass(frozen=True)
@@ -50,61 +55,21 @@ class StepResult:
 
 
 class ChecksFailed(AssertionError):
-    """Data tests (dbt's, or the SQL checks) found rows: {test: failing rows}."""
+    """Data tests found rows: {test: failing rows}."""
 
     def __init__(self, failures: dict[str, int]) -> None:
         self.failures = failures
         detail = "; ".join(f"{name}: {count} failing rows" for name, count in failures.items())
-        super().__init__(f"{len(failures)} data-quality check(s) failed: {detail}")
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What the checks look at: the rows of the files loaded since ``since``, checked for copies among the rows
-    written since ``dedup_since`` (the dedup horizon), and the purchases of event days ``purchases_from`` to
-    ``purchases_until`` (exclusive)."""
-
-    since: datetime
-    dedup_since: datetime
-    purchases_from: datetime
-    purchases_until: datetime
-
-    @classmethod
-    def everything(cls) -> Scope:
-        """Whole tables: what a check run on its own (``mobile-events-warehouse check``) looks at."""
-        return cls(_EVER, _EVER, _EVER, _NEVER)
-
-    @classmethod
-    def nothing(cls) -> Scope:
-        """A run that transformed nothing: no rows to check."""
-        return cls(_NEVER, _NEVER, _NEVER, _NEVER)
-
-    @classmethod
-    def of_batch(cls, bounds: Mapping[str, Any]) -> Scope:
-        """What one batch wrote, from its bounds (sql/transform/bounds/); its purchase days if it had any."""
-        days = (bounds["purchases_from"], bounds["purchases_until"]) if bounds["purchases"] else (_NEVER, _NEVER)
-        return cls(bounds["batch_landed_from"] or _NEVER, bounds["dedup_since"] or _NEVER, *days)
-
-    def union(self, other: Scope) -> Scope:
-        """Both scopes: the earlier bounds, and purchase days from the first to the last of either."""
-        days = [(s.purchases_from, s.purchases_until) for s in (self, other) if s.purchases_from < s.purchases_until]
-        return Scope(
-            min(self.since, other.since),
-            min(self.dedup_since, other.dedup_since),
-            min((start for start, _ in days), default=_NEVER),
-            max((end for _, end in days), default=_NEVER),
-        )
-
-    def params(self) -> dict[str, datetime]:
-        return {name: getattr(self, name) for name in SCOPE_FIELDS}
+        super().__init__(f"{len(failures)} data test(s) failed: {detail}")
 
 
 class RunResult(list[StepResult]):
-    """Each step's rows and seconds, summed over the run's batches, and ``scope``: what the run transformed."""
+    """Each step's rows and seconds, summed over the run's batches, and ``tests``: the data tests the run's
+    builds ran, each with its failing rows (none: the run built nothing)."""
 
-    def __init__(self, steps: Iterable[StepResult], scope: Scope) -> None:
+    def __init__(self, steps: Iterable[StepResult], tests: Mapping[str, int]) -> None:
         super().__init__(steps)
-        self.scope = scope
+        self.tests = dict(tests)
 
 
 def new_batch_id() -> str:
@@ -121,11 +86,11 @@ def run_batch(
 ) -> RunResult:
     """Claim, build and finish batch after batch (the first one ``batch_id``) until no loaded file is left
     untransformed, timing each step (``on_step`` hears of each as it ends); returns each step's rows and
-    seconds, summed over the batches, and the run's scope. A claim of nothing ends the run before dbt starts.
-    ``target``: where dbt connects (by default the login of ``conn``, with the lease's QUERY_TAG)."""
+    seconds, summed over the batches, and the tests the builds ran. A claim of nothing ends the run before
+    dbt starts. ``target``: where dbt connects (by default the login of ``conn``, with the lease's QUERY_TAG)."""
     totals = {step: StepResult(step, 0, 0.0) for step in STEPS}
+    tests: dict[str, int] = {}
     horizon = load_settings().dedup_horizon_days if dedup_horizon_days is None else dedup_horizon_days
-    scope = Scope.nothing()
     batch_id = batch_id or new_batch_id()
     cursor = conn.cursor()
 
@@ -140,53 +105,78 @@ def run_batch(
         claimed = _write(cursor, "transform/claim_batch.sql", {"batch_id": batch_id, "max_rows": max_rows})
         done(StepResult("claim_batch", claimed, time.monotonic() - started))
         if not claimed:
-            return RunResult(totals.values(), scope)
+            return RunResult(totals.values(), tests)
         bounds = batch_bounds(conn, batch_id, horizon)
-        for result in build(conn, bounds, target):
-            done(result)
-        bounds.update(_bounds(conn, "transform/bounds/staged.sql", bounds))
+        for node in build(conn, bounds, target):
+            if node.kind == "model":
+                done(StepResult(node.node, node.rows, node.seconds))
+            else:
+                tests[node.node] = tests.get(node.node, 0) + node.failures
         started = time.monotonic()
         finished = _write(cursor, "transform/finish_batch.sql", bounds)
         done(StepResult("finish_batch", finished, time.monotonic() - started))
-        scope = scope.union(Scope.of_batch(bounds))
-        if not cursor.execute(_PENDING).fetchone()[0]:
-            return RunResult(totals.values(), scope)
+        if not bounds["left_queued"]:
+            return RunResult(totals.values(), tests)
         batch_id = new_batch_id()
 
 
 def build(
-    conn: Any, bounds: Mapping[str, Any], target: dbt_runner.Target | None = None, command: Sequence[str] = ("build",)
-) -> list[StepResult]:
-    """One ``dbt build`` of the claimed batch (``bounds``: its id and the claimed bounds); each model's rows and
-    seconds from dbt's run results. A data test that finds rows raises ``checks.ChecksFailed`` (the batch is
-    not finished: the next run redoes and tests it again); a run whose lease was taken over
-    ``exclusion.Fenced`` (its marts write nothing more); a failing model ``dbt_runner.BuildFailed``."""
+    conn: Any, bounds: Mapping[str, Any], target: dbt_runner.Target | None = None, command: Sequence[str] = BUILD
+) -> list[dbt_runner.NodeResult]:
+    """One ``dbt build`` of the claimed batch (``bounds``: its id and the claimed bounds): each model's and
+    test's result. A data test that finds rows raises ``ChecksFailed`` (the batch is not finished: the next run
+    builds and tests it again); a run whose lease was taken over ``exclusion.Fenced`` (its marts write nothing
+    more); a failing model ``dbt_runner.BuildFailed``."""
+    return _invoke(conn, target, command, variables(bounds))
+
+
+def test_tables(conn: Any, freshness_hours: int, target: dbt_runner.Target | None = None) -> dict[str, int]:
+    """Every data test of the project on the whole tables (every transformed file, every purchase day, the
+    newest load younger than ``freshness_hours``): {test: failing rows}, all 0, or ``ChecksFailed``. Reads
+    what is kept: for a person or a schedule of its own, never a run's."""
+    whole = {**_WHOLE, "dedup_since": _WHOLE["batch_landed_from"], "freshness_hours": freshness_hours}
+    nodes = _invoke(conn, target, ["test", "--exclude", ONE_BATCH], {**variables(None), **whole})
+    return {node.node: node.failures for node in nodes if node.kind == "test"}
+
+
+def _invoke(
+    conn: Any, target: dbt_runner.Target | None, command: Sequence[str], dbt_vars: Mapping[str, Any]
+) -> list[dbt_runner.NodeResult]:
     lease = exclusion.current()
     target = target or dbt_runner.Target.of_connector(conn, lease.caller.query_tag if lease else None)
     try:
-        nodes = dbt_runner.invoke(target, list(command), variables(bounds, target.query_tag))
+        nodes = dbt_runner.invoke(
+            target, list(command), {**dbt_vars, "query_tag": target.query_tag or dbt_vars.get("query_tag")}
+        )
     except dbt_runner.BuildFailed as exc:
-        if exc.failing_tests:  # bad data, as the checks report it: the batch stays queued and is tested again
+        if exc.failing_tests:  # bad data, as the tests report it: the batch stays queued and is tested again
             raise ChecksFailed(exc.failing_tests) from exc
         if any(FENCED in message for message in exc.failures.values()):
             raise exclusion.Fenced(f"{lease.caller.who if lease else 'this run'} {FENCED}: {exc}") from exc
         raise
     for node in nodes:
-        if node.kind != "model":
-            log.debug("dbt %s %s: %s", node.kind, node.node, node.status)
-    return [StepResult(node.node, node.rows, node.seconds) for node in nodes if node.kind == "model"]
+        if node.kind == "test":
+            log.debug("dbt test %s: %s", node.node, node.status)
+    return nodes
 
 
-def variables(bounds: Mapping[str, Any], query_tag: str | None = None) -> dict[str, Any]:
-    """The dbt vars of a batch: its id and bounds as literals, the lease held in this context, and the QUERY_TAG
-    of dbt's sessions (by default the lease holder's)."""
+def variables(bounds: Mapping[str, Any] | None, query_tag: str | None = None) -> dict[str, Any]:
+    """The dbt vars of a batch: its id and bounds as literals (none: the project's defaults), the lease held
+    in this context, and the QUERY_TAG of dbt's sessions (by default the lease holder's)."""
     lease = exclusion.current()
     query_tag = query_tag or (lease.caller.query_tag if lease else None)
+    batch = (
+        {}
+        if bounds is None
+        else {
+            "batch_id": bounds["batch_id"],
+            "batch_landed_from": _literal(bounds["batch_landed_from"]),
+            "batch_loaded_until": _literal(bounds["batch_loaded_until"]),
+            "dedup_since": _literal(bounds["dedup_since"]),
+        }
+    )
     return {
-        "batch_id": bounds["batch_id"],
-        "batch_landed_from": _literal(bounds["batch_landed_from"]),
-        "batch_loaded_until": _literal(bounds["batch_loaded_until"]),
-        "dedup_since": _literal(bounds["dedup_since"]),
+        **batch,
         "lease_token": lease.token if lease else None,
         "lease_ttl_seconds": exclusion.TTL_SECONDS,
         "query_tag": query_tag,
@@ -216,9 +206,8 @@ def run_step(
     if bounds["batch_landed_from"] is None:
         return 0  # no file claimed by this batch (any more)
     if step == "finish_batch":
-        bounds.update(_bounds(conn, "transform/bounds/staged.sql", bounds))
         return _write(conn.cursor(), "transform/finish_batch.sql", bounds)
-    return sum(result.rows for result in build(conn, bounds, target, ["run", "--select", step]))
+    return sum(node.rows for node in build(conn, bounds, target, ["run", "--select", step]) if node.kind == "model")
 
 
 def compiled_model(conn: Any, model: str, batch_id: str, target: dbt_runner.Target | None = None) -> str:

@@ -77,7 +77,7 @@ def create_app(pages: health.HealthCache[str] | None = None) -> FastAPI:
     @app.get(f"/{DOCS_LINK}", response_class=HTMLResponse, dependencies=[Depends(authorized)])
     async def dbt_docs() -> HTMLResponse:
         """dbt's docs site (one self-contained page: its own scripts and styles), if ``make docs`` wrote it."""
-        page = dbt_runner.DOCS_DIR / dbt_runner.DOCS_PAGE
+        page = dbt_runner.docs_dir() / dbt_runner.DOCS_PAGE
         if not page.is_file():
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no dbt docs yet: run make docs (writes {page})")
         headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}

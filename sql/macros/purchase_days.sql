@@ -1,9 +1,12 @@
 {#- The event days of the batch's completed purchases, read when the model runs (the validated events are
     built by then) and returned as literals: from (the first day) and until (the day after the last). No
-    purchase, or no validated events yet (a compile for the docs): an empty range. -#}
+    purchase, or no validated events yet (a compile for the docs): an empty range. A test of the whole tables:
+    every day. -#}
 {% macro purchase_days(validated) -%}
     {%- set days = {'from': '9999-01-01 00:00:00', 'until': '9999-01-01 00:00:00'} -%}
-    {%- if execute and load_relation(validated) is not none -%}
+    {%- if whole_tables() -%}
+        {%- do days.update({'from': '1900-01-01 00:00:00', 'until': '9999-01-01 00:00:00'}) -%}
+    {%- elif execute and load_relation(validated) is not none -%}
         {%- set found = run_query(
             "select to_varchar(date_trunc('day', min(stg.created_at)), 'YYYY-MM-DD HH24:MI:SS'), "
             ~ "to_varchar(dateadd('day', 1, date_trunc('day', max(stg.created_at))), 'YYYY-MM-DD HH24:MI:SS') "

@@ -43,3 +43,11 @@ def cut_text(column: str) -> str:
 
 def purchase_days(relation: Any) -> dict[str, str]:
     return {"from": "2024-01-01 00:00:00", "until": "2024-01-02 00:00:00"}
+
+
+def whole_tables() -> bool:
+    return False
+
+
+def not_written_since_horizon(key_column: str, key: str) -> str:
+    return f"not exists (select 1 from known_rows as known where known.{key_column} = {key})"  # noqa: S608

@@ -1,6 +1,7 @@
 -- The batch's raw records (raw.events_raw), each field as the text it was read out of the record at load
 -- (migration V012), 'Null' (the seed's absent marker) as NULL. The batch's files (raw.transform_queue) all
 -- loaded between the batch's bounds, which are literals (vars), so only that window's micro-partitions are read.
+-- A test of the whole tables (whole_tables()) reads every transformed file's records instead.
 with
 
 source as (
@@ -26,9 +27,15 @@ source as (
         raw_events.loaded_at >= '{{ var("batch_landed_from") }}'::timestamp_ntz
         and raw_events.loaded_at < '{{ var("batch_loaded_until") }}'::timestamp_ntz
         and raw_events.load_id in (
+            {% if whole_tables() %}
+            select audit.load_id
+            from {{ source('raw', 'load_audit') }} as audit
+            where audit.transformed_at is not null
+            {% else %}
             select queue.load_id
             from {{ source('raw', 'transform_queue') }} as queue
             where queue.transform_batch_id = '{{ var("batch_id") }}'
+            {% endif %}
         )
 )
 

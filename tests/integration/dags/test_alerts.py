@@ -71,12 +71,12 @@ def test_a_failure_alert_carries_the_exception_cut_and_escaped(topic) -> None:
 
 
 def test_a_report_error_is_published_as_given(topic) -> None:
-    """warehouse.checks hands over the error already cut and escaped, once per distinct error."""
+    """warehouse.reports hands over the error already cut and escaped, once per distinct error."""
     arn, queue = topic
     elt_dag_module(arn)._report_alert("value_drift", "InterfaceError 252005: year 0 is out of range")
     (message,) = published(queue)
     assert message == (
-        "Report value_drift failed; the run went on and its checks decided it. "
+        "Report value_drift failed; the run went on and its data tests decided it. "
         "The error: InterfaceError 252005: year 0 is out of range"
     )
 

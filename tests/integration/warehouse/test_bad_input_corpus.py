@@ -25,7 +25,7 @@ import logging
 
 import pytest
 
-from mobile_events_elt.warehouse import checks
+from mobile_events_elt.warehouse import reports
 from tests.support.bad_input import BASE, CASES, OPEN_CASES, Case, OpenCase, record
 from tests.support.warehouse import new_bucket, prepare, put_ndjson, run_pipeline, settings_for
 
@@ -199,10 +199,10 @@ def test_the_drift_report_shows_each_new_value_and_the_run_did_not_fail(corpus_r
     }
     assert set(drift) == expected
     assert all(count == 1 for count in drift.values())
-    reports = checks.run_reports(conn)
-    assert reports.errors == {}
+    found = reports.run_reports(conn)
+    assert found.errors == {}
     # The report cuts each value to 200 characters and says how many more (the analytics table keeps them whole).
-    assert {(field, value) for field, value, _, _ in reports.rows["value_drift"]} == {
+    assert {(field, value) for field, value, _, _ in found.rows["value_drift"]} == {
         (field, cut(value)) for field, value in expected
     }
 
@@ -215,10 +215,10 @@ def test_the_reports_log_is_bounded_and_escaped(corpus_run, caplog) -> None:
     """900 KB values and control characters in every open field: the run logs 20 drift rows, each value cut to
     a few hundred characters with its control characters escaped, and counts the rest."""
     conn, _, _ = corpus_run
-    with caplog.at_level(logging.INFO, logger="mobile_events_elt.warehouse.checks"):
-        checks.run_reports(conn)
+    with caplog.at_level(logging.INFO, logger="mobile_events_elt.warehouse.reports"):
+        reports.run_reports(conn)
     lines = [record.getMessage() for record in caplog.records]
-    assert len(lines) == checks.LOGGED_ROWS + 1
+    assert len(lines) == reports.LOGGED_ROWS + 1
     assert all(len(line) < 2000 for line in lines), max(map(len, lines))
     assert lines[-1].startswith("report value_drift: ") and lines[-1].endswith(" more rows not logged")
     raw = [char for line in lines for char in line if char in "\x00\n\r\x1b\x07\x85\u202e\u2028\t"]

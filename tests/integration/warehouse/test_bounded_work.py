@@ -1,5 +1,5 @@
 """Work set by the new batch, not by what is kept (docs/bounded-work.md), on the emulators: the transform queue,
-each file's counts from the run's own rows, the dedup horizon, and checks bounded to what a run wrote.
+each file's counts from the run's own rows, the dedup horizon, and data tests bounded to what a batch wrote.
 
 The emulator does not prune, so what is bounded is shown by what a statement can see: rows planted outside
 its bounds (older than the dedup horizon, or in files the run did not transform) change nothing, by design,
@@ -18,7 +18,7 @@ import pytest
 import snowflake.connector
 from snowflake.connector.errors import OperationalError
 
-from mobile_events_elt.warehouse import checks, loader, maintenance, setup, sql_files, transform
+from mobile_events_elt.warehouse import loader, maintenance, setup, sql_files, transform
 from mobile_events_elt.warehouse.pipeline import use_database
 from tests.support.bad_input import CASES
 from tests.support.seed import seed_lines
@@ -26,7 +26,7 @@ from tests.support.snowflake_faults import drop_dbt_session_at
 from tests.support.warehouse import PREFIX, new_bucket, prepare, put_ndjson, scalar, settings_for
 
 V040 = "migrations/V040__transform_queue.sql"
-# Every table whose rows carry the time the transforms and checks bound them by.
+# Every table whose rows carry the time the models and data tests bound them by.
 TIMES = {
     "raw.events_raw": ["loaded_at"],
     "raw.load_audit": ["loaded_at", "transformed_at"],
@@ -94,21 +94,25 @@ def test_a_loaded_file_is_queued_once_claimed_finished_and_taken_off_the_queue(w
     assert scalar(conn, "select count(*) from raw.transform_queue") == 1
 
     queued_after: dict[str, list[tuple[Any, ...]]] = {}
+    bounds: dict[str, Any] = {}
 
     def look(step: transform.StepResult) -> None:
         queued_after[step.step] = rows(conn, "select file_name, transform_batch_id from raw.transform_queue")
+        if step.step == "claim_batch":
+            bounds.update(transform.batch_bounds(conn, "b1"))
 
     done = transform.run_batch(conn, batch_id="b1", on_step=look)
     assert queued_after["claim_batch"] == queued_after["drift_observations"] == [(key, "b1")]
     assert queued_after["finish_batch"] == []
     assert rows(conn, "select transform_batch_id, transformed_at is not null from raw.load_audit") == [("b1", True)]
     assert scalar(conn, "select count(*) from analytics.orders") == 60
-    assert (done.scope.since, done.scope.dedup_since) == (landed_at, landed_at - timedelta(days=7))
+    assert (bounds["batch_landed_from"], bounds["dedup_since"]) == (landed_at, landed_at - timedelta(days=7))
+    assert bounds["left_queued"] == 0 and done.tests and set(done.tests.values()) == {0}
 
     steps: list[transform.StepResult] = []
     idle = transform.run_batch(conn, on_step=steps.append)
     assert [s.step for s in steps] == ["claim_batch"], "a claim of nothing runs no model"
-    assert idle.scope == transform.Scope.nothing()
+    assert idle.tests == {}, "nor any test"
 
 
 def test_claims_are_slices_of_max_rows_oldest_file_first(world) -> None:
@@ -124,8 +128,8 @@ def test_claims_are_slices_of_max_rows_oldest_file_first(world) -> None:
             claimed.append(rows(conn, "select file_name from raw.transform_queue where transform_batch_id is not null"))
 
     done = transform.run_batch(conn, on_step=look, max_rows=50)
-    assert claimed == [[(older,)], [(newer,)]]
-    assert done.scope.since == scalar(conn, "select min(loaded_at) from raw.events_raw")
+    assert claimed == [[(older,)], [(newer,)]], "the second batch took the last file: no claim after it"
+    assert done.tests and set(done.tests.values()) == {0}
     assert order_counts(conn) == (100, 98, 26)
 
 
@@ -182,8 +186,7 @@ def test_migrating_a_database_from_before_the_queue_queues_its_untransformed_fil
         conn.cursor().execute(statement)
     assert scalar(conn, "select count(*) from raw.transform_queue") == 1
 
-    done = transform.run_batch(conn)
-    checks.run_checks(conn, scope=done.scope)
+    transform.run_batch(conn)
     assert order_counts(conn) == (100, 98, 26)
     assert scalar(conn, "select count(*) from raw.transform_queue") == 0
 
@@ -295,9 +298,9 @@ def test_a_replay_of_files_first_loaded_beyond_the_horizon_counts_nothing_twice(
     assert rows(conn, "select file_name, first_loaded_at from raw.replayed_files") == [(key, first_loaded_at)]
 
     assert load(world).files_loaded == 1
-    done = transform.run_batch(conn)
-    assert done.scope.dedup_since == first_loaded_at - timedelta(days=7)
-    checks.run_checks(conn, scope=done.scope)
+    transform.run_step(conn, "claim_batch", "replay")
+    assert transform.batch_bounds(conn, "replay")["dedup_since"] == first_loaded_at - timedelta(days=7)
+    transform.run_batch(conn)
     assert order_counts(conn) == (100, 98, 26)
     assert scalar(conn, "select count(*) from analytics.events") == scalar(
         conn, "select count(distinct event_id) from analytics.events"
@@ -305,7 +308,7 @@ def test_a_replay_of_files_first_loaded_beyond_the_horizon_counts_nothing_twice(
     assert scalar(conn, "select count(*) from raw.replayed_files") == 0
 
 
-# --- checks bounded to the run ---------------------------------------------------------------------------
+# --- data tests bounded to the batch ---------------------------------------------------------------------
 
 
 def copy_order(conn: Any, order_id: str, loaded_at: Any) -> None:
@@ -317,101 +320,99 @@ def copy_order(conn: Any, order_id: str, loaded_at: Any) -> None:
     )
 
 
-def test_checks_look_at_the_runs_rows_and_the_dedup_horizon_only(world) -> None:
+def failing_tests(conn: Any) -> dict[str, int]:
+    """The data tests that fail on the whole tables, by failing rows (none: all pass)."""
+    try:
+        transform.test_tables(conn, freshness_hours=24)
+    except transform.ChecksFailed as failed:
+        return failed.failures
+    return {}
+
+
+def queued(conn: Any) -> int:
+    return scalar(conn, "select count(*) from raw.transform_queue")
+
+
+def test_a_batchs_tests_look_at_its_rows_and_the_dedup_horizon_only(world) -> None:
     conn, s3, bucket, _, _ = world
     put_ndjson(s3, bucket, seed_lines()[:50], name="a")
     load(world)
     transform.run_batch(conn)
-    run_file = put_ndjson(s3, bucket, seed_lines()[50:], name="b")
-    load(world)
-    scope = transform.run_batch(conn).scope
-    assert set(checks.run_checks(conn, scope=scope).values()) == {0}
-    visits = [
-        order_id
-        for (order_id,) in rows(
-            conn,
-            "select order_id from analytics.orders where file_name = %(f)s and order_type != 'PURCHASE' "
-            "order by order_id",
-            {"f": run_file},
-        )
-    ]
+    visits = [row[0] for row in rows(conn, "select order_id from analytics.orders where order_type != 'PURCHASE'")]
 
-    # Outside: a copy of one of the run's orders older than the dedup horizon, and raw rows of a file
-    # transformed long ago whose record is in no table. A check of whole tables fails on both; the run's
-    # checks do not look there, by design (neither is what this run wrote, nor where its copies are sought).
-    copy_order(conn, visits[0], scope.dedup_since - timedelta(days=1))
-    old = scope.since - timedelta(days=30)
+    # Outside: a copy of an order older than the next batch's dedup horizon, and raw rows of a file transformed
+    # long ago whose record is in no table. A test of the whole tables fails on both; the next batch's tests do
+    # not look there, by design (neither is what it wrote, nor where its copies are sought).
+    long_ago = scalar(conn, "select dateadd('day', -30, sysdate())")
+    copy_order(conn, visits[0], long_ago)
     conn.cursor().execute(
         "insert into raw.load_audit (file_name, load_id, status, loaded_at, transformed_at) "
         "values ('landing/old.gz', 'old', 'LOADED', %(t)s, %(t)s)",
-        {"t": old},
+        {"t": long_ago},
     )
     conn.cursor().execute(
         "insert into raw.events_raw (event_key, file_name, load_id, loaded_at) "
         "values ('lost-long-ago', 'landing/old.gz', 'old', %(t)s)",
-        {"t": old},
+        {"t": long_ago},
     )
-    assert set(checks.run_checks(conn, scope=scope).values()) == {0}
-    with pytest.raises(checks.ChecksFailed) as whole:
-        checks.run_checks(conn)
-    assert whole.value.failures == {"conservation": 1, "orders_key_unique": 1}
-
-    # Inside: a copy of another of its orders written before the run but within the horizon, and one of the
-    # run's records missing from the tables.
-    copy_order(conn, visits[1], scope.since - timedelta(hours=1))
-    conn.cursor().execute("delete from analytics.orders where order_id = %(k)s", {"k": visits[2]})
-    with pytest.raises(checks.ChecksFailed) as bounded:
-        checks.run_checks(conn, scope=scope)
-    assert bounded.value.failures == {"conservation": 1, "orders_key_unique": 1}
-
-
-def test_purchase_counts_are_checked_over_the_event_days_of_the_runs_purchases(world) -> None:
-    conn, s3, bucket, _, _ = world
-    put_ndjson(s3, bucket, seed_lines(), name="a")
+    put_ndjson(s3, bucket, seed_lines()[50:], name="b")
     load(world)
-    scope = transform.run_batch(conn).scope
-    days = rows(conn, "select min(daily), max(daily) from analytics.purchase_counts")[0]
-    assert (scope.purchases_from.date(), scope.purchases_until.date() - timedelta(days=1)) == days
+    done = transform.run_batch(conn)
+    assert set(done.tests.values()) == {0} and queued(conn) == 0
+    assert failing_tests(conn) == {"conservation": 1, "unique_orders_order_id": 1}
 
-    # A count on a day with no purchase of this run: outside the run's days, so only a whole check sees it.
+    # Inside: a copy of another order, written within the next batch's horizon. That batch's tests fail, so it
+    # is not finished: its file stays queued and the next run builds and tests it again, until the repair.
+    copy_order(conn, visits[1], scalar(conn, "select dateadd('hour', -1, sysdate())"))
+    put_ndjson(s3, bucket, seed_lines()[:10], name="c")  # a redelivery: the batch writes no new order
+    load(world)
+    for _ in range(2):
+        with pytest.raises(transform.ChecksFailed) as failed:
+            transform.run_batch(conn)
+        assert failed.value.failures == {"unique_orders_order_id": 1}
+        assert queued(conn) == 1
+    conn.cursor().execute(
+        "delete from analytics.orders where order_id = %(k)s and loaded_at < %(t)s",
+        {"k": visits[1], "t": scalar(conn, "select dateadd('minute', -30, sysdate())")},
+    )
+    transform.run_batch(conn)
+    assert queued(conn) == 0 and order_counts(conn) == (101, 98, 26)
+
+
+def test_purchase_counts_are_tested_over_the_event_days_of_the_batchs_purchases(world) -> None:
+    conn, s3, bucket, _, _ = world
+    put_ndjson(s3, bucket, seed_lines()[:50], name="a")
+    load(world)
+    transform.run_batch(conn)
+    (day,) = rows(conn, "select distinct daily from analytics.purchase_counts")[0]
+
+    # Outside: a count on a day with no purchase of the next batch, so only a test of the whole tables sees it.
     conn.cursor().execute(
         "insert into analytics.purchase_counts (user_id, hour, daily, hourly_purchase_count, daily_purchase_count) "
         "values ('abcdef0123', '2020-01-01 10:00:00', '2020-01-01', 5, 5)"
     )
-    assert checks.run_checks(conn, scope=scope)["purchase_counts_match_orders"] == 0
-    with pytest.raises(checks.ChecksFailed) as whole:
-        checks.run_checks(conn)
-    assert whole.value.failures == {"purchase_counts_match_orders": 5}
-
-    conn.cursor().execute(
-        "update analytics.purchase_counts set hourly_purchase_count = hourly_purchase_count + 1 where daily = %(d)s",
-        {"d": days[0]},
-    )
-    with pytest.raises(checks.ChecksFailed) as bounded:
-        checks.run_checks(conn, scope=scope)
-    assert set(bounded.value.failures) == {"purchase_counts_match_orders"}
-
-
-def test_a_failed_runs_scope_is_checked_again_by_later_runs_until_the_checks_pass(world) -> None:
-    """A run with nothing new checks nothing of its own, so it also checks what failed before: a failure is
-    reported on every run until it is repaired, as with checks of whole tables."""
-    conn, s3, bucket, _, _ = world
-    put_ndjson(s3, bucket, seed_lines(), name="a")
+    put_ndjson(s3, bucket, seed_lines()[50:75], name="b")
     load(world)
-    done = transform.run_batch(conn)
-    conn.cursor().execute(
-        "delete from analytics.orders where order_type != 'PURCHASE' and user_id = %(u)s",
-        {"u": scalar(conn, "select min(user_id) from analytics.orders where order_type != 'PURCHASE'")},
-    )
-    with pytest.raises(checks.ChecksFailed):
-        checks.run_checks(conn, scope=done.scope)
-    idle = transform.run_batch(conn)
-    assert idle.scope == transform.Scope.nothing()
-    with pytest.raises(checks.ChecksFailed) as again:
-        checks.run_checks(conn, scope=idle.scope)
-    assert set(again.value.failures) == {"conservation"}
+    assert transform.run_batch(conn).tests["purchase_counts_match_orders"] == 0
+    assert failing_tests(conn) == {"purchase_counts_match_orders": 1}
 
-    maintenance.rebuild(conn)  # the repair: the tables recomputed from RAW
-    checks.run_checks(conn, scope=transform.run_batch(conn).scope)
-    assert scalar(conn, "select count(*) from raw.check_backlog") == 0
-    assert set(checks.run_checks(conn, scope=transform.run_batch(conn).scope).values()) == {0}
+    # Inside: wrong counts on the day of the next batch's purchases. The model recounts only the users that
+    # batch touches, so the test over the day fails, and the batch stays queued until the counts are repaired.
+    bump = (
+        "update analytics.purchase_counts set hourly_purchase_count = hourly_purchase_count + %(n)s where daily = %(d)s"
+    )
+    conn.cursor().execute(bump, {"n": 1, "d": day})
+    put_ndjson(s3, bucket, seed_lines()[75:], name="c")
+    load(world)
+    with pytest.raises(transform.ChecksFailed) as failed:
+        transform.run_batch(conn)
+    assert failed.value.failures == {"purchase_counts_match_orders": 1} and queued(conn) == 1
+    conn.cursor().execute(
+        "update analytics.purchase_counts set hourly_purchase_count = hourly_purchase_count - 1 "
+        "where daily = %(d)s and user_id not in (select user_id from raw.events_validated)",
+        {"d": day},
+    )
+    conn.cursor().execute("delete from analytics.purchase_counts where daily = '2020-01-01'")
+    transform.run_batch(conn)
+    assert queued(conn) == 0 and failing_tests(conn) == {}
+    assert order_counts(conn) == (100, 98, 26)

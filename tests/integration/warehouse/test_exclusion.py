@@ -20,7 +20,7 @@ import pytest
 import snowflake.connector
 from snowflake.connector.errors import ProgrammingError
 
-from mobile_events_elt.warehouse import checks, exclusion, loader, setup, transform
+from mobile_events_elt.warehouse import exclusion, loader, setup, transform
 from mobile_events_elt.warehouse.pipeline import use_database
 from tests.support.seed import seed_lines
 from tests.support.warehouse import PREFIX, new_bucket, prepare, put_ndjson, scalar, settings_for
@@ -141,7 +141,7 @@ def assert_each_order_once(conn: Any) -> None:
     assert scalar(conn, DUPLICATE_ORDERS) == 0
     assert scalar(conn, "select count(*) from analytics.orders") == 100
     assert scalar(conn, "select count(*) from raw.load_audit where transformed_at is null") == 0
-    assert checks.run_checks(conn)["orders_key_unique"] == 0
+    assert transform.test_tables(conn, freshness_hours=24)["unique_orders_order_id"] == 0
 
 
 def test_without_the_lease_the_experiment_doubles_orders(world) -> None:

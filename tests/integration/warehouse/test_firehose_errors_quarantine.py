@@ -28,7 +28,7 @@ import pytest
 
 from mobile_events_elt.aws_infrastructure.cli import main
 from mobile_events_elt.local_stack.firehose import deliver
-from mobile_events_elt.warehouse import checks, loader, transform
+from mobile_events_elt.warehouse import loader, transform
 from mobile_events_elt.warehouse.pipeline import landing
 from tests.support.aws_config import config_dict, write_config
 from tests.support.seed import seed_records
@@ -132,12 +132,11 @@ class World:
     first_report: loader.LoadReport = field(default_factory=loader.LoadReport)
 
     def run(self) -> loader.LoadReport:
-        """The pipeline's load (both folders), transforms and checks, as the DAG runs them."""
+        """The pipeline's load (both folders) and dbt build (models and data tests), as the DAG runs them."""
         report = loader.load_new_files(
             self.conn, self.s3, self.bucket, self.landing_prefix, self.settings, error_prefix=self.error_prefix
         )
         transform.run_all(self.conn)
-        checks.run_checks(self.conn)
         return report
 
     def counts(self) -> dict[str, int]:
@@ -299,7 +298,7 @@ def test_a_broken_error_output_is_quarantined_or_recorded_never_dropped(
     s3.put_object(Bucket=bucket, Key="errors/manual/b.gz", Body=gzip.compress(b"{}\n")[:10])  # truncated
     report = loader.load_new_files(snowflake_conn, s3, bucket, "landing/", settings, error_prefix="errors/")
     transform.run_all(snowflake_conn)
-    checks.run_checks(snowflake_conn)
+    transform.test_tables(snowflake_conn, freshness_hours=24)
 
     assert (report.files_loaded, report.error_files_loaded, report.error_records_quarantined) == (2, 1, 5)
     assert list(report.failures) == ["errors/manual/b.gz"]

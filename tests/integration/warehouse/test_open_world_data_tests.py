@@ -1,6 +1,6 @@
-"""The checks under the event contract: closed fields are checked against it, drift is reported, never failed,
-freshness looks at loaded files only, and a report that fails is logged and alerted once while the checks
-still decide the run."""
+"""The data tests under the event contract, on the whole tables (``transform.test_tables``): closed fields are
+tested against it, drift is reported, never failed, freshness looks at loaded files only, and a report that
+fails is logged and alerted once while the data tests still decide the run."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import logging
 import pytest
 
 from mobile_events_elt.config.warehouse_settings import load_settings
-from mobile_events_elt.warehouse import checks, setup, sql_files
+from mobile_events_elt.warehouse import reports, setup, transform
 
 
 @pytest.fixture
@@ -21,8 +21,13 @@ def cursor(snowflake_conn, snowflake_database):
     return snowflake_conn.cursor()
 
 
-def check(cursor, name: str) -> int:
-    return int(sql_files.run_file(cursor, f"checks/{name}.sql", checks.check_params(24))[0][0])
+def failing_tests(conn) -> dict[str, int]:
+    """The data tests that fail on the whole tables, by failing rows (none: all pass)."""
+    try:
+        transform.test_tables(conn, freshness_hours=24)
+    except transform.ChecksFailed as failed:
+        return failed.failures
+    return {}
 
 
 def add_order(cursor, order_id: str, order_type: str, status: str, payment_method: str) -> None:
@@ -31,25 +36,37 @@ def add_order(cursor, order_id: str, order_type: str, status: str, payment_metho
         "values (%s, 'b0c9dfbd48', %s, %s, %s, '2024-01-29 19:39:47', sysdate())",
         (order_id, order_type, status, payment_method),
     )
+    cursor.execute(
+        "insert into analytics.users (user_id) select 'b0c9dfbd48' "
+        "where not exists (select 1 from analytics.users where user_id = 'b0c9dfbd48')"
+    )
+    if (order_type, status) == ("PURCHASE", "COMPLETED"):  # its count, as the purchase_counts model derives it
+        cursor.execute(
+            "insert into analytics.purchase_counts (user_id, hour, daily, hourly_purchase_count, daily_purchase_count) "
+            "values ('b0c9dfbd48', '2024-01-29 19:00:00', '2024-01-29', 1, 1)"
+        )
 
 
-def test_accepted_values_look_at_the_closed_fields_only(cursor) -> None:
+def test_accepted_values_look_at_the_closed_fields_only(cursor, snowflake_conn) -> None:
     add_order(cursor, "a", "PURCHASE", "COMPLETED", "Apple Pay")  # a new payment method is not a failure
-    assert check(cursor, "orders_accepted_values") == 0
+    assert failing_tests(snowflake_conn) == {}
     add_order(cursor, "b", "PURCHASE", "MAYBE", "Spei")
     add_order(cursor, "c", "REFUND", "COMPLETED", "Spei")
-    assert check(cursor, "orders_accepted_values") == 2
+    failures = failing_tests(snowflake_conn)
+    assert sorted(failures.values()) == [1, 1]
+    assert all(name.startswith("contract_values_orders_") for name in failures)
+    assert any("order_type" in name for name in failures) and any("status" in name for name in failures)
 
 
-def test_freshness_counts_loaded_files_only(cursor) -> None:
+def test_freshness_counts_loaded_files_only(cursor, snowflake_conn) -> None:
     """A stream of files that fail to load is not fresh data: only LOADED rows of raw.load_audit count."""
     cursor.execute(
         "insert into raw.load_audit (file_name, status, loaded_at) values "
         "('old.gz', 'LOADED', dateadd('hour', -30, sysdate())), ('broken.gz', 'FAILED', sysdate())"
     )
-    assert check(cursor, "freshness") == 1
+    assert failing_tests(snowflake_conn) == {"freshness": 1}
     cursor.execute("insert into raw.load_audit (file_name, status, loaded_at) values ('new.gz', 'LOADED', sysdate())")
-    assert check(cursor, "freshness") == 0
+    assert failing_tests(snowflake_conn) == {}
 
 
 def test_drift_is_reported_and_does_not_fail_the_checks(cursor, snowflake_conn, caplog) -> None:
@@ -62,11 +79,12 @@ def test_drift_is_reported_and_does_not_fail_the_checks(cursor, snowflake_conn, 
     )
     drift = cursor.execute("select field, value, count from analytics.value_drift order by field").fetchall()
     assert drift == [("CITY", "Oaxaca", 2), ("OS_USER", "BeOS_5", 1)]  # Puebla is known: not drift
-    with caplog.at_level(logging.WARNING, logger="mobile_events_elt.warehouse.checks"):
-        reports = checks.run_reports(snowflake_conn)
-        results = checks.run_checks(snowflake_conn)  # raises ChecksFailed if any check failed
-    assert set(results) == set(checks.CHECKS) and "value_drift" not in results
-    assert reports.errors == {} and [row[:2] for row in reports.rows["value_drift"]] == [("CITY", "Oaxaca")]
+    with caplog.at_level(logging.WARNING, logger="mobile_events_elt.warehouse.reports"):
+        found = reports.run_reports(snowflake_conn)
+        results = transform.test_tables(snowflake_conn, freshness_hours=24)  # raises ChecksFailed on a failure
+    assert {"freshness", "conservation", "purchase_counts_match_orders", "unique_orders_order_id"} <= set(results)
+    assert "value_drift" not in results and not [name for name in results if "int_events_validated" in name]
+    assert found.errors == {} and [row[:2] for row in found.rows["value_drift"]] == [("CITY", "Oaxaca")]
     assert "report value_drift: CITY, Oaxaca, 2024-01-29 19:00:00, 2" in caplog.text
     assert "BeOS_5" not in caplog.text, "first loaded three days ago: not new"
 
@@ -84,12 +102,12 @@ def test_a_failing_report_never_fails_the_run_and_is_logged_and_alerted_once(cur
     observe_year_0(cursor)
     alerts = []
 
-    def run() -> checks.Reports:
+    def run() -> reports.Reports:
         caplog.clear()
-        with caplog.at_level(logging.INFO, logger="mobile_events_elt.warehouse.checks"):
-            reports = checks.run_reports(snowflake_conn, alert=lambda report, error: alerts.append((report, error)))
-            checks.run_checks(snowflake_conn)  # the checks still run (and would raise ChecksFailed)
-        return reports
+        with caplog.at_level(logging.INFO, logger="mobile_events_elt.warehouse.reports"):
+            found = reports.run_reports(snowflake_conn, alert=lambda report, error: alerts.append((report, error)))
+        assert failing_tests(snowflake_conn) == {}  # the data tests still run, and pass
+        return found
 
     first = run()
     assert set(first.errors) == {"value_drift"} and "year 0 is out of range" in first.errors["value_drift"]
@@ -119,18 +137,18 @@ def test_a_report_alert_that_cannot_be_sent_is_tried_again_by_the_next_run(curso
         attempts.append(report)
         raise ConnectionError("the topic cannot be reached")
 
-    checks.run_reports(snowflake_conn, alert=unreachable)
-    checks.run_reports(snowflake_conn, alert=unreachable)
+    reports.run_reports(snowflake_conn, alert=unreachable)
+    reports.run_reports(snowflake_conn, alert=unreachable)
     assert attempts == ["value_drift", "value_drift"]
     sent = []
-    checks.run_reports(snowflake_conn, alert=lambda report, error: sent.append(report))
-    checks.run_reports(snowflake_conn, alert=lambda report, error: sent.append(report))
+    reports.run_reports(snowflake_conn, alert=lambda report, error: sent.append(report))
+    reports.run_reports(snowflake_conn, alert=lambda report, error: sent.append(report))
     assert sent == ["value_drift"]
 
 
-def test_a_failing_check_still_fails_the_run_when_a_report_fails(cursor, snowflake_conn) -> None:
+def test_a_failing_data_test_still_fails_the_run_when_a_report_fails(cursor, snowflake_conn) -> None:
     observe_year_0(cursor)
     add_order(cursor, "b", "PURCHASE", "MAYBE", "Spei")
-    assert set(checks.run_reports(snowflake_conn).errors) == {"value_drift"}
-    with pytest.raises(checks.ChecksFailed, match="orders_accepted_values: 1 failing rows"):
-        checks.run_checks(snowflake_conn)
+    assert set(reports.run_reports(snowflake_conn).errors) == {"value_drift"}
+    with pytest.raises(transform.ChecksFailed, match=r"contract_values_orders_status\w*: 1 failing rows"):
+        transform.test_tables(snowflake_conn, freshness_hours=24)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from mobile_events_elt.warehouse import loader, setup
+from mobile_events_elt.warehouse import loader, setup, transform
 from tests.support.seed import seed_lines
 from tests.support.warehouse import new_bucket, prepare, put_ndjson, run_pipeline, scalar, settings_for
 
@@ -166,15 +166,13 @@ def test_full_rebuild_gives_the_same_tables(pipeline) -> None:
     assert scalar(conn, "select count(*) from analytics.users") == 98
 
 
-def test_a_failed_check_names_itself_and_its_count(pipeline) -> None:
-    from mobile_events_elt.warehouse import checks
-
+def test_a_failed_data_test_names_itself_and_its_count(pipeline) -> None:
     conn, s3, bucket, settings = pipeline
     put_ndjson(s3, bucket, seed_lines()[:5])
     run_pipeline(conn, s3, bucket, settings)
     conn.cursor().execute("update raw.load_audit set loaded_at = dateadd('day', -3, sysdate())")
     conn.cursor().execute("insert into analytics.users (user_id) select user_id from analytics.users limit 2")
-    with pytest.raises(checks.ChecksFailed) as failed:
-        checks.run_checks(conn)
-    assert failed.value.failures == {"freshness": 1, "users_key_unique": 2}
+    with pytest.raises(transform.ChecksFailed) as failed:
+        transform.test_tables(conn, freshness_hours=24)
+    assert failed.value.failures == {"freshness": 1, "unique_users_user_id": 2}
     assert "freshness: 1 failing rows" in str(failed.value)

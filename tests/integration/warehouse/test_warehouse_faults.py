@@ -13,7 +13,7 @@ import pytest
 import snowflake.connector
 from snowflake.connector.errors import OperationalError, ProgrammingError
 
-from mobile_events_elt.warehouse import checks, loader, sql_files, transform
+from mobile_events_elt.warehouse import loader, sql_files, transform
 from mobile_events_elt.warehouse.pipeline import use_database
 from tests.support.seed import seed_lines
 from tests.support.snowflake_faults import DroppingConnection, drop_dbt_session_at
@@ -85,7 +85,7 @@ def test_connection_dropped_mid_transform_then_retry_gives_the_same_tables(world
             drop_dbt_session_at(monkeypatch, failing_step)
             transform.run_all(fresh())
     transform.run_all(fresh())
-    checks.run_checks(conn)
+    transform.test_tables(conn, freshness_hours=24)
     assert scalar(conn, "select count(*) from analytics.orders") == 100
     assert scalar(conn, "select count(*) from analytics.users") == 98
     assert scalar(conn, "select sum(hourly_purchase_count) from analytics.purchase_counts") == 26

@@ -34,8 +34,7 @@ FOLDERS = (
     "load",
     "transform",
     "transform/bounds",
-    "checks",
-    "checks/backlog",
+    "reports",
     "maintenance",
     "exclusion",
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from mobile_events_elt.warehouse import checks
+from mobile_events_elt.warehouse import reports
 
 
 def test_a_report_error_is_cut_escaped_and_without_the_query_id(caplog) -> None:
@@ -21,7 +21,7 @@ def test_a_report_error_is_cut_escaped_and_without_the_query_id(caplog) -> None:
             send_telemetry=False,
         )
     assert "01b2-query-id" in str(error)
-    shown = checks.error_text(error)
+    shown = reports.error_text(error)
     assert shown.startswith("ProgrammingError 100038: bad value 'x\\n[ERROR] forged")
     assert "01b2-query-id" not in shown and "\n" not in shown
-    assert len(shown) < checks.ERROR_LIMIT + 40 and shown.endswith(" more characters]")
+    assert len(shown) < reports.ERROR_LIMIT + 40 and shown.endswith(" more characters]")
