@@ -1,6 +1,7 @@
 {#- For the Snowflake emulator only (README.md beside this file): each macro keeps dbt-snowflake's behaviour on
-    any other target, and on the target named `emulator` emits what the emulator takes, marked
-    `emulator override` so a compiled project shows where one applied. -#}
+    any other target (the DML's transaction there fenced by the pipeline's lease: fenced_transaction.sql), and on
+    the target named `emulator` emits what the emulator takes, marked `emulator override` so a compiled project
+    shows where one applied. -#}
 
 {#- Whether dbt's target is the emulator's (a macro, since dbt's merge macros name their relation `target`). -#}
 {% macro is_emulator() -%}
@@ -15,12 +16,13 @@
     {{ return(dbt.dbt_snowflake_get_tmp_relation_type(strategy, unique_key, language)) }}
 {%- endmacro %}
 
-{#- DML without begin/commit around it: the emulator's MERGE fails inside an explicit transaction. -#}
+{#- DML without begin/commit around it: the emulator's MERGE fails inside an explicit transaction. On any other
+    target the DML's transaction, fenced by the pipeline's lease when one is held (sql/macros/fenced_transaction.sql). -#}
 {% macro snowflake_dml_explicit_transaction(dml) -%}
     {%- if is_emulator() -%}
         {{ return('/* emulator override: no explicit transaction */ ' ~ dml) }}
     {%- endif -%}
-    {{ return(dbt.snowflake_dml_explicit_transaction(dml)) }}
+    {{ return(fenced_transaction(dml)) }}
 {%- endmacro %}
 
 {#- A MERGE whose inserted values name the source's columns qualified: the emulator calls them ambiguous. -#}
