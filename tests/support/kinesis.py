@@ -1,8 +1,9 @@
-"""A Kinesis stream on the AWS emulator and a fault-injecting wrapper around the real client; shared by
-the producer and spool tests."""
+"""A Kinesis stream on the AWS emulator, a fault-injecting wrapper around the real client, and the producer's
+command line; shared by the producer and spool tests."""
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -70,3 +71,9 @@ def stream_records(kinesis: Any, stream: str) -> list[tuple[str, str]]:
 
 def throttle_error() -> ClientError:
     return ClientError({"Error": {"Code": THROTTLED, "Message": "Rate exceeded"}}, "PutRecords")
+
+
+def generate_command(*args: str) -> list[str]:
+    """The command line of ``mobile-events-generate`` with ``args``, run as a module by this interpreter, for a
+    test that drives the producer as a process of its own (signals, exit codes, environment)."""
+    return [sys.executable, "-m", "mobile_events_elt.data_generation", *args]

@@ -16,8 +16,7 @@ from typing import Any
 
 from mobile_events_elt.local_stack import processes
 from mobile_events_elt.local_stack.ports import free_port
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
 
 
 @contextmanager
