@@ -12,7 +12,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from mobile_events_elt.data_generation.cli import main
@@ -24,11 +23,6 @@ from tests.support.contract import problems
 from tests.support.kinesis import generate_command, make_stream, stream_records
 
 REPO = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture
-def kinesis(aws_endpoint: str) -> Any:
-    return boto3.client("kinesis")
 
 
 def _main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
