@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.support.kinesis import generate_command, make_stream, stream_records
+from tests.support.kinesis import generate_command, make_stream, stream_records, wait_for_records
 from tests.support.paths import REPO
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
@@ -43,7 +43,6 @@ def test_the_cli_sends_through_n_processes_and_sums_their_reports(aws_endpoint: 
 def test_ctrl_c_stops_every_producer_after_delivering_what_they_hold(aws_endpoint: str, tmp_path: Any, to: str) -> None:
     import signal
     import subprocess
-    import time
 
     kinesis = boto3.client("kinesis")
     stream = make_stream(kinesis, shards=2)
@@ -52,11 +51,7 @@ def test_ctrl_c_stops_every_producer_after_delivering_what_they_hold(aws_endpoin
     command += ["--seed", "6", "--report-json", str(report_path)]
     process = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        deadline = time.monotonic() + 90
-        while len(stream_records(kinesis, stream)) < 600:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the producers did not get going: {process.stderr.read()}")  # type: ignore[union-attr]
-            time.sleep(0.2)
+        wait_for_records(kinesis, stream, 600, process, within=90)
         if to == "parent":
             process.send_signal(signal.SIGINT)
         else:

@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from mobile_events_elt.data_generation.producer import stream_shards
 from mobile_events_elt.data_generation.simulation import plan_producers, run_producer
 from mobile_events_elt.local_stack.ports import free_port
 from tests.support.contract import problems
-from tests.support.kinesis import generate_command, make_stream, stream_records
+from tests.support.kinesis import generate_command, make_stream, stream_records, wait_for_records
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -57,13 +56,9 @@ def test_a_signal_ends_the_run_after_delivering_what_was_buffered(
     report_path = tmp_path / "report.json"
     command = generate_command("--stream", stream, "--rate", "400", "--duration", "120", "--seed", "21")
     command += ["--timestamps", "seed", "--report-json", str(report_path), "--quiet"]
-    process = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while len(stream_records(kinesis, stream)) < 300:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the generator did not get going: {process.stderr.read().decode()}")  # type: ignore[union-attr]
-            time.sleep(0.2)
+        wait_for_records(kinesis, stream, 300, process, within=60)
         process.send_signal(signum)
         assert process.wait(timeout=60) == code
     finally:
