@@ -1,4 +1,5 @@
-"""A Snowflake emulator that logs every login and statement it receives, and a reader of that log.
+"""The Snowflake emulator's command line, one started to log every login and statement it receives, and a
+reader of that log.
 
 Tests that count what reaches the warehouse (an idle run sends nothing; a login carries its session
 parameters) read it where it arrives: the launcher's ``--request-log`` writes one JSON line per request.
@@ -19,6 +20,12 @@ from mobile_events_elt.local_stack.ports import free_port
 from tests.support.paths import REPO
 
 
+def snowflake_command(port: int, data_dir: Path, *options: str) -> list[str]:
+    """The launcher's command line for a Snowflake emulator on ``port`` keeping its data in ``data_dir``."""
+    module = "mobile_events_elt.local_stack.snowflake_emulator"
+    return [sys.executable, "-m", module, "--port", str(port), "--data-dir", str(data_dir), *options]
+
+
 @contextmanager
 def logging_snowflake(run_dir: Path, label: str) -> Iterator[tuple[dict[str, Any], Path]]:
     """Start a Snowflake emulator of the caller's own with a request log; yield its connection parameters
@@ -28,8 +35,7 @@ def logging_snowflake(run_dir: Path, label: str) -> Iterator[tuple[dict[str, Any
     port = free_port()
     name = f"snowflake-{label}-{port}"
     log = run_dir / f"{name}-requests.jsonl"
-    argv = [sys.executable, "-m", "mobile_events_elt.local_stack.snowflake_emulator", "--port", str(port)]
-    argv += ["--data-dir", str(run_dir / name), "--request-log", str(log)]
+    argv = snowflake_command(port, run_dir / name, "--request-log", str(log))
     processes.start(name, argv, run_dir, env={**os.environ, "PYTHONPATH": str(REPO)}, wait_port=port)
     server = {"host": "127.0.0.1", "port": port, "protocol": "http", "account": "local", "network_timeout": 10}
     try:
