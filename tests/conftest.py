@@ -18,6 +18,7 @@ import pytest
 from mobile_events_elt.local_stack import processes
 from mobile_events_elt.local_stack.ports import free_port
 from tests.support.fixtures import config_copy, permissive_umask, sql_copy  # noqa: F401  (registered here)
+from tests.support.statements import snowflake_command
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -121,15 +122,7 @@ def snowflake_server(run_dir: Path) -> Iterator[dict[str, object]]:
     data_dir = run_dir / f"snowflake-{port}"
     processes.start(
         name,
-        [
-            sys.executable,
-            "-m",
-            "mobile_events_elt.local_stack.snowflake_emulator",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data_dir),
-        ],
+        snowflake_command(port, data_dir),
         run_dir,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         wait_port=port,

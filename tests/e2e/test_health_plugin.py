@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
+
+from tests.support.health_page import record_thread_pool
 
 pytestmark = pytest.mark.usefixtures("airflow_home")
 
@@ -103,16 +104,7 @@ def test_with_all_admins_every_request_is_an_admin(monkeypatch) -> None:
 def test_a_page_request_takes_no_thread_from_the_servers_pool(client, monkeypatch) -> None:
     """Through Airflow's own app, its auth and the plugin loader: FastAPI runs sync routes and dependencies
     on anyio's worker threads (the server's shared pool); the page's request uses none of them."""
-    import anyio.to_thread
-
-    used: list[str] = []
-    real = anyio.to_thread.run_sync
-
-    async def recording(func: Any, *args: Any, **kwargs: Any) -> Any:
-        used.append(getattr(func, "__name__", repr(func)))
-        return await real(func, *args, **kwargs)
-
-    monkeypatch.setattr(anyio.to_thread, "run_sync", recording)
+    used = record_thread_pool(monkeypatch)
     headers = {"Authorization": f"Bearer {token('viewer')}"}
     assert client.get("/api/v2/version", headers=headers).status_code == 200
     assert used, "the recording does not see the pool (Airflow's own sync route uses it)"

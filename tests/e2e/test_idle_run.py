@@ -8,8 +8,6 @@ it arrives. S3 is the session's AWS emulator.
 from __future__ import annotations
 
 import json
-import os
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,48 +16,19 @@ from typing import Any
 
 import pytest
 
-from mobile_events_elt.local_stack import processes
-from mobile_events_elt.local_stack.ports import free_port
 from tests.support.seed import seed_lines
+from tests.support.statements import Requests, logging_snowflake
 from tests.support.warehouse import put_ndjson, scalar
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
-REPO = Path(__file__).resolve().parents[2]
 TASK = "load_transform_check"  # the ELT DAG's one task
 
 
 @pytest.fixture(scope="module")
 def counted_snowflake(run_dir: Path) -> Iterator[tuple[dict[str, Any], Path]]:
     """A Snowflake emulator that logs one line per login and per statement it receives."""
-    from mobile_events_elt.local_stack.environment import snowflake_login_secret
-
-    port = free_port()
-    name = f"snowflake-counted-{port}"
-    log = run_dir / f"{name}-requests.jsonl"
-    argv = [sys.executable, "-m", "mobile_events_elt.local_stack.snowflake_emulator", "--port", str(port)]
-    argv += ["--data-dir", str(run_dir / name), "--request-log", str(log)]
-    processes.start(name, argv, run_dir, env={**os.environ, "PYTHONPATH": str(REPO)}, wait_port=port)
-    server = {"host": "127.0.0.1", "port": port, "protocol": "http", "account": "local", "network_timeout": 10}
-    server["password"] = snowflake_login_secret(run_dir / name)
-    yield server, log
-    processes.stop(name, run_dir)
-
-
-class Requests:
-    """Reads the emulator's request log from a mark on."""
-
-    def __init__(self, log: Path) -> None:
-        self.log = log
-        self.start = 0
-
-    def mark(self) -> None:
-        self.start = len(self._lines())
-
-    def since_mark(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self._lines()[self.start :]]
-
-    def _lines(self) -> list[str]:
-        return self.log.read_text().splitlines() if self.log.exists() else []
+    with logging_snowflake(run_dir, "counted") as server_and_log:
+        yield server_and_log
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Headless Chromium and a reader of the rendered health page; shared by the page test and the stack test."""
+"""Headless Chromium, a reader of the rendered health page, and a recorder of the server's thread pool; shared
+by the page, plugin and stack tests."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import subprocess
 import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,3 +118,19 @@ def number(page: PageReader, name: str) -> int:
 # Event steps by their order's load time (the page's volume is per hour of loading); the same join is checked
 # against the emulator in tests/integration/warehouse/test_health_page.py.
 VOLUME_EVENTS = "analytics.events as events inner join analytics.orders as orders on events.order_id = orders.order_id"
+
+
+def record_thread_pool(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record, by name, every function run on anyio's worker threads (where FastAPI runs sync routes and
+    dependencies: the server's shared pool); the list grows as the test goes."""
+    import anyio.to_thread
+
+    used: list[str] = []
+    real = anyio.to_thread.run_sync
+
+    async def recording(func: Any, *args: Any, **kwargs: Any) -> Any:
+        used.append(getattr(func, "__name__", repr(func)))
+        return await real(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", recording)
+    return used

@@ -1,12 +1,16 @@
-"""A Kinesis stream on the AWS emulator and a fault-injecting wrapper around the real client; shared by
-the producer and spool tests."""
+"""A Kinesis stream on the AWS emulator, a fault-injecting wrapper around the real client, and the producer's
+command line; shared by the producer and spool tests."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
 
 THROTTLED = "ProvisionedThroughputExceededException"
@@ -70,3 +74,19 @@ def stream_records(kinesis: Any, stream: str) -> list[tuple[str, str]]:
 
 def throttle_error() -> ClientError:
     return ClientError({"Error": {"Code": THROTTLED, "Message": "Rate exceeded"}}, "PutRecords")
+
+
+def generate_command(*args: str) -> list[str]:
+    """The command line of ``mobile-events-generate`` with ``args``, run as a module by this interpreter, for a
+    test that drives the producer as a process of its own (signals, exit codes, environment)."""
+    return [sys.executable, "-m", "mobile_events_elt.data_generation", *args]
+
+
+def wait_for_records(kinesis: Any, stream: str, count: int, process: subprocess.Popen[str], within: float) -> None:
+    """Wait until ``stream`` holds ``count`` records from the producer ``process`` (started with text stderr);
+    fail the test with its stderr if it ends, or ``within`` seconds pass, first."""
+    deadline = time.monotonic() + within
+    while len(stream_records(kinesis, stream)) < count:
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"the producer did not get going: {process.stderr.read() if process.stderr else ''}")
+        time.sleep(0.2)

@@ -16,7 +16,7 @@ import pytest
 
 from mobile_events_elt.aws_infrastructure.cli import main
 from mobile_events_elt.local_stack.ports import free_port
-from tests.support.aws_config import config_dict, write_config
+from tests.support.aws_config import config_dict, own_config, write_config
 
 REPO = Path(__file__).resolve().parents[3]
 RESOURCES = (
@@ -34,11 +34,7 @@ RESOURCES = (
 @pytest.fixture
 def stack(aws_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """A config of this test's own (unique names), selected through PIPELINE_CONFIG_DIR."""
-    data = config_dict()
-    monkeypatch.setenv("PIPELINE_CONFIG_DIR", str(write_config(tmp_path / "cfg", data)))
-    monkeypatch.delenv("SNOWFLAKE_STORAGE_AWS_IAM_USER_ARN", raising=False)
-    monkeypatch.delenv("SNOWFLAKE_STORAGE_AWS_EXTERNAL_ID", raising=False)
-    return data
+    return own_config(tmp_path / "cfg", monkeypatch)
 
 
 def reconfigure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: dict[str, Any]) -> None:

@@ -39,7 +39,7 @@ from mobile_events_elt.aws_infrastructure.provisioning import Stack
 from mobile_events_elt.config import prefixes
 from mobile_events_elt.config.aws_settings import load_settings
 from mobile_events_elt.warehouse import listing_marker
-from tests.support.aws_config import config_dict, write_config
+from tests.support.aws_config import own_config
 
 GUARD_RAILS = {
     "DenyRequestsWithoutTLS",
@@ -64,10 +64,7 @@ LATE = timedelta(hours=25)
 @pytest.fixture
 def stack(aws_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """A config of this test's own (unique names), provisioned once."""
-    data = config_dict()
-    monkeypatch.setenv("PIPELINE_CONFIG_DIR", str(write_config(tmp_path / "cfg", data)))
-    monkeypatch.delenv("SNOWFLAKE_STORAGE_AWS_IAM_USER_ARN", raising=False)
-    monkeypatch.delenv("SNOWFLAKE_STORAGE_AWS_EXTERNAL_ID", raising=False)
+    data = own_config(tmp_path / "cfg", monkeypatch)
     assert main(["up"]) == 0
     return data
 

@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.support.kinesis import make_stream, stream_records
+from tests.support.kinesis import generate_command, make_stream, stream_records, wait_for_records
 from tests.support.paths import REPO
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
@@ -43,32 +43,15 @@ def test_the_cli_sends_through_n_processes_and_sums_their_reports(aws_endpoint: 
 def test_ctrl_c_stops_every_producer_after_delivering_what_they_hold(aws_endpoint: str, tmp_path: Any, to: str) -> None:
     import signal
     import subprocess
-    import sys
-    import time
 
     kinesis = boto3.client("kinesis")
     stream = make_stream(kinesis, shards=2)
     report_path = tmp_path / "report.json"
-    command = [
-        sys.executable,
-        "-m",
-        "mobile_events_elt.data_generation",
-        "--stream",
-        stream,
-        "--producers",
-        "3",
-        "--rate",
-        "600",
-    ]
-    command += ["--duration", "120", "--seed", "6", "--report-json", str(report_path)]
-    repo = REPO
-    process = subprocess.Popen(command, cwd=repo, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    command = generate_command("--stream", stream, "--producers", "3", "--rate", "600", "--duration", "120")
+    command += ["--seed", "6", "--report-json", str(report_path)]
+    process = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        deadline = time.monotonic() + 90
-        while len(stream_records(kinesis, stream)) < 600:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the producers did not get going: {process.stderr.read()}")  # type: ignore[union-attr]
-            time.sleep(0.2)
+        wait_for_records(kinesis, stream, 600, process, within=90)
         if to == "parent":
             process.send_signal(signal.SIGINT)
         else:

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
@@ -28,19 +27,7 @@ from mobile_events_elt.data_generation.replay import replay_spool
 from mobile_events_elt.data_generation.report import DUPLICATE, EVENT, LATE, MALFORMED
 from mobile_events_elt.data_generation.spool import read_spool
 from tests.support.contract import problems
-from tests.support.kinesis import THROTTLED, FaultyKinesis, make_stream, stream_records, throttle_error
-
-
-@pytest.fixture
-def kinesis(aws_endpoint: str) -> Any:
-    return boto3.client("kinesis")
-
-
-@pytest.fixture
-def stream(kinesis: Any) -> Iterator[str]:
-    name = make_stream(kinesis)
-    yield name
-    kinesis.delete_stream(StreamName=name)
+from tests.support.kinesis import THROTTLED, FaultyKinesis, stream_records, throttle_error
 
 
 def events(n: int, seed: int = 1) -> list[tuple[str, str, str]]:

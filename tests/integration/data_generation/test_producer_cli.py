@@ -7,13 +7,10 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from mobile_events_elt.data_generation.cli import main
@@ -22,14 +19,9 @@ from mobile_events_elt.data_generation.producer import stream_shards
 from mobile_events_elt.data_generation.simulation import plan_producers, run_producer
 from mobile_events_elt.local_stack.ports import free_port
 from tests.support.contract import problems
-from tests.support.kinesis import make_stream, stream_records
+from tests.support.kinesis import generate_command, make_stream, stream_records, wait_for_records
 
 REPO = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture
-def kinesis(aws_endpoint: str) -> Any:
-    return boto3.client("kinesis")
 
 
 def _main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -62,25 +54,11 @@ def test_a_signal_ends_the_run_after_delivering_what_was_buffered(
 ) -> None:
     stream = make_stream(kinesis)
     report_path = tmp_path / "report.json"
-    command = [
-        sys.executable,
-        "-m",
-        "mobile_events_elt.data_generation",
-        "--stream",
-        stream,
-        "--rate",
-        "400",
-        "--duration",
-        "120",
-    ]
-    command += ["--seed", "21", "--timestamps", "seed", "--report-json", str(report_path), "--quiet"]
-    process = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE)
+    command = generate_command("--stream", stream, "--rate", "400", "--duration", "120", "--seed", "21")
+    command += ["--timestamps", "seed", "--report-json", str(report_path), "--quiet"]
+    process = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while len(stream_records(kinesis, stream)) < 300:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the generator did not get going: {process.stderr.read().decode()}")  # type: ignore[union-attr]
-            time.sleep(0.2)
+        wait_for_records(kinesis, stream, 300, process, within=60)
         process.send_signal(signum)
         assert process.wait(timeout=60) == code
     finally:
@@ -120,7 +98,7 @@ def _cli_env(**changes: str | None) -> dict[str, str]:
 def test_an_unreachable_endpoint_or_missing_credentials_exit_2_with_a_hint(aws_endpoint: str) -> None:
     closed = f"http://127.0.0.1:{free_port()}"
     down = subprocess.run(
-        [sys.executable, "-m", "mobile_events_elt.data_generation", "--events", "5"],
+        generate_command("--events", "5"),
         cwd=REPO,
         env=_cli_env(AWS_ENDPOINT_URL=closed),
         capture_output=True,
@@ -130,7 +108,7 @@ def test_an_unreachable_endpoint_or_missing_credentials_exit_2_with_a_hint(aws_e
     assert down.returncode == 2
     assert f"cannot reach Kinesis at {closed}" in down.stderr.decode() and "make up" in down.stderr.decode()
     anonymous = subprocess.run(
-        [sys.executable, "-m", "mobile_events_elt.data_generation", "--events", "5"],
+        generate_command("--events", "5"),
         cwd=REPO,
         env=_cli_env(
             AWS_ACCESS_KEY_ID=None,

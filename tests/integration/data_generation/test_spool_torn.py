@@ -10,11 +10,9 @@ from __future__ import annotations
 import json
 import signal
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from mobile_events_elt.config import ConfigError
@@ -23,22 +21,10 @@ from mobile_events_elt.data_generation.pipeline import StopFlag
 from mobile_events_elt.data_generation.producer import KinesisProducer
 from mobile_events_elt.data_generation.replay import CHECKPOINT_EVERY, replay_spool
 from mobile_events_elt.data_generation.report import Report
-from tests.support.kinesis import FaultyKinesis, make_stream, stream_records
+from tests.support.kinesis import FaultyKinesis, stream_records
 from tests.support.spool import records, spool_file, tear
 
 REPO = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture
-def kinesis(aws_endpoint: str) -> Any:
-    return boto3.client("kinesis")
-
-
-@pytest.fixture
-def stream(kinesis: Any) -> Iterator[str]:
-    name = make_stream(kinesis)
-    yield name
-    kinesis.delete_stream(StreamName=name)
 
 
 def test_a_torn_tail_is_set_aside_and_the_good_records_are_sent(kinesis: Any, stream: str, tmp_path: Path) -> None:

@@ -111,24 +111,16 @@ def test_snowflake_emulator_killed_and_restarted_keeps_tables_stages_and_types(t
     """A SIGKILL loses nothing committed: rows, the stage and its files, a VARIANT column's type."""
     import os
     import signal
-    import sys
 
     import snowflake.connector
 
     from mobile_events_elt.local_stack import processes
     from mobile_events_elt.local_stack.environment import snowflake_login_secret
     from mobile_events_elt.local_stack.ports import free_port
+    from tests.support.statements import snowflake_command
 
     port, data = free_port(), tmp_path / "snowflake"
-    argv = [
-        sys.executable,
-        "-m",
-        "mobile_events_elt.local_stack.snowflake_emulator",
-        "--port",
-        str(port),
-        "--data-dir",
-        str(data),
-    ]
+    argv = snowflake_command(port, data)
     staged = tmp_path / "lines.csv"
     staged.write_text('{"a": 1}\n')
     pid = processes.start("snowflake", argv, tmp_path, wait_port=port)

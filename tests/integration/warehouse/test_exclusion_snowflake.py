@@ -27,11 +27,8 @@ query history's rows stand in for the table function inside the real statement, 
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import re
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,30 +40,18 @@ from snowflake.connector.errors import ProgrammingError
 from sqlglot import exp
 
 from mobile_events_elt.config.snowflake_hook import PipelineSnowflakeHook
-from mobile_events_elt.local_stack import processes
-from mobile_events_elt.local_stack.ports import free_port
 from mobile_events_elt.warehouse import exclusion, setup
 from mobile_events_elt.warehouse.pipeline import use_database
 from tests.support.exclusion import RUN, airflow_connection, elt_try
+from tests.support.statements import Requests, logging_snowflake
 from tests.support.warehouse import prepare, scalar, settings_for
-
-REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
 def logged_snowflake(run_dir: Path) -> Iterator[tuple[dict[str, Any], Path]]:
     """A Snowflake emulator that logs each login with the session parameters it sent."""
-    from mobile_events_elt.local_stack.environment import snowflake_login_secret
-
-    port = free_port()
-    name = f"snowflake-logins-{port}"
-    log = run_dir / f"{name}-requests.jsonl"
-    argv = [sys.executable, "-m", "mobile_events_elt.local_stack.snowflake_emulator", "--port", str(port)]
-    argv += ["--data-dir", str(run_dir / name), "--request-log", str(log)]
-    processes.start(name, argv, run_dir, env={**os.environ, "PYTHONPATH": str(REPO)}, wait_port=port)
-    server = {"host": "127.0.0.1", "port": port, "protocol": "http", "account": "local", "network_timeout": 10}
-    yield {**server, "password": snowflake_login_secret(run_dir / name)}, log
-    processes.stop(name, run_dir)
+    with logging_snowflake(run_dir, "logins") as server_and_log:
+        yield server_and_log
 
 
 def test_the_parameters_reach_the_login_and_the_emulator_runs_statements_as_usual(
@@ -75,13 +60,14 @@ def test_the_parameters_reach_the_login_and_the_emulator_runs_statements_as_usua
     server, log = logged_snowflake
     airflow_connection(monkeypatch, "logged", server)
     caller = elt_try(1)
-    before = len(log.read_text().splitlines()) if log.exists() else 0
+    requests = Requests(log)
+    requests.mark()
     conn = PipelineSnowflakeHook(snowflake_conn_id="logged", query_tag=caller.query_tag).get_conn()
     try:
         assert conn.cursor().execute("select 1 as one").fetchone() == (1,)
     finally:
         conn.close()
-    (login,) = [line for line in map(json.loads, log.read_text().splitlines()[before:]) if line["kind"] == "login"]
+    (login,) = [line for line in requests.since_mark() if line["kind"] == "login"]
     sent = login["session_parameters"]
     assert (sent["AUTOCOMMIT"], sent["ABORT_DETACHED_QUERY"], sent["QUERY_TAG"]) == (True, True, caller.query_tag)
 

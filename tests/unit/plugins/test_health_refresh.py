@@ -14,15 +14,14 @@ import inspect
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-import anyio.to_thread
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from mobile_events_elt.warehouse import health
 from plugins.pipeline_health import health_plugin
+from tests.support.health_page import record_thread_pool
 
 HELD_AT_MOST = 60  # seconds a held reading waits for the test before it fails the test
 
@@ -142,14 +141,7 @@ def test_a_failed_reading_keeps_the_last_page_and_the_next_refresh_tries_again()
 def test_the_route_takes_no_thread_from_the_servers_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     """FastAPI runs a sync route or dependency on anyio's worker threads (the server's shared pool): here
     every use of that pool is recorded, a sync route proves the recording sees it, and the page uses none."""
-    used: list[str] = []
-    real = anyio.to_thread.run_sync
-
-    async def recording(func: Any, *args: Any, **kwargs: Any) -> Any:
-        used.append(getattr(func, "__name__", repr(func)))
-        return await real(func, *args, **kwargs)
-
-    monkeypatch.setattr(anyio.to_thread, "run_sync", recording)
+    used = record_thread_pool(monkeypatch)
     sync_app = FastAPI()
 
     @sync_app.get("/")
