@@ -75,6 +75,8 @@ def bench(args: argparse.Namespace, sf_port: int) -> int:
     from mobile_events_elt.warehouse.pipeline import use_database
 
     s3 = boto3.client("s3")
+    # dbt's login for the bare connections below (warehouse/dbt_runner.py): the emulator's target.
+    os.environ.update({"WAREHOUSE_DBT_TARGET": "emulator", "WAREHOUSE_DBT_PASSWORD": os.environ[SNOWFLAKE_SECRET_ENV]})
     print(f"generating {args.files:,} files of {args.events_per_file} events ...", flush=True)
     batches = generate(args.files, args.events_per_file)
     s3.create_bucket(Bucket="backlog")

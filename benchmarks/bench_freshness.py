@@ -243,7 +243,7 @@ def breakdown(
             marks = [
                 ("Firehose buffer (sent -> S3 object)", landed[file_name]),
                 ("S3 object -> file committed (a later pass of a run)", loaded),
-                ("file committed -> rows seen (the pass's build, the poll)", seen[event_key]),
+                ("file committed -> rows seen (build, poll)", seen[event_key]),
             ]
             stages[event_key] = _stages(sent[event_key], marks)
             continue

@@ -92,6 +92,7 @@ def main() -> int:
 def bench(args: argparse.Namespace, sf_port: int, request_log: Path) -> int:
     os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="bench-history-airflow-"))
     connection = {"host": "127.0.0.1", "port": sf_port, "protocol": "http", "account": "bench", "network_timeout": 600}
+    connection["dbt_target"] = "emulator"  # dbt's overrides for the emulator (sql/macros/emulator/)
     os.environ["AIRFLOW_CONN_SNOWFLAKE_DEFAULT"] = json.dumps(
         {"conn_type": "snowflake", "login": "bench", "password": os.environ[SNOWFLAKE_SECRET_ENV], "extra": connection}
     )

@@ -30,7 +30,8 @@ DOCS_DIR_ENV = "WAREHOUSE_DBT_DOCS_DIR"
 PROFILE = "mobile_events"
 # dbt's threads: independent models (and the tests of built ones) run side by side, each on its own session
 # (one build of a small batch: 3.6 s with 1 thread, 2.5-2.9 s with 4, on the emulator).
-THREADS = 4
+THREADS_ENV = "WAREHOUSE_DBT_THREADS"
+DEFAULT_THREADS = 4
 PASSWORD_ENV = "WAREHOUSE_DBT_PASSWORD"  # noqa: S105  # nosec B105: the variable's name, not a secret
 TARGET_ENV = "WAREHOUSE_DBT_TARGET"
 DEFAULT_TARGET = "snowflake"
@@ -117,7 +118,7 @@ class Target:
             "password": f"{{{{ env_var('{PASSWORD_ENV}') }}}}",
             "database": self.database,
             "schema": "raw",
-            "threads": THREADS,
+            "threads": int(os.environ.get(THREADS_ENV) or DEFAULT_THREADS),
             "reuse_connections": True,
             "client_session_keep_alive": False,
         }
