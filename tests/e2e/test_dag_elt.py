@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
 
 from tests.support.seed import seed_lines
-from tests.support.warehouse import put_ndjson, scalar
+from tests.support.warehouse import point_pipeline_at_emulators, put_ndjson, scalar
 
 DAGS = os.path.join(os.path.dirname(__file__), "..", "..", "dags")
 
@@ -85,28 +84,14 @@ def connection_password(snowflake_server) -> str:
 
 
 @pytest.fixture
-def elt_environment(aws_endpoint, snowflake_server, snowflake_database, airflow_home, connection_password, monkeypatch):
-    import boto3
-
+def elt_environment(aws_endpoint, snowflake_server, snowflake_database, airflow_home, monkeypatch):
     from mobile_events_elt.config.aws_settings import load_settings as load_aws_settings
     from mobile_events_elt.warehouse import listing_marker
 
-    aws = load_aws_settings()
-    s3 = boto3.client("s3")
-    if aws.bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
-        s3.create_bucket(Bucket=aws.bucket)
+    s3, bucket = point_pipeline_at_emulators(monkeypatch, snowflake_server, aws_endpoint, snowflake_database)
     # The bucket is the session's and each test has a database of its own: forget earlier tests' runs.
-    listing_marker.reset(s3, aws.bucket)
-    extra = {k: v for k, v in snowflake_server.items() if k not in ("user", "password")} | {"dbt_target": "emulator"}
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_SNOWFLAKE_DEFAULT",
-        json.dumps({"conn_type": "snowflake", "login": "local", "password": connection_password, "extra": extra}),
-    )
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_AWS_DEFAULT", json.dumps({"conn_type": "aws", "extra": {"endpoint_url": aws_endpoint}})
-    )
-    monkeypatch.setenv("SNOWFLAKE_DATABASE", snowflake_database)
-    return s3, aws
+    listing_marker.reset(s3, bucket)
+    return s3, load_aws_settings()
 
 
 def test_elt_dag_run_loads_seed_events(

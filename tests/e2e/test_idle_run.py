@@ -18,7 +18,7 @@ import pytest
 
 from tests.support.seed import seed_lines
 from tests.support.statements import Requests, logging_snowflake
-from tests.support.warehouse import put_ndjson, scalar
+from tests.support.warehouse import point_pipeline_at_emulators, put_ndjson, scalar
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 TASK = "load_transform_check"  # the ELT DAG's one task
@@ -33,37 +33,22 @@ def counted_snowflake(run_dir: Path) -> Iterator[tuple[dict[str, Any], Path]]:
 
 @pytest.fixture
 def world(counted_snowflake, aws_endpoint, airflow_home, monkeypatch) -> Iterator[dict[str, Any]]:
-    import boto3
     import snowflake.connector
 
-    from mobile_events_elt.config.aws_settings import load_settings as load_aws_settings
     from mobile_events_elt.config.warehouse_settings import load_settings
     from mobile_events_elt.warehouse import listing_marker, setup
 
     server, log = counted_snowflake
-    extra = {k: v for k, v in server.items() if k != "password"} | {"dbt_target": "emulator"}
-    password = str(server["password"])
     database = f"IDLE_{uuid.uuid4().hex[:12].upper()}"
-    aws = load_aws_settings()
-    s3 = boto3.client("s3")
-    if aws.bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
-        s3.create_bucket(Bucket=aws.bucket)
-    listing_marker.reset(s3, aws.bucket)  # the bucket is the session's: earlier tests' runs may have set it
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_SNOWFLAKE_DEFAULT",
-        json.dumps({"conn_type": "snowflake", "login": "local", "password": password, "extra": extra}),
-    )
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_AWS_DEFAULT", json.dumps({"conn_type": "aws", "extra": {"endpoint_url": aws_endpoint}})
-    )
-    monkeypatch.setenv("SNOWFLAKE_DATABASE", database)
+    s3, bucket = point_pipeline_at_emulators(monkeypatch, server, aws_endpoint, database)
+    listing_marker.reset(s3, bucket)  # the bucket is the session's: earlier tests' runs may have set it
     conn = snowflake.connector.connect(**server, user="local", database=database)
     conn.cursor().execute(f"create database if not exists {database}")
     setup.run_setup(conn, load_settings())
     from airflow.dag_processing.dagbag import DagBag
 
     dag = DagBag(dag_folder=str(DAGS)).get_dag("mobile_events_elt")
-    yield {"s3": s3, "bucket": aws.bucket, "conn": conn, "dag": dag, "requests": Requests(log)}
+    yield {"s3": s3, "bucket": bucket, "conn": conn, "dag": dag, "requests": Requests(log)}
     conn.close()
 
 
