@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gzip
 import json
 import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+import snowflake.connector
 
 from mobile_events_elt.config.warehouse_settings import WarehouseSettings, load_settings
 from mobile_events_elt.warehouse import loader, setup, transform
@@ -41,6 +44,27 @@ def run_pipeline(conn: Any, s3: Any, bucket: str, settings: WarehouseSettings) -
     report = loader.load_new_files(conn, s3, bucket, PREFIX, settings)
     transform.run_batch(conn)  # the build's data tests check what it wrote
     return report
+
+
+@contextlib.contextmanager
+def sessions(server: dict[str, Any], database: str) -> Iterator[Callable[[], Any]]:
+    """A maker of new sessions on ``database``, each set up as the pipeline sets up its own; all closed at the
+    end of the block."""
+    from mobile_events_elt.warehouse.pipeline import use_database
+
+    opened: list[Any] = []
+
+    def session() -> Any:
+        conn = snowflake.connector.connect(**server, database=database)
+        use_database(conn, database)
+        opened.append(conn)
+        return conn
+
+    try:
+        yield session
+    finally:
+        for conn in opened:
+            conn.close()
 
 
 def prepare(conn: Any, settings: WarehouseSettings) -> None:

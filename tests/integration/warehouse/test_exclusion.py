@@ -17,13 +17,11 @@ from contextlib import ExitStack
 from typing import Any
 
 import pytest
-import snowflake.connector
 from snowflake.connector.errors import ProgrammingError
 
 from mobile_events_elt.warehouse import exclusion, loader, setup, transform
-from mobile_events_elt.warehouse.pipeline import use_database
 from tests.support.seed import seed_lines
-from tests.support.warehouse import PREFIX, new_bucket, prepare, put_ndjson, scalar, settings_for
+from tests.support.warehouse import PREFIX, new_bucket, prepare, put_ndjson, scalar, sessions, settings_for
 
 RUN = "scheduled__2026-01-01T00:00:00+00:00"
 DUPLICATE_ORDERS = "select count(*) - count(distinct order_id) from analytics.orders"
@@ -122,19 +120,10 @@ def world(aws_endpoint, snowflake_server, snowflake_conn, snowflake_database) ->
     put_ndjson(s3, bucket, seed_lines()[:60], name="a")
     put_ndjson(s3, bucket, seed_lines()[60:], name="b")
     assert loader.load_new_files(snowflake_conn, s3, bucket, PREFIX, settings).files_loaded == 2
-    opened: list[Any] = []
-
-    def session() -> Any:
-        conn = snowflake.connector.connect(**snowflake_server, database=snowflake_database)
-        use_database(conn, snowflake_database)
-        opened.append(conn)
-        return conn
-
-    yield {"conn": snowflake_conn, "session": session}
-    while STARTED:  # a test that failed half-way leaves its tries' threads and leases behind
-        STARTED.pop().stop()
-    for conn in opened:
-        conn.close()
+    with sessions(snowflake_server, snowflake_database) as session:
+        yield {"conn": snowflake_conn, "session": session}
+        while STARTED:  # a test that failed half-way leaves its tries' threads and leases behind
+            STARTED.pop().stop()
 
 
 def assert_each_order_once(conn: Any) -> None:

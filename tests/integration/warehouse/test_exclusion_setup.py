@@ -17,10 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import snowflake.connector
 
 from mobile_events_elt.warehouse import exclusion, loader, setup, sql_files
-from mobile_events_elt.warehouse.pipeline import use_database
 from tests.support.seed import seed_lines
 from tests.support.warehouse import (
     PREFIX,
@@ -29,6 +27,7 @@ from tests.support.warehouse import (
     prepare,
     put_ndjson,
     scalar,
+    sessions,
     settings_for,
 )
 
@@ -54,17 +53,15 @@ def world(aws_endpoint, snowflake_server, snowflake_conn, snowflake_database, tm
     s3, bucket = new_bucket()
     put_ndjson(s3, bucket, seed_lines()[:60])
     put_ndjson(s3, bucket, seed_lines()[60:])
-    opened: list[Any] = []
-
-    def session() -> Any:
-        conn = snowflake.connector.connect(**snowflake_server, database=snowflake_database)
-        use_database(conn, snowflake_database)
-        opened.append(conn)
-        return conn
-
-    yield {"conn": snowflake_conn, "settings": settings, "s3": s3, "bucket": bucket, "sql": copy, "session": session}
-    for conn in opened:
-        conn.close()
+    with sessions(snowflake_server, snowflake_database) as session:
+        yield {
+            "conn": snowflake_conn,
+            "settings": settings,
+            "s3": s3,
+            "bucket": bucket,
+            "sql": copy,
+            "session": session,
+        }
 
 
 def add_probe_migration(sql: Path) -> None:
