@@ -11,7 +11,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -144,11 +144,12 @@ def load_transform_check(
     caller = caller or exclusion.Caller.command("load_transform_check")
     s3 = s3_client(aws_conn_id)
     listing = listing or look(s3)[0]
-    passes: list[dict[str, Any]] = []
+    target = _dbt_target(snowflake_conn_id, caller.query_tag)
+    passes: list[Pass] = []
     with exclusive_snowflake(snowflake_conn_id, caller) as conn:
         started = time.monotonic()
         while True:
-            passes.append(_pass(conn, s3, snowflake_conn_id, caller, listing))
+            passes.append(_pass(conn, s3, target, listing))
             if time.monotonic() - started >= catch_up_seconds:
                 break
             newer, _ = look(s3, advance=False)
@@ -159,54 +160,76 @@ def load_transform_check(
         begun = time.monotonic()
         found = reports.run_reports(conn, alert=on_report_error)
         report_seconds = time.monotonic() - begun
-    done = _summed(passes)
-    done["seconds"]["reports"] = round(report_seconds, 3)
-    log.info("%d pass(es); %d data tests passed", len(passes), len(done["checks"]))
-    return {**done, "report_errors": found.errors, "passes": len(passes), "listing": listing}
+    done = Pass.summed(passes)
+    log.info("%d pass(es); %d data tests passed", len(passes), len(done.checks))
+    return {
+        **asdict(done.report),
+        "models": done.models,
+        "checks": done.checks,
+        "seconds": {**done.seconds, "reports": round(report_seconds, 3)},
+        "report_errors": found.errors,
+        "passes": len(passes),
+        "listing": listing,
+    }
 
 
-def _pass(
-    conn: Any, s3: Any, conn_id: str | None, caller: exclusion.Caller, listing: listing_marker.Listing
-) -> dict[str, Any]:
+@dataclass
+class Pass:
+    """One pass of a run: its load's report, each model's rows and seconds, each data test's failing rows, and
+    the seconds of its load and its transform."""
+
+    report: loader.LoadReport
+    models: dict[str, dict[str, float]]
+    checks: dict[str, int]
+    seconds: dict[str, float]
+
+    @classmethod
+    def summed(cls, passes: list[Pass]) -> Pass:
+        """The passes as one: counts, rows and seconds added; files and keys of every pass; the unresolved
+        files as the last pass saw them."""
+        report = loader.LoadReport()
+        models: dict[str, dict[str, float]] = {}
+        checks: dict[str, int] = {}
+        seconds: dict[str, float] = {}
+        for done in passes:
+            for name in COUNTS:
+                setattr(report, name, getattr(report, name) + getattr(done.report, name))
+            report.failures.update(done.report.failures)
+            report.rejected_keys.update(done.report.rejected_keys)
+            report.unresolved = dict(done.report.unresolved)
+            for model, figures in done.models.items():
+                before = models.get(model, {"rows": 0, "seconds": 0.0})
+                models[model] = {
+                    "rows": before["rows"] + figures["rows"],
+                    "seconds": round(before["seconds"] + figures["seconds"], 3),
+                }
+            for test, failing in done.checks.items():
+                checks[test] = checks.get(test, 0) + failing
+            for phase, spent in done.seconds.items():
+                seconds[phase] = round(seconds.get(phase, 0.0) + spent, 3)
+        return cls(report, models, checks, seconds)
+
+
+# The load report's counts, which passes add up.
+COUNTS = tuple(f.name for f in fields(loader.LoadReport) if f.type in ("int", int))
+
+
+def _pass(conn: Any, s3: Any, target: Any, listing: listing_marker.Listing) -> Pass:
     """One pass of a run: the load of ``listing``'s new files and the build of everything loaded."""
     started = time.monotonic()
-    report = _load(conn, s3, listing)
+    report = _load_report(conn, s3, listing)
     loaded = time.monotonic()
-    models, tests = _transform(conn, conn_id, caller)
-    seconds = {"load": loaded - started, "transform": time.monotonic() - loaded}
-    return {**report, "models": models, "checks": tests, "seconds": seconds}
-
-
-def _summed(passes: list[dict[str, Any]]) -> dict[str, Any]:
-    """The passes' results as one: counts and seconds added, the unresolved files as the last pass saw them."""
-    total: dict[str, Any] = {}
-    for done in passes:
-        for key, value in done.items():
-            if key == "models":
-                models = total.setdefault(key, {})
-                for model, figures in value.items():
-                    before = models.get(model, {"rows": 0, "seconds": 0.0})
-                    models[model] = {
-                        "rows": before["rows"] + figures["rows"],
-                        "seconds": round(before["seconds"] + figures["seconds"], 3),
-                    }
-            elif key in ("checks", "seconds"):
-                sums = total.setdefault(key, {})
-                for name, number in value.items():
-                    sums[name] = round(sums.get(name, 0) + number, 3)
-            elif isinstance(value, dict):
-                total[key] = value if key == "unresolved" else {**total.get(key, {}), **value}
-            else:
-                total[key] = total.get(key, 0) + value
-    return total
+    models, tests = _transform(conn, target)
+    return Pass(report, models, tests, {"load": loaded - started, "transform": time.monotonic() - loaded})
 
 
 def transform_only(snowflake_conn_id: str | None = None, caller: exclusion.Caller | None = None) -> dict[str, Any]:
     """Build the models (and their tests) for the files loaded since the last run, holding the pipeline's
     lease: each model's rows and seconds (as ``load_transform_check`` reports them)."""
     caller = caller or exclusion.Caller.command("transform")
+    target = _dbt_target(snowflake_conn_id, caller.query_tag)
     with exclusive_snowflake(snowflake_conn_id, caller) as conn:
-        return _transform(conn, snowflake_conn_id, caller)[0]
+        return _transform(conn, target)[0]
 
 
 def docs(out: Path, snowflake_conn_id: str | None = None) -> Path:
@@ -219,12 +242,16 @@ def docs(out: Path, snowflake_conn_id: str | None = None) -> Path:
 
 
 def _load(conn: Any, s3: Any, listing: listing_marker.Listing | None = None) -> dict[str, Any]:
+    return asdict(_load_report(conn, s3, listing))
+
+
+def _load_report(conn: Any, s3: Any, listing: listing_marker.Listing | None = None) -> loader.LoadReport:
     where = landing()
     listing = listing or look(s3)[0]
     folders = [(f.fixed, f.error_output, listing.objects.get(f.fixed, [])) for f in where.folders]
     report = loader.load_files(conn, s3, where.bucket, load_settings(), folders)
     log.info("loaded %d files (%d failed), %d rows", report.files_loaded, report.files_failed, report.rows_loaded)
-    return asdict(report)
+    return report
 
 
 def look(s3: Any, now: datetime | None = None, advance: bool = True) -> tuple[listing_marker.Listing, bool]:
@@ -241,14 +268,14 @@ def recent_files(aws_conn_id: str = "aws_default") -> list[loader.LandedFile]:
     return [f for found in listing.objects.values() for f in found]
 
 
-def _transform(conn: Any, conn_id: str | None, caller: exclusion.Caller) -> tuple[dict[str, dict[str, float]], dict]:
-    """Every model's rows and seconds and every data test's failing rows (dbt's run results). dbt logs in as the
-    Airflow connection does, its statements tagged with the caller's QUERY_TAG."""
+def _transform(conn: Any, target: Any) -> tuple[dict[str, dict[str, float]], dict]:
+    """Every model's rows and seconds and every data test's failing rows (dbt's run results), dbt logging in
+    as ``target`` (``_dbt_target``: as the Airflow connection does, with the caller's QUERY_TAG)."""
 
     def report(result: transform.StepResult) -> None:
         log.info("model %-20s %10d rows %8.2f s", result.step, result.rows, result.seconds)
 
-    results = transform.run_batch(conn, on_step=report, target=_dbt_target(conn_id, caller.query_tag))
+    results = transform.run_batch(conn, on_step=report, target=target)
     return {r.step: {"rows": r.rows, "seconds": round(r.seconds, 3)} for r in results}, results.tests
 
 

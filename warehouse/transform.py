@@ -135,7 +135,7 @@ def test_tables(conn: Any, freshness_hours: int, target: dbt_runner.Target | Non
     newest load younger than ``freshness_hours``): {test: failing rows}, all 0, or ``ChecksFailed``. Reads
     what is kept: for a person or a schedule of its own, never a run's."""
     whole = {**_WHOLE, "dedup_since": _WHOLE["batch_landed_from"], "freshness_hours": freshness_hours}
-    nodes = _invoke(conn, target, ["test", "--exclude", ONE_BATCH], {**variables(None), **whole})
+    nodes = _invoke(conn, target, ["test", "--exclude", ONE_BATCH], {**lease_variables(), **whole})
     return {node.node: node.failures for node in nodes if node.kind == "test"}
 
 
@@ -160,26 +160,25 @@ def _invoke(
     return nodes
 
 
-def variables(bounds: Mapping[str, Any] | None, query_tag: str | None = None) -> dict[str, Any]:
-    """The dbt vars of a batch: its id and bounds as literals (none: the project's defaults), the lease held
-    in this context, and the QUERY_TAG of dbt's sessions (by default the lease holder's)."""
-    lease = exclusion.current()
-    query_tag = query_tag or (lease.caller.query_tag if lease else None)
-    batch = (
-        {}
-        if bounds is None
-        else {
-            "batch_id": bounds["batch_id"],
-            "batch_landed_from": _literal(bounds["batch_landed_from"]),
-            "batch_loaded_until": _literal(bounds["batch_loaded_until"]),
-            "dedup_since": _literal(bounds["dedup_since"]),
-        }
-    )
+def variables(bounds: Mapping[str, Any]) -> dict[str, Any]:
+    """The dbt vars of a batch: its id and bounds as literals, and the lease vars (``lease_variables``)."""
     return {
-        **batch,
+        "batch_id": bounds["batch_id"],
+        "batch_landed_from": _literal(bounds["batch_landed_from"]),
+        "batch_loaded_until": _literal(bounds["batch_loaded_until"]),
+        "dedup_since": _literal(bounds["dedup_since"]),
+        **lease_variables(),
+    }
+
+
+def lease_variables() -> dict[str, Any]:
+    """The dbt vars of the lease held in this context: its token and time to live (the marts' writes re-validate
+    it), and the QUERY_TAG of dbt's sessions, the lease holder's."""
+    lease = exclusion.current()
+    return {
         "lease_token": lease.token if lease else None,
         "lease_ttl_seconds": exclusion.TTL_SECONDS,
-        "query_tag": query_tag,
+        "query_tag": lease.caller.query_tag if lease else None,
     }
 
 

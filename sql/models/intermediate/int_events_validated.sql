@@ -204,7 +204,11 @@ flagged as (
 
 deduped as (
     select
-        flagged.* exclude (record, reason, is_first_copy, first_hash, is_conflict, non_text_field),
+        -- The texts the typed columns were converted from stay behind: no mart reads them.
+        flagged.* exclude (
+            record, reason, is_first_copy, first_hash, is_conflict, non_text_field,
+            latitude_text, longitude_text, created_at_text, hourly_count_text, daily_count_text
+        ),
         coalesce(
             flagged.reason,
             iff(flagged.is_conflict, 'conflicting duplicate: EVENT_ID already seen with other content', null)

@@ -31,6 +31,8 @@ def test_a_real_snowflake_target_gets_dbt_snowflakes_sql() -> None:
     real = rendered(REAL_TARGET)
     assert not [name for name, sql in real.items() if MARK in sql]
     assert real["tmp_relation_type"] == "view"
+    assert real["tmp_table_type"] == "table"
+    assert "create or replace temporary view" in " ".join(real["tmp_view"].split())
     assert "begin;" in real["dml"] and "commit;" in real["dml"]
     assert "merge into" in real["merge"] and 'DBT_INTERNAL_SOURCE."USER_ID")' not in real["merge"]
     assert "alter session set abort_detached_query = true" in real["session"]
@@ -39,8 +41,9 @@ def test_a_real_snowflake_target_gets_dbt_snowflakes_sql() -> None:
 
 def test_the_emulator_target_gets_the_overrides() -> None:
     emulator = rendered(EMULATOR)
-    assert emulator["tmp_relation_type"] == "transient"
-    assert all(MARK in emulator[name] for name in ("dml", "merge", "session"))
+    assert (emulator["tmp_relation_type"], emulator["tmp_table_type"]) == ("view", "transient")
+    assert "create or replace view" in " ".join(emulator["tmp_view"].split("*/", 1)[1].split())
+    assert all(MARK in emulator[name] for name in ("dml", "merge", "session", "tmp_view"))
 
 
 @pytest.fixture(scope="module")
