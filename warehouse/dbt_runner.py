@@ -191,12 +191,12 @@ def _invoke(
     where = work_dir() / target.name
     project = _project_args(target, profiles)
     common = [*project, "--target-path", str(target_path or where / "target")]
-    manifest = _manifest(target, profiles)
+    manifest = _for_database(_manifest(target, profiles).deepcopy(), target.database)
     # The results come back in memory: writing manifest.json and run_results.json (~0.2 s a build) is for docs.
     artifacts = [] if args[:1] == ["docs"] else ["--no-write-json"]
     command = [*FLAGS, *args, *artifacts, *common, "--vars", json.dumps(dict(variables))]
     callbacks = [] if on_log is None else [lambda event: _logged(event, on_log)]
-    result = dbtRunner(manifest=manifest.deepcopy(), callbacks=callbacks).invoke(command)
+    result = dbtRunner(manifest=manifest, callbacks=callbacks).invoke(command)
     if result.exception is not None and result.result is None:
         raise RuntimeError(f"dbt {' '.join(args)} failed: {result.exception}")
     nodes = [_node(r) for r in getattr(result.result, "results", None) or [] if hasattr(r, "node")]
@@ -231,12 +231,12 @@ def _project_args(target: Target, profiles: str) -> list[str]:
 
 
 def _manifest(target: Target, profiles: str) -> Any:
-    """The project's parsed manifest for ``target``: the one parsed before in this process (or the one it was
-    forked from) when the target's name, database and the project's files are the same, else parsed now."""
+    """The project's parsed manifest for ``target``'s name: the one parsed before in this process (or the one it
+    was forked from) when the project's files are the same, else parsed now. It names the database it was
+    parsed for; a build retargets its own copy (``_for_database``), so another database needs no parse."""
     from dbt.cli.main import dbtRunner
 
-    # The manifest names the target's database; a build compiles into its copy, so each build gets a fresh one.
-    key = (target.name, target.database, str(PROJECT_DIR), fingerprint())
+    key = (target.name, str(PROJECT_DIR), fingerprint())
     if key not in _manifests:
         # Parsed without vars into a folder of its own, whose partial_parse.msgpack the next process reuses
         # (dbt parses again in full when the vars differ from the saved parse's, as a build's always do).
@@ -248,6 +248,24 @@ def _manifest(target: Target, profiles: str) -> Any:
             raise RuntimeError(f"dbt could not parse {PROJECT_DIR}: {parsed.exception}")
         _manifests[key] = parsed.result
     return _manifests[key]
+
+
+def _for_database(manifest: Any, database: str) -> Any:
+    """``manifest`` (a copy, changed in place) as a parse for ``database`` would give it: the target's database
+    is all a parse takes from the profile (each model's, test's and source's ``database`` and relation name;
+    tests/unit/warehouse/test_dbt_preload.py compares the two), so the nodes that named the parsed one name
+    ``database`` instead, and dbt rebuilds its graph from them."""
+    parsed_for = next((n.database for n in manifest.nodes.values() if n.resource_type == "model"), database)
+    if parsed_for == database:
+        return manifest
+    for node in [*manifest.nodes.values(), *manifest.sources.values()]:
+        if node.database == parsed_for:
+            node.database = database
+        name = getattr(node, "relation_name", None)
+        if name and name.startswith(f"{parsed_for}."):
+            node.relation_name = database + name[len(parsed_for) :]
+    manifest.flat_graph = {}
+    return manifest
 
 
 def docs(target: Target, out: Path) -> Path:

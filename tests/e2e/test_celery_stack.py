@@ -138,6 +138,7 @@ def celery_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         **ports,
         "LOCAL_STACK_STATE": str(state),
         "LOCAL_STACK_GENERATOR": "off",
+        "ELT_CATCH_UP_SECONDS": "5",  # the producers' files land for a while: shorter catch-up, shorter runs
         "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": str(HEARTBEAT_TIMEOUT),
         "PYTHONPATH": str(REPO),
     }

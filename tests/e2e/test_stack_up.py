@@ -99,7 +99,14 @@ class Stack:
 
 def new_stack(tmp_path: Path) -> Stack:
     ports = {"AWS_EMULATOR_PORT": free_port(), "SNOWFLAKE_EMULATOR_PORT": free_port(), "AIRFLOW_PORT": free_port()}
-    env = {**os.environ, "LOCAL_STACK_STATE": str(tmp_path / "state"), **{k: str(v) for k, v in ports.items()}}
+    # The stream lands a file every ~10 s, so with the default 30 s of catch-up every run here would pass for 30 s
+    # and more; 5 s keeps a run's later passes (a file landing during one) and the scenarios' runs short.
+    env = {
+        **os.environ,
+        "LOCAL_STACK_STATE": str(tmp_path / "state"),
+        "ELT_CATCH_UP_SECONDS": "5",
+        **{k: str(v) for k, v in ports.items()},
+    }
     env.pop("AIRFLOW_HOME", None)
     return Stack(ports=ports, env=env, run_dir=tmp_path / "state" / "run")
 

@@ -1,5 +1,6 @@
 """The dbt preload (warehouse/dbt_preload.py): a manifest parsed before is reused only for the same project files
-and target; a stale or missing one leaves the build to parse the project as it would without the preload."""
+and target name (another database gets a retargeted copy); a stale or missing one leaves the build to parse the
+project as it would without the preload."""
 
 from __future__ import annotations
 
@@ -42,8 +43,31 @@ def test_a_preloaded_manifest_is_reused_until_the_project_files_change(project) 
 
 def test_another_targets_manifest_is_not_reused(project) -> None:
     preloaded = dbt_runner.prepare(REAL_TARGET)
-    other = dbt_runner.Target(**{**REAL_TARGET.__dict__, "database": "OTHER_DB"})
+    other = dbt_runner.Target(**{**REAL_TARGET.__dict__, "name": "emulator"})
     assert dbt_runner.prepare(other) is not preloaded
+
+
+def nodes(manifest) -> dict[str, dict]:
+    """Every model's, test's and source's parsed fields but the time of the parse."""
+    return {
+        uid: {k: v for k, v in node.to_dict().items() if k != "created_at"}
+        for uid, node in [*manifest.nodes.items(), *manifest.sources.items()]
+    }
+
+
+def test_a_manifest_parsed_for_one_database_serves_another_as_its_own_parse_would(project, monkeypatch) -> None:
+    """Each test's database, or a second pipeline's, costs no parse: the build's copy of the manifest names the
+    build's database wherever the parse named its own, and is then what a parse for that database gives."""
+    preloaded = dbt_runner.prepare(REAL_TARGET)
+    other = dbt_runner.Target(**{**REAL_TARGET.__dict__, "database": "OTHER_DB"})
+    assert dbt_runner.prepare(other) is preloaded
+    retargeted = dbt_runner._for_database(preloaded.deepcopy(), "OTHER_DB")
+    assert nodes(preloaded)["model.mobile_events.orders"]["database"] == REAL_TARGET.database
+    monkeypatch.setattr(dbt_runner, "_manifests", {})
+    parsed = dbt_runner.prepare(other)
+    assert parsed is not preloaded
+    assert nodes(retargeted) == nodes(parsed)
+    assert nodes(retargeted)["model.mobile_events.orders"]["relation_name"] == "OTHER_DB.analytics.orders"
 
 
 def test_a_failed_preload_leaves_the_tasks_to_parse(project, monkeypatch) -> None:
