@@ -254,7 +254,7 @@ def _for_database(manifest: Any, database: str) -> Any:
     """``manifest`` (a copy, changed in place) as a parse for ``database`` would give it: the target's database
     is all a parse takes from the profile (each model's, test's and source's ``database`` and relation name;
     tests/unit/warehouse/test_dbt_preload.py compares the two), so the nodes that named the parsed one name
-    ``database`` instead, and dbt rebuilds its graph from them."""
+    ``database`` instead, and the graph macros read is rebuilt from them."""
     parsed_for = next((n.database for n in manifest.nodes.values() if n.resource_type == "model"), database)
     if parsed_for == database:
         return manifest
@@ -264,7 +264,7 @@ def _for_database(manifest: Any, database: str) -> Any:
         name = getattr(node, "relation_name", None)
         if name and name.startswith(f"{parsed_for}."):
             node.relation_name = database + name[len(parsed_for) :]
-    manifest.flat_graph = {}
+    manifest.build_flat_graph()  # the `graph` a macro reads (run-operation does not rebuild it)
     return manifest
 
 

@@ -68,6 +68,7 @@ def test_a_manifest_parsed_for_one_database_serves_another_as_its_own_parse_woul
     assert parsed is not preloaded
     assert nodes(retargeted) == nodes(parsed)
     assert nodes(retargeted)["model.mobile_events.orders"]["relation_name"] == "OTHER_DB.analytics.orders"
+    assert retargeted.flat_graph["nodes"]["model.mobile_events.orders"]["database"] == "OTHER_DB"
 
 
 def test_a_failed_preload_leaves_the_tasks_to_parse(project, monkeypatch) -> None:
