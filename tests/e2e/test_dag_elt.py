@@ -86,11 +86,8 @@ def connection_password(snowflake_server) -> str:
 @pytest.fixture
 def elt_environment(aws_endpoint, snowflake_server, snowflake_database, airflow_home, monkeypatch):
     from mobile_events_elt.config.aws_settings import load_settings as load_aws_settings
-    from mobile_events_elt.warehouse import listing_marker
 
-    s3, bucket = point_pipeline_at_emulators(monkeypatch, snowflake_server, aws_endpoint, snowflake_database)
-    # The bucket is the session's and each test has a database of its own: forget earlier tests' runs.
-    listing_marker.reset(s3, bucket)
+    s3, _ = point_pipeline_at_emulators(monkeypatch, snowflake_server, aws_endpoint, snowflake_database)
     return s3, load_aws_settings()
 
 

@@ -74,15 +74,12 @@ def last_json(stdout: str) -> object:
 def test_an_airflow_with_the_wheel_and_the_dag_files_loads_and_transforms(
     deployed: Path, aws_endpoint, snowflake_server, snowflake_conn, snowflake_database, tmp_path, monkeypatch
 ) -> None:
-    from mobile_events_elt.warehouse import listing_marker
-
     home = tmp_path / "airflow"
     (home / "dags").mkdir(parents=True)
     for dag in (REPO / "dags").glob("*.py"):
         shutil.copy(dag, home / "dags")
     shutil.copytree(REPO / "plugins", home / "plugins", ignore=shutil.ignore_patterns("__pycache__"))
     s3, bucket = point_pipeline_at_emulators(monkeypatch, snowflake_server, aws_endpoint, snowflake_database)
-    listing_marker.reset(s3, bucket)  # the bucket is the session's: earlier tests' runs may have moved it
     env = airflow_env(home, deployed)
 
     def airflow(*args: str) -> subprocess.CompletedProcess[str]:
@@ -104,11 +101,8 @@ def test_an_airflow_with_the_wheel_and_the_dag_files_loads_and_transforms(
 
     setup = airflow("dags", "test", "snowflake_setup")
     assert setup.returncode == 0, (setup.stdout + setup.stderr)[-3000:]
-    key = put_ndjson(s3, bucket, seed_lines())
-    try:
-        elt = airflow("dags", "test", "mobile_events_elt")
-    finally:
-        s3.delete_object(Bucket=bucket, Key=key)  # the bucket is the session's: later tests start without it
+    put_ndjson(s3, bucket, seed_lines())
+    elt = airflow("dags", "test", "mobile_events_elt")
     assert elt.returncode == 0, (elt.stdout + elt.stderr)[-3000:]
 
     cursor = snowflake_conn.cursor()

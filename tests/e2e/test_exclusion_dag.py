@@ -21,10 +21,7 @@ def test_setup_and_elt_runs_hold_the_lease_as_their_task_instance(
 ) -> None:
     from airflow.dag_processing.dagbag import DagBag
 
-    from mobile_events_elt.warehouse import listing_marker
-
     s3, bucket = point_pipeline_at_emulators(monkeypatch, snowflake_server, aws_endpoint, snowflake_database)
-    listing_marker.reset(s3, bucket)  # the bucket is the session's: earlier tests' runs may have set it
     bag = DagBag(dag_folder=DAGS)
 
     setup_run = bag.get_dag("snowflake_setup").test()

@@ -36,12 +36,11 @@ def world(counted_snowflake, aws_endpoint, airflow_home, monkeypatch) -> Iterato
     import snowflake.connector
 
     from mobile_events_elt.config.warehouse_settings import load_settings
-    from mobile_events_elt.warehouse import listing_marker, setup
+    from mobile_events_elt.warehouse import setup
 
     server, log = counted_snowflake
     database = f"IDLE_{uuid.uuid4().hex[:12].upper()}"
     s3, bucket = point_pipeline_at_emulators(monkeypatch, server, aws_endpoint, database)
-    listing_marker.reset(s3, bucket)  # the bucket is the session's: earlier tests' runs may have set it
     conn = snowflake.connector.connect(**server, user="local", database=database)
     conn.cursor().execute(f"create database if not exists {database}")
     setup.run_setup(conn, load_settings())

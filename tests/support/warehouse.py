@@ -79,7 +79,8 @@ def point_pipeline_at_emulators(
     monkeypatch: Any, snowflake_server: dict[str, Any], aws_endpoint: str, database: str
 ) -> tuple[Any, str]:
     """The Airflow connections and database ``warehouse.pipeline`` reads, pointed at the emulators; the
-    configured bucket (created if missing) and an S3 client."""
+    configured bucket and an S3 client. The bucket is the session's: created if missing, else emptied, so no
+    file or listing marker of an earlier test is in it."""
     from mobile_events_elt.config.aws_settings import load_settings as load_aws_settings
 
     extra = {k: v for k, v in snowflake_server.items() if k not in ("user", "password")} | {"dbt_target": "emulator"}
@@ -92,4 +93,7 @@ def point_pipeline_at_emulators(
     s3 = boto3.client("s3")
     if bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
         s3.create_bucket(Bucket=bucket)
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for found in page.get("Contents", []):
+            s3.delete_object(Bucket=bucket, Key=found["Key"])
     return s3, bucket

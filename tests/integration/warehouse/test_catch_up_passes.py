@@ -22,9 +22,6 @@ def landing(snowflake_conn, snowflake_database, snowflake_server, aws_endpoint, 
     """The pipeline pointed at the emulators, its database set up and its bucket empty (no file and no listing
     marker from another test): (connection, S3 client, bucket)."""
     s3, bucket = point_pipeline_at_emulators(monkeypatch, snowflake_server, aws_endpoint, snowflake_database)
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        for found in page.get("Contents", []):
-            s3.delete_object(Bucket=bucket, Key=found["Key"])
     prepare(snowflake_conn, settings_for(snowflake_database))
     return snowflake_conn, s3, bucket
 
