@@ -55,6 +55,11 @@ report: $(STAMP) ## write the running stack's pipeline health report (static HTM
 docs: $(STAMP) ## write dbt's docs site (models, tests, lineage, catalog of the running stack) to .local/dbt-docs/
 	$(PY) -m mobile_events_elt.local_stack run -- $(PY) -m mobile_events_elt.warehouse docs
 
+# The suite on TEST_WORKERS pytest-xdist workers, a test module per worker at a time (its module fixtures set
+# up once): the whole-stack tests mostly wait on schedulers and timeouts, so two workers overlap that wait
+# with the others' work (tests/README.md: How long).
+TEST_WORKERS ?= 2
+
 test: $(STAMP) ## run lint and the test suite
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
@@ -64,7 +69,7 @@ test: $(STAMP) ## run lint and the test suite
 	$(PY) scripts/lint_imports.py
 	$(PY) -m bandit -q -c pyproject.toml -r aws_infrastructure data_generation warehouse local_stack plugins dags deploy config scripts
 	$(PY) scripts/audit_dependencies.py
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: $(STAMP) ## the unit tests only (tests/unit): no emulator, no Airflow
 	$(PY) -m pytest tests/unit -m "not slow" -q

@@ -36,6 +36,10 @@ os.environ.update(
 
 # The tests' Snowflake is the emulator: dbt builds with its target (sql/macros/emulator/).
 os.environ["WAREHOUSE_DBT_TARGET"] = "emulator"
+# Under pytest-xdist each worker is a process with emulators of its own, and dbt's working folder (the parse
+# cache, target and logs) is one per worker too.
+if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["WAREHOUSE_DBT_DIR"] = str(Path(tempfile.gettempdir()) / f"mobile-events-dbt-{os.getuid()}-{worker}")
 
 # Credentials the AWS emulator accepts; not secrets. Set before any boto3 client is built.
 LOCAL_AWS_ENV = {
@@ -80,6 +84,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                     f"move it to tests/{needed}"
                 )
         item.add_marker(kind)
+    # Modules with slow tests (minutes each) start first, whole, so that `make test`'s two workers finish together.
+    slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_modules)
 
 
 @pytest.fixture(scope="session")
