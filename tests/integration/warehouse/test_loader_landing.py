@@ -175,3 +175,77 @@ def test_a_crlf_file_loads_the_same_whether_or_not_its_lines_keep_the_cr(
     assert stripped[:2] == (2, 2)
     assert kept == stripped
     assert not any("\r" in text for text, _ in kept[3])
+
+
+def _regexp_substr_null_on_no_match(sql: str) -> str:
+    """``sql`` with every REGEXP_SUBSTR(...) call as NULLIF(REGEXP_SUBSTR(...), ''): NULL where nothing
+    matches, as on Snowflake, instead of the emulator's ''."""
+    out, i, lowered = [], 0, sql.lower()
+    while (start := lowered.find("regexp_substr(", i)) != -1:
+        depth, quoted, end = 0, False, start + len("regexp_substr")
+        while True:
+            char = sql[end]
+            if char == "'":
+                quoted = not quoted
+            elif not quoted and char == "(":
+                depth += 1
+            elif not quoted and char == ")":
+                depth -= 1
+                if depth == 0:
+                    break
+            end += 1
+        out += [sql[i:start], "nullif(", sql[start : end + 1], ", '')"]
+        i = end + 1
+    return "".join(out) + sql[i:]
+
+
+class NullWhereNothingMatches:
+    """A real connection whose REGEXP_SUBSTR returns NULL when nothing matches, as Snowflake's does
+    (https://docs.snowflake.com/en/sql-reference/functions/regexp_substr: "If no match is found, returns
+    NULL"); the emulator returns '', so the behaviour is injected around the real connector."""
+
+    searches = 0  # statements that held a REGEXP_SUBSTR
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+
+    def cursor(self) -> Any:
+        real = self.real.cursor()
+        execute = real.execute
+
+        def injected(sql: str, *args: Any, **kwargs: Any) -> Any:
+            rewritten = _regexp_substr_null_on_no_match(sql)
+            NullWhereNothingMatches.searches += rewritten != sql
+            return execute(rewritten, *args, **kwargs)
+
+        real.execute = injected
+        return real
+
+
+def test_the_trailing_comma_search_classifies_the_same_whether_no_match_is_null_or_empty(
+    aws_endpoint, snowflake_server, snowflake_database
+) -> None:
+    """The load's search for a comma before } or ] (sql/load/parsed_lines.sql) reads a missing match as no
+    comma on both engines: the same records and the same quarantine, each way into a database of its own."""
+    assert _regexp_substr_null_on_no_match("select regexp_substr(a, '[(]'), regexp_substr(f(b), 'x') from t") == (
+        "select nullif(regexp_substr(a, '[(]'), ''), nullif(regexp_substr(f(b), 'x'), '') from t"
+    )
+    s3, bucket = new_bucket()
+    s3.put_object(Bucket=bucket, Key=f"{PREFIX}commas.gz", Body=_object())
+
+    def outcome(database: str, wrap: Any) -> tuple[Any, ...]:
+        conn = snowflake.connector.connect(**snowflake_server, database=database)
+        conn.cursor().execute(f"create database if not exists {database}")
+        settings = settings_for(database)
+        prepare(conn, settings)
+        report = loader.load_new_files(wrap(conn), s3, bucket, PREFIX, settings)
+        keys = conn.cursor().execute("select event_key, record_hash from raw.events_raw order by 1").fetchall()
+        quarantine = conn.cursor().execute("select raw_text, reason from raw.rejected_events order by 1").fetchall()
+        conn.close()
+        return report.rows_loaded, report.rows_rejected, keys, quarantine
+
+    empty = outcome(snowflake_database, lambda conn: conn)
+    null = outcome(f"{snowflake_database}_NULL", NullWhereNothingMatches)
+    assert NullWhereNothingMatches.searches >= 1
+    assert empty[:2] == (len(LOADED), len(QUARANTINED))
+    assert null == empty
