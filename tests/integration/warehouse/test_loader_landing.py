@@ -85,6 +85,20 @@ def test_every_line_of_an_object_is_loaded_or_quarantined_and_the_file_loads(
         assert rejected[text].startswith(reason), (name, rejected[text])
 
 
+def _load_into(snowflake_server: dict[str, Any], database: str, s3: Any, bucket: str, wrap: Any) -> tuple[Any, ...]:
+    """Load the bucket into a new database through ``wrap(connection)``: (rows loaded, rows rejected, each
+    record's key and hash, the quarantine's texts and reasons)."""
+    conn = snowflake.connector.connect(**snowflake_server, database=database)
+    conn.cursor().execute(f"create database if not exists {database}")
+    settings = settings_for(database)
+    prepare(conn, settings)
+    report = loader.load_new_files(wrap(conn), s3, bucket, PREFIX, settings)
+    hashes = conn.cursor().execute("select event_key, record_hash from raw.events_raw order by 1").fetchall()
+    quarantine = conn.cursor().execute("select raw_text, reason from raw.rejected_events order by 1").fetchall()
+    conn.close()
+    return report.rows_loaded, report.rows_rejected, hashes, quarantine
+
+
 def test_the_landing_area_is_private_to_its_session(
     aws_endpoint, snowflake_server, snowflake_conn, snowflake_database
 ) -> None:
@@ -159,19 +173,8 @@ def test_a_crlf_file_loads_the_same_whether_or_not_its_lines_keep_the_cr(
     lines = [_event("crlf-1").encode(), seed_lines()[1].encode(), b'{"EVENT_ID": "broken",}', b"[1]"]
     s3.put_object(Bucket=bucket, Key=f"{PREFIX}crlf.gz", Body=gzip.compress(b"\r\n".join(lines) + b"\r\n"))
 
-    def outcome(database: str, wrap: Any) -> tuple[Any, ...]:
-        conn = snowflake.connector.connect(**snowflake_server, database=database)
-        conn.cursor().execute(f"create database if not exists {database}")
-        settings = settings_for(database)
-        prepare(conn, settings)
-        report = loader.load_new_files(wrap(conn), s3, bucket, PREFIX, settings)
-        hashes = conn.cursor().execute("select event_key, record_hash from raw.events_raw order by 1").fetchall()
-        quarantine = conn.cursor().execute("select raw_text, reason from raw.rejected_events order by 1").fetchall()
-        conn.close()
-        return report.rows_loaded, report.rows_rejected, hashes, quarantine
-
-    stripped = outcome(snowflake_database, lambda conn: conn)
-    kept = outcome(f"{snowflake_database}_CR", CarriageReturnsKept)
+    stripped = _load_into(snowflake_server, snowflake_database, s3, bucket, lambda conn: conn)
+    kept = _load_into(snowflake_server, f"{snowflake_database}_CR", s3, bucket, CarriageReturnsKept)
     assert stripped[:2] == (2, 2)
     assert kept == stripped
     assert not any("\r" in text for text, _ in kept[3])
@@ -233,19 +236,8 @@ def test_the_trailing_comma_search_classifies_the_same_whether_no_match_is_null_
     s3, bucket = new_bucket()
     s3.put_object(Bucket=bucket, Key=f"{PREFIX}commas.gz", Body=_object())
 
-    def outcome(database: str, wrap: Any) -> tuple[Any, ...]:
-        conn = snowflake.connector.connect(**snowflake_server, database=database)
-        conn.cursor().execute(f"create database if not exists {database}")
-        settings = settings_for(database)
-        prepare(conn, settings)
-        report = loader.load_new_files(wrap(conn), s3, bucket, PREFIX, settings)
-        keys = conn.cursor().execute("select event_key, record_hash from raw.events_raw order by 1").fetchall()
-        quarantine = conn.cursor().execute("select raw_text, reason from raw.rejected_events order by 1").fetchall()
-        conn.close()
-        return report.rows_loaded, report.rows_rejected, keys, quarantine
-
-    empty = outcome(snowflake_database, lambda conn: conn)
-    null = outcome(f"{snowflake_database}_NULL", NullWhereNothingMatches)
+    empty = _load_into(snowflake_server, snowflake_database, s3, bucket, lambda conn: conn)
+    null = _load_into(snowflake_server, f"{snowflake_database}_NULL", s3, bucket, NullWhereNothingMatches)
     assert NullWhereNothingMatches.searches >= 1
     assert empty[:2] == (len(LOADED), len(QUARANTINED))
     assert null == empty
