@@ -43,7 +43,8 @@ def test_the_emulator_target_gets_the_overrides() -> None:
     emulator = rendered(EMULATOR)
     assert (emulator["tmp_relation_type"], emulator["tmp_table_type"]) == ("view", "transient")
     assert "create or replace view" in " ".join(emulator["tmp_view"].split("*/", 1)[1].split())
-    assert all(MARK in emulator[name] for name in ("dml", "merge", "session", "tmp_view"))
+    assert all(MARK in emulator[name] for name in ("dml", "merge", "tmp_view"))
+    assert emulator["session"] == ""  # no ALTER SESSION there: the pre-hook sends nothing
 
 
 @pytest.fixture(scope="module")
