@@ -113,7 +113,7 @@ def load(
     """Load the new files, holding the pipeline's lease (``warehouse.exclusion``)."""
     caller = caller or exclusion.Caller.command("load")
     with exclusive_snowflake(snowflake_conn_id, caller) as conn:
-        return _load(conn, s3_client(aws_conn_id))
+        return asdict(_load(conn, s3_client(aws_conn_id)))
 
 
 def load_transform_check(
@@ -217,7 +217,7 @@ COUNTS = tuple(f.name for f in fields(loader.LoadReport) if f.type in ("int", in
 def _pass(conn: Any, s3: Any, target: Any, listing: listing_marker.Listing) -> Pass:
     """One pass of a run: the load of ``listing``'s new files and the build of everything loaded."""
     started = time.monotonic()
-    report = _load_report(conn, s3, listing)
+    report = _load(conn, s3, listing)
     loaded = time.monotonic()
     models, tests = _transform(conn, target)
     return Pass(report, models, tests, {"load": loaded - started, "transform": time.monotonic() - loaded})
@@ -241,11 +241,8 @@ def docs(out: Path, snowflake_conn_id: str | None = None) -> Path:
     return dbt_runner.docs(target, out)
 
 
-def _load(conn: Any, s3: Any, listing: listing_marker.Listing | None = None) -> dict[str, Any]:
-    return asdict(_load_report(conn, s3, listing))
-
-
-def _load_report(conn: Any, s3: Any, listing: listing_marker.Listing | None = None) -> loader.LoadReport:
+def _load(conn: Any, s3: Any, listing: listing_marker.Listing | None = None) -> loader.LoadReport:
+    """Load ``listing``'s new files (a fresh listing when none is given) from every landing folder."""
     where = landing()
     listing = listing or look(s3)[0]
     folders = [(f.fixed, f.error_output, listing.objects.get(f.fixed, [])) for f in where.folders]
